@@ -1,0 +1,39 @@
+# hvtrace top-level build.  `make` builds what this machine can build,
+# `make test` runs every test this machine can run (installing missing Debian
+# packages itself when run as root), `make check` the fast subset.
+#
+# Each part keeps its own rules in its own fragment:
+#   analyzer/analyzer.mk  the hvtrace command, its library and unit tests
+#   kmod/kmod.mk          hvtrace.ko and lttng-probe-hvtrace.ko (Kbuild)
+#   testbed/testbed.mk    the Bochs end-to-end run, demo
+#   bench/bench.mk        make bench
+# Each fragment appends its test executables (TAP output) to CHECK_SUITES
+# (fast, no emulator) or E2E_SUITES (the Bochs run).
+
+BUILD ?= build
+PREFIX ?= /usr/local
+CHECK_SUITES :=
+E2E_SUITES :=
+
+.PHONY: all deps deps-build check test e2e demo bench install clean
+all:
+
+include analyzer/analyzer.mk
+-include kmod/kmod.mk
+-include testbed/testbed.mk
+-include bench/bench.mk
+
+deps-build:
+	@bash testbed/install-deps.sh build
+
+deps:
+	@bash testbed/install-deps.sh e2e
+
+check: deps-build all
+	@bash tests/run-suites.sh $(CHECK_SUITES)
+
+test: deps all
+	@bash tests/run-suites.sh $(CHECK_SUITES) $(E2E_SUITES)
+
+clean:
+	rm -rf $(BUILD)/bin $(BUILD)/obj $(BUILD)/tests $(BUILD)/test-logs

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The trace reader: a libbabeltrace2 graph (source.ctf.fs -> muxer -> sink)
+ * that turns hvtrace_* CTF events into the plain records of
+ * schemas/hvtrace_events.h, pulled one at a time, in time order.
+ */
+#ifndef HVT_READER_H
+#define HVT_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "hvtrace_events.h"
+
+enum hvt_ev_type {
+	HVT_EV_EXIT,
+	HVT_EV_RESUME,
+	HVT_EV_SESSION,
+	HVT_EV_DISCARDED,	/* the tracer lost events: u.discarded */
+};
+
+struct hvt_event {
+	enum hvt_ev_type type;
+	uint32_t stream;	/* index into hvt_reader_stream_name() */
+	int64_t ts_ns;		/* default clock, ns from origin; 0 if none */
+	union {
+		struct hvtrace_exit_rec exit;
+		struct hvtrace_resume_rec resume;
+		struct hvtrace_session_rec session;
+		struct {
+			uint64_t count;		/* 0 when the tracer did not say */
+			int64_t begin_ns, end_ns;
+		} discarded;
+	} u;
+};
+
+/* Open flags. */
+#define HVT_READ_KEYS_ONLY 0x1	/* exit: only vcpu seq reason qual insn_len
+				 * rip tsc gpr[0..2] intr_info; resume: all */
+
+struct hvt_err {
+	char msg[512];		/* one line, no trailing newline */
+};
+
+struct hvt_reader;
+
+/*
+ * Open one or more inputs: a CTF trace folder (holds "metadata"), or any
+ * folder below which such traces are found (an LTTng session output).
+ * Returns NULL with err->msg set when an input is missing, holds no CTF
+ * trace, has no hvtrace events, or has a schema version this build does
+ * not know.
+ */
+struct hvt_reader *hvt_reader_open(const char *const *paths, size_t npaths,
+				   unsigned int flags, struct hvt_err *err);
+
+/* 1: *ev filled; 0: end of trace; -1: error (err->msg set, e.g. corrupt). */
+int hvt_reader_next(struct hvt_reader *r, struct hvt_event *ev,
+		    struct hvt_err *err);
+
+const char *hvt_reader_stream_name(const struct hvt_reader *r, uint32_t stream);
+uint32_t hvt_reader_stream_count(const struct hvt_reader *r);
+
+void hvt_reader_close(struct hvt_reader *r);
+
+#endif /* HVT_READER_H */

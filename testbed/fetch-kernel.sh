@@ -1,0 +1,64 @@
+#!/bin/bash
+# Fetch the Debian kernel image, its exactly matching headers and lttng-modules'
+# source, unpacked (no install, no root mount) under a cache folder, and make the
+# headers usable as a Kbuild tree.  Versions come from the current apt state.
+#
+# usage: testbed/fetch-kernel.sh CACHE_DIR
+# Leaves: CACHE_DIR/kver (the kernel release, e.g. 6.1.0-56-amd64),
+#         CACHE_DIR/root/  (dpkg -x of image, headers, kbuild),
+#         CACHE_DIR/kdir -> the headers tree to pass as KDIR,
+#         CACHE_DIR/lttng-modules/ (pristine source of Debian's lttng-modules-dkms).
+set -euo pipefail
+
+cache=${1:?usage: fetch-kernel.sh CACHE_DIR}
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+
+die() { echo "fetch-kernel: $*" >&2; exit 2; }
+
+# The metapackage names the current ABI package: linux-image-<kver>.
+imgpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+	 awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+[ -n "$imgpkg" ] || die "cannot resolve linux-image-amd64 (run apt-get update first)"
+kver=${imgpkg#linux-image-}
+if [ -f "$cache/kver" ] && [ "$(cat "$cache/kver")" = "$kver" ] &&
+   [ -f "$cache/.done" ]; then
+	echo "fetch-kernel: $kver already in $cache"
+	exit 0
+fi
+
+hdrpkg=linux-headers-$kver
+common=$(apt-cache depends "$hdrpkg" | awk '/Depends: linux-headers-.*-common/ { print $2; exit }')
+kbuild=$(apt-cache depends "$hdrpkg" | awk '/Depends: linux-kbuild-/ { print $2; exit }')
+[ -n "$common" ] && [ -n "$kbuild" ] || die "cannot resolve the dependencies of $hdrpkg"
+
+rm -rf "$cache/root" "$cache/debs" "$cache/lttng-modules" "$cache/.done"
+mkdir -p "$cache/debs" "$cache/root"
+(cd "$cache/debs" && apt-get download "$imgpkg" "$hdrpkg" "$common" "$kbuild" \
+	lttng-modules-dkms >/dev/null) || die "apt-get download failed"
+for d in "$cache"/debs/*.deb; do
+	dpkg -x "$d" "$cache/root"
+done
+
+kdir=$cache/root/usr/src/linux-headers-$kver
+[ -d "$kdir" ] || die "headers tree $kdir missing after unpack"
+# The headers' Makefile includes the -common tree by absolute path: point it
+# at the unpacked copy.
+sed -i "s|/usr/src/linux-headers-|$cache/root/usr/src/linux-headers-|g" "$kdir/Makefile"
+# scripts/ and tools/ in the arch tree are symlinks into linux-kbuild-*
+# (absolute /usr/lib/linux-kbuild-X): repoint them into the unpacked copy.
+find "$kdir" -maxdepth 2 -type l | while read -r l; do
+	t=$(readlink "$l")
+	case $t in
+	/usr/*) ln -sfn "$cache/root$t" "$l" ;;
+	esac
+done
+ln -sfn "$kdir" "$cache/kdir"
+
+src=$(ls -d "$cache"/root/usr/src/lttng-modules-* | head -n 1)
+[ -d "$src" ] || die "lttng-modules source missing from lttng-modules-dkms"
+mv "$src" "$cache/lttng-modules"
+
+echo "$kver" > "$cache/kver"
+touch "$cache/.done"
+echo "fetch-kernel: $kver ready in $cache"
