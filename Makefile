@@ -21,6 +21,7 @@ all:
 include analyzer/analyzer.mk
 -include kmod/kmod.mk
 -include testbed/testbed.mk
+-include tests/e2e/e2e.mk
 -include bench/bench.mk
 
 deps-build:
