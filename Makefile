@@ -18,7 +18,7 @@ E2E_SUITES :=
 .PHONY: all deps deps-build check test e2e demo bench install clean
 all:
 
-include analyzer/analyzer.mk
+-include analyzer/analyzer.mk
 -include kmod/kmod.mk
 -include testbed/testbed.mk
 -include tests/e2e/e2e.mk
