@@ -35,7 +35,8 @@ struct hvt_event {
 
 /* Open flags. */
 #define HVT_READ_KEYS_ONLY 0x1	/* exit: only vcpu seq reason qual insn_len
-				 * rip tsc gpr[0..2] intr_info; resume: all */
+				 * rip tsc gpr[0..2] intr_info guest_linear
+				 * guest_phys (the rest zero); resume: all */
 
 struct hvt_err {
 	char msg[512];		/* one line, no trailing newline */
@@ -59,6 +60,13 @@ int hvt_reader_next(struct hvt_reader *r, struct hvt_event *ev,
 
 const char *hvt_reader_stream_name(const struct hvt_reader *r, uint32_t stream);
 uint32_t hvt_reader_stream_count(const struct hvt_reader *r);
+
+/* hvtrace_* events are returned; this counts the other events skipped. */
+uint64_t hvt_reader_other_events(const struct hvt_reader *r);
+
+/* The CTF trace folders found below the paths given to hvt_reader_open(). */
+size_t hvt_reader_trace_count(const struct hvt_reader *r);
+const char *hvt_reader_trace_path(const struct hvt_reader *r, size_t i);
 
 void hvt_reader_close(struct hvt_reader *r);
 

@@ -1,0 +1,1113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The trace reader: source.ctf.fs (one per trace folder) -> filter.utils.muxer
+ * -> a simple sink whose consume function only stores the batch of messages
+ * the muxer hands it.  hvt_reader_next() converts the stored messages one by
+ * one and runs the graph once more when the batch is used up, so memory stays
+ * constant whatever the trace size.
+ *
+ * Field member indices are resolved by name once per event class (the names
+ * come from the X-macro lists of schemas/hvtrace_events.h) and every event is
+ * then decoded by index through a per-class table: no per-event name lookup,
+ * no per-event allocation.
+ */
+#include <babeltrace2/babeltrace.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "reader.h"
+
+/* ---- field descriptors generated from the schema ---------------------- */
+
+enum fd_kind { FD_SCALAR, FD_ARRAY, FD_TEXT, FD_SEQ };
+
+struct field_desc {
+	const char *name;
+	unsigned char kind;
+	unsigned char esize;	/* bytes per element (or scalar) */
+	unsigned char lsize;	/* FD_SEQ: bytes of the length member */
+	unsigned short count;	/* FD_ARRAY/FD_SEQ: max elements; FD_TEXT: bytes */
+	size_t off;		/* offset in the record */
+	size_t len_off;		/* FD_SEQ: offset of name##_len */
+};
+
+#define FD_SCALAR_(type, name) \
+	{ #name, FD_SCALAR, sizeof(type), 0, 1, offsetof(FD_REC, name), 0 },
+#define FD_ARRAY_(type, name, n) \
+	{ #name, FD_ARRAY, sizeof(type), 0, n, offsetof(FD_REC, name), 0 },
+#define FD_TEXT_(name, n) \
+	{ #name, FD_TEXT, 1, 0, n, offsetof(FD_REC, name), 0 },
+#define FD_SEQ_(type, name, ltype, max) \
+	{ #name, FD_SEQ, sizeof(type), sizeof(ltype), max, \
+	  offsetof(FD_REC, name), offsetof(FD_REC, name##_len) },
+#define FD_LIST(list) list(FD_SCALAR_, FD_SCALAR_, FD_ARRAY_, FD_TEXT_, FD_SEQ_)
+
+#define FD_REC struct hvtrace_exit_rec
+static const struct field_desc exit_fields[] = { FD_LIST(HVTRACE_EXIT_FIELDS) };
+#undef FD_REC
+#define FD_REC struct hvtrace_resume_rec
+static const struct field_desc resume_fields[] = { FD_LIST(HVTRACE_RESUME_FIELDS) };
+#undef FD_REC
+#define FD_REC struct hvtrace_session_rec
+static const struct field_desc session_fields[] = { FD_LIST(HVTRACE_SESSION_FIELDS) };
+#undef FD_REC
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_FIELDS 64
+
+struct ev_schema {
+	const char *event;
+	enum hvt_ev_type type;
+	const struct field_desc *fields;
+	size_t nfields;
+};
+
+static const struct ev_schema schemas[] = {
+	{ HVTRACE_EVENT_EXIT, HVT_EV_EXIT, exit_fields, ARRAY_LEN(exit_fields) },
+	{ HVTRACE_EVENT_RESUME, HVT_EV_RESUME, resume_fields, ARRAY_LEN(resume_fields) },
+	{ HVTRACE_EVENT_SESSION, HVT_EV_SESSION, session_fields,
+	  ARRAY_LEN(session_fields) },
+};
+
+/*
+ * HVT_READ_KEYS_ONLY: how many elements of an exit field to decode (0: skip).
+ * The key fields are those hist and qualification decoding need.
+ */
+static unsigned int exit_key_count(const struct field_desc *fd)
+{
+	static const size_t keys[] = {
+		offsetof(struct hvtrace_exit_rec, vcpu),
+		offsetof(struct hvtrace_exit_rec, seq),
+		offsetof(struct hvtrace_exit_rec, exit_reason),
+		offsetof(struct hvtrace_exit_rec, exit_qual),
+		offsetof(struct hvtrace_exit_rec, insn_len),
+		offsetof(struct hvtrace_exit_rec, guest_linear),
+		offsetof(struct hvtrace_exit_rec, guest_phys),
+		offsetof(struct hvtrace_exit_rec, intr_info),
+		offsetof(struct hvtrace_exit_rec, rip),
+		offsetof(struct hvtrace_exit_rec, tsc),
+	};
+	size_t i;
+
+	if (fd->off == offsetof(struct hvtrace_exit_rec, gpr))
+		return 3;	/* RAX RCX RDX: CPUID leaf/subleaf, MSR, VMCALL */
+	for (i = 0; i < ARRAY_LEN(keys); i++)
+		if (keys[i] == fd->off)
+			return fd->count;
+	return 0;
+}
+
+/* ---- reader state ------------------------------------------------------ */
+
+/* One event class seen in the trace, with its resolved member indices. */
+struct ev_class {
+	const bt_event_class *ec;
+	const struct ev_schema *schema;	/* NULL: not an hvtrace event */
+	uint64_t idx[MAX_FIELDS];
+	unsigned char is_signed[MAX_FIELDS];
+	unsigned short take[MAX_FIELDS];	/* elements to decode, 0: skip */
+};
+
+struct stream_info {
+	const bt_stream *stream;
+	int has_clock;
+	char *name;
+};
+
+struct trace_info {
+	const bt_trace_class *tc;
+	int has_hvtrace;
+};
+
+struct hvt_reader {
+	bt_graph *graph;
+	const bt_plugin *ctf, *utils;
+	bt_message_iterator *it;	/* the sink's upstream iterator */
+	unsigned int flags;
+
+	/* The batch the last graph step stored: msgs[pos..n) still to do. */
+	const bt_message **msgs;
+	uint64_t n, pos, cap;
+	int ended, failed;
+	int status;	/* last consume status */
+
+	struct ev_class *classes;
+	size_t nclasses, cap_classes;
+	struct ev_class *last_class;
+
+	struct stream_info *streams;
+	uint32_t nstreams, cap_streams;
+	uint32_t last_stream;
+
+	struct trace_info *traces;
+	size_t ntraces, cap_traces;
+	size_t ntraces_expected;
+	size_t ntraces_hvtrace;
+
+	char **paths;		/* trace folders found */
+	size_t npaths;
+
+	uint64_t other_events;	/* events that are not hvtrace_* */
+	char other_names[256];	/* some event names, for the error message */
+	int nevents_seen;
+	int schema_checked;
+};
+
+static void set_err(struct hvt_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_err(struct hvt_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	/* One line: fold any newline libbabeltrace2 put in a cause. */
+	for (p = err->msg; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+}
+
+/*
+ * Take libbabeltrace2's current error and describe it in one line: the
+ * deepest cause (the actual reason: "cannot read stream file...") plus the
+ * component that reported it.
+ */
+static void take_bt_error(struct hvt_err *err, const char *what)
+{
+	const bt_error *e = bt_current_thread_take_error();
+	const char *msg = NULL;
+	uint64_t n, i;
+
+	if (!e) {
+		set_err(err, "%s failed (libbabeltrace2 gave no reason)", what);
+		return;
+	}
+	n = bt_error_get_cause_count(e);
+	/*
+	 * Causes are newest first; the last one is the root.  Generic
+	 * wrapper texts ("Component's ... method failed") are skipped in
+	 * favour of a more specific, deeper one.
+	 */
+	for (i = n; i-- > 0;) {
+		const bt_error_cause *c = bt_error_borrow_cause_by_index(e, i);
+		const char *m = bt_error_cause_get_message(c);
+
+		if (m && *m) {
+			msg = m;
+			break;
+		}
+	}
+	set_err(err, "%s: %s", what, msg ? msg : "unknown libbabeltrace2 error");
+	bt_error_release(e);
+}
+
+/* ---- input discovery ---------------------------------------------------- */
+
+static int has_metadata(const char *dir)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(p, sizeof(p), "%s/metadata", dir) >= (int)sizeof(p))
+		return 0;
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int add_path(struct hvt_reader *r, const char *p)
+{
+	char **np = realloc(r->paths, (r->npaths + 1) * sizeof(*np));
+
+	if (!np)
+		return -1;
+	r->paths = np;
+	np[r->npaths] = strdup(p);
+	if (!np[r->npaths])
+		return -1;
+	r->npaths++;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every folder at or below dir that holds a "metadata" file, sorted. */
+static int find_traces(struct hvt_reader *r, const char *dir, int depth)
+{
+	char **subs = NULL;
+	size_t nsubs = 0, i;
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	if (has_metadata(dir))
+		return add_path(r, dir);
+	if (depth > 8)
+		return 0;
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char p[PATH_MAX];
+		struct stat st;
+		char **ns;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p))
+			continue;
+		if (stat(p, &st) || !S_ISDIR(st.st_mode))
+			continue;
+		ns = realloc(subs, (nsubs + 1) * sizeof(*ns));
+		if (!ns) {
+			ret = -1;
+			break;
+		}
+		subs = ns;
+		subs[nsubs] = strdup(p);
+		if (!subs[nsubs]) {
+			ret = -1;
+			break;
+		}
+		nsubs++;
+	}
+	closedir(d);
+	if (nsubs)
+		qsort(subs, nsubs, sizeof(*subs), cmp_str);
+	for (i = 0; i < nsubs; i++) {
+		if (!ret)
+			ret = find_traces(r, subs[i], depth + 1);
+		free(subs[i]);
+	}
+	free(subs);
+	return ret;
+}
+
+/* ---- graph -------------------------------------------------------------- */
+
+static bt_graph_simple_sink_component_initialize_func_status
+sink_init(bt_message_iterator *it, void *data)
+{
+	struct hvt_reader *r = data;
+
+	r->it = it;
+	return BT_GRAPH_SIMPLE_SINK_COMPONENT_INITIALIZE_FUNC_STATUS_OK;
+}
+
+/* Store the next batch; hvt_reader_next() converts it. */
+static bt_graph_simple_sink_component_consume_func_status
+sink_consume(bt_message_iterator *it, void *data)
+{
+	struct hvt_reader *r = data;
+	bt_message_array_const msgs;
+	uint64_t count, i;
+
+	switch (bt_message_iterator_next(it, &msgs, &count)) {
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_OK:
+		break;
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_END:
+		return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_END;
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_AGAIN:
+		return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_AGAIN;
+	case BT_MESSAGE_ITERATOR_NEXT_STATUS_MEMORY_ERROR:
+		return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_MEMORY_ERROR;
+	default:
+		return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_ERROR;
+	}
+	if (r->n + count > r->cap) {
+		/* Grows to the muxer's largest batch once, then stays. */
+		uint64_t cap = r->cap ? r->cap : 64;
+		const bt_message **nm;
+
+		while (cap < r->n + count)
+			cap *= 2;
+		nm = realloc(r->msgs, cap * sizeof(*nm));
+		if (!nm) {
+			for (i = 0; i < count; i++)
+				bt_message_put_ref(msgs[i]);
+			return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_MEMORY_ERROR;
+		}
+		r->msgs = nm;
+		r->cap = cap;
+	}
+	for (i = 0; i < count; i++)
+		r->msgs[r->n++] = msgs[i];	/* we now own these references */
+	return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_OK;
+}
+
+static int build_graph(struct hvt_reader *r, struct hvt_err *err)
+{
+	const bt_component_class_source *fs_cls;
+	const bt_component_class_filter *mux_cls;
+	const bt_component_filter *mux;
+	const bt_component_sink *sink;
+	uint64_t in_port = 0;
+	size_t t;
+
+	if (bt_plugin_find("ctf", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE,
+			   &r->ctf) != BT_PLUGIN_FIND_STATUS_OK ||
+	    bt_plugin_find("utils", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE,
+			   &r->utils) != BT_PLUGIN_FIND_STATUS_OK) {
+		bt_current_thread_clear_error();
+		set_err(err, "cannot load the babeltrace2 plugins 'ctf' and 'utils' (is babeltrace2 installed?)");
+		return -1;
+	}
+	fs_cls = bt_plugin_borrow_source_component_class_by_name_const(r->ctf, "fs");
+	mux_cls = bt_plugin_borrow_filter_component_class_by_name_const(r->utils, "muxer");
+	if (!fs_cls || !mux_cls) {
+		set_err(err, "babeltrace2 lacks source.ctf.fs or filter.utils.muxer");
+		return -1;
+	}
+	r->graph = bt_graph_create(0);
+	if (!r->graph) {
+		set_err(err, "out of memory");
+		return -1;
+	}
+	if (bt_graph_add_filter_component(r->graph, mux_cls, "muxer", NULL,
+					  BT_LOGGING_LEVEL_NONE, &mux) !=
+	    BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+		take_bt_error(err, "cannot create the muxer");
+		return -1;
+	}
+	if (bt_graph_add_simple_sink_component(r->graph, "hvtrace", sink_init,
+					       sink_consume, NULL, r, &sink) !=
+	    BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+		take_bt_error(err, "cannot create the sink");
+		return -1;
+	}
+	for (t = 0; t < r->npaths; t++) {
+		const bt_component_source *src;
+		bt_value *params = bt_value_map_create();
+		bt_value *inputs = NULL;
+		char name[32];
+		uint64_t p, np;
+		int bad;
+
+		if (!params) {
+			set_err(err, "out of memory");
+			return -1;
+		}
+		bad = bt_value_map_insert_empty_array_entry(params, "inputs", &inputs) ||
+		      bt_value_array_append_string_element(inputs, r->paths[t]);
+		if (bad) {
+			bt_value_put_ref(params);
+			set_err(err, "out of memory");
+			return -1;
+		}
+		snprintf(name, sizeof(name), "trace%zu", t);
+		if (bt_graph_add_source_component(r->graph, fs_cls, name, params,
+						  BT_LOGGING_LEVEL_NONE, &src) !=
+		    BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+			bt_value_put_ref(params);
+			take_bt_error(err, r->paths[t]);
+			return -1;
+		}
+		bt_value_put_ref(params);
+		np = bt_component_source_get_output_port_count(src);
+		for (p = 0; p < np; p++) {
+			const bt_port_output *op =
+				bt_component_source_borrow_output_port_by_index_const(src, p);
+			const bt_port_input *ip =
+				bt_component_filter_borrow_input_port_by_index_const(mux, in_port++);
+
+			if (!ip || bt_graph_connect_ports(r->graph, op, ip, NULL) !=
+				   BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
+				take_bt_error(err, r->paths[t]);
+				return -1;
+			}
+		}
+	}
+	if (bt_graph_connect_ports(r->graph,
+			bt_component_filter_borrow_output_port_by_index_const(mux, 0),
+			bt_component_sink_borrow_input_port_by_index_const(sink, 0),
+			NULL) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
+		take_bt_error(err, "cannot connect the muxer");
+		return -1;
+	}
+	return 0;
+}
+
+/* Run the graph until the batch holds messages or the trace ends. */
+static int refill(struct hvt_reader *r, struct hvt_err *err)
+{
+	while (r->pos == r->n) {
+		bt_graph_run_once_status st;
+
+		if (r->ended)
+			return 0;
+		if (r->failed) {
+			set_err(err, "the trace cannot be read further");
+			return -1;
+		}
+		r->pos = r->n = 0;
+		st = bt_graph_run_once(r->graph);
+		switch (st) {
+		case BT_GRAPH_RUN_ONCE_STATUS_OK:
+		case BT_GRAPH_RUN_ONCE_STATUS_AGAIN:
+			break;
+		case BT_GRAPH_RUN_ONCE_STATUS_END:
+			r->ended = 1;
+			break;
+		case BT_GRAPH_RUN_ONCE_STATUS_MEMORY_ERROR:
+			r->failed = 1;
+			bt_current_thread_clear_error();
+			set_err(err, "out of memory while reading the trace");
+			return -1;
+		default:
+			r->failed = 1;
+			take_bt_error(err, r->npaths == 1 ? r->paths[0] : "cannot read the traces");
+			return -1;
+		}
+	}
+	return 1;
+}
+
+/* ---- classes, streams, traces ------------------------------------------ */
+
+static const struct ev_schema *schema_by_name(const char *name)
+{
+	size_t i;
+
+	if (!name)
+		return NULL;
+	for (i = 0; i < ARRAY_LEN(schemas); i++)
+		if (!strcmp(name, schemas[i].event))
+			return &schemas[i];
+	return NULL;
+}
+
+static int is_int_class(const bt_field_class *fc, int *is_signed)
+{
+	bt_field_class_type t = bt_field_class_get_type(fc);
+
+	if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER)) {
+		*is_signed = 1;
+		return 1;
+	}
+	if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER)) {
+		*is_signed = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* Resolve every schema field of an hvtrace event class to a member index. */
+static int resolve_class(struct hvt_reader *r, struct ev_class *c,
+			 struct hvt_err *err)
+{
+	const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(c->ec);
+	const struct ev_schema *s = c->schema;
+	uint64_t nm;
+	size_t f;
+
+	if (!payload || bt_field_class_get_type(payload) != BT_FIELD_CLASS_TYPE_STRUCTURE) {
+		set_err(err, "event %s has no payload structure: not hvtrace schema v%d",
+			s->event, HVTRACE_SCHEMA_VERSION);
+		return -1;
+	}
+	nm = bt_field_class_structure_get_member_count(payload);
+	for (f = 0; f < s->nfields; f++) {
+		const struct field_desc *fd = &s->fields[f];
+		const bt_field_class *mfc = NULL;
+		bt_field_class_type t;
+		uint64_t m;
+		int sgn = 0, ok = 0;
+
+		for (m = 0; m < nm; m++) {
+			const bt_field_class_structure_member *mem =
+				bt_field_class_structure_borrow_member_by_index_const(payload, m);
+
+			if (!strcmp(bt_field_class_structure_member_get_name(mem), fd->name)) {
+				mfc = bt_field_class_structure_member_borrow_field_class_const(mem);
+				break;
+			}
+		}
+		if (!mfc) {
+			set_err(err, "event %s lacks field '%s': not hvtrace schema v%d",
+				s->event, fd->name, HVTRACE_SCHEMA_VERSION);
+			return -1;
+		}
+		t = bt_field_class_get_type(mfc);
+		switch (fd->kind) {
+		case FD_SCALAR:
+			ok = is_int_class(mfc, &sgn);
+			break;
+		case FD_ARRAY:
+		case FD_SEQ:
+			ok = bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_ARRAY) &&
+			     is_int_class(bt_field_class_array_borrow_element_field_class_const(mfc),
+					  &sgn);
+			break;
+		case FD_TEXT:
+			ok = t == BT_FIELD_CLASS_TYPE_STRING ||
+			     (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_ARRAY) &&
+			      is_int_class(bt_field_class_array_borrow_element_field_class_const(mfc),
+					   &sgn));
+			break;
+		}
+		if (!ok) {
+			set_err(err, "event %s field '%s' has an unexpected type: not hvtrace schema v%d",
+				s->event, fd->name, HVTRACE_SCHEMA_VERSION);
+			return -1;
+		}
+		c->idx[f] = m;
+		c->is_signed[f] = (unsigned char)sgn;
+		c->take[f] = fd->count;
+		if ((r->flags & HVT_READ_KEYS_ONLY) && s->type == HVT_EV_EXIT)
+			c->take[f] = (unsigned short)exit_key_count(fd);
+	}
+	return 0;
+}
+
+static struct ev_class *get_class(struct hvt_reader *r, const bt_event_class *ec,
+				  struct hvt_err *err)
+{
+	struct ev_class *c;
+	size_t i;
+
+	if (r->last_class && r->last_class->ec == ec)
+		return r->last_class;
+	for (i = 0; i < r->nclasses; i++)
+		if (r->classes[i].ec == ec)
+			return r->last_class = &r->classes[i];
+	if (r->nclasses == r->cap_classes) {
+		size_t cap = r->cap_classes ? 2 * r->cap_classes : 8;
+		struct ev_class *nc = realloc(r->classes, cap * sizeof(*nc));
+
+		if (!nc) {
+			set_err(err, "out of memory");
+			return NULL;
+		}
+		r->classes = nc;
+		r->cap_classes = cap;
+	}
+	c = &r->classes[r->nclasses];
+	memset(c, 0, sizeof(*c));
+	c->ec = ec;
+	c->schema = schema_by_name(bt_event_class_get_name(ec));
+	if (c->schema && resolve_class(r, c, err))
+		return NULL;
+	r->nclasses++;
+	return r->last_class = c;
+}
+
+static void note_other_name(struct hvt_reader *r, const char *name)
+{
+	size_t len = strlen(r->other_names);
+
+	if (!name || strstr(r->other_names, name))
+		return;
+	if (len + strlen(name) + 8 >= sizeof(r->other_names)) {
+		if (!strstr(r->other_names, "..."))
+			snprintf(r->other_names + len, sizeof(r->other_names) - len,
+				 ", ...");
+		return;
+	}
+	snprintf(r->other_names + len, sizeof(r->other_names) - len, "%s%s",
+		 len ? ", " : "", name);
+}
+
+/* A trace class seen for the first time: does it define hvtrace events? */
+static void check_trace(struct hvt_reader *r, const bt_trace_class *tc)
+{
+	uint64_t s, ns, e, ne;
+	struct trace_info *ti;
+	size_t i;
+	int has = 0;
+
+	for (i = 0; i < r->ntraces; i++)
+		if (r->traces[i].tc == tc)
+			return;
+	if (r->ntraces == r->cap_traces) {
+		size_t cap = r->cap_traces ? 2 * r->cap_traces : 4;
+		struct trace_info *nt = realloc(r->traces, cap * sizeof(*nt));
+
+		if (!nt)
+			return;
+		r->traces = nt;
+		r->cap_traces = cap;
+	}
+	ns = bt_trace_class_get_stream_class_count(tc);
+	for (s = 0; s < ns; s++) {
+		const bt_stream_class *sc =
+			bt_trace_class_borrow_stream_class_by_index_const(tc, s);
+
+		ne = bt_stream_class_get_event_class_count(sc);
+		for (e = 0; e < ne; e++) {
+			const char *name = bt_event_class_get_name(
+				bt_stream_class_borrow_event_class_by_index_const(sc, e));
+
+			if (schema_by_name(name))
+				has = 1;
+			else
+				note_other_name(r, name);
+		}
+	}
+	ti = &r->traces[r->ntraces++];
+	ti->tc = tc;
+	ti->has_hvtrace = has;
+	if (has)
+		r->ntraces_hvtrace++;
+}
+
+static uint32_t stream_index(struct hvt_reader *r, const bt_stream *stream)
+{
+	uint32_t i;
+
+	if (r->last_stream < r->nstreams && r->streams[r->last_stream].stream == stream)
+		return r->last_stream;
+	for (i = 0; i < r->nstreams; i++)
+		if (r->streams[i].stream == stream)
+			return r->last_stream = i;
+	return UINT32_MAX;
+}
+
+static uint32_t add_stream(struct hvt_reader *r, const bt_stream *stream)
+{
+	const bt_stream_class *sc = bt_stream_borrow_class_const(stream);
+	struct stream_info *si;
+	const char *name;
+	char buf[64];
+	uint32_t i = stream_index(r, stream);
+
+	if (i != UINT32_MAX)
+		return i;
+	if (r->nstreams == r->cap_streams) {
+		uint32_t cap = r->cap_streams ? 2 * r->cap_streams : 16;
+		struct stream_info *ns = realloc(r->streams, cap * sizeof(*ns));
+
+		if (!ns)
+			return UINT32_MAX;
+		r->streams = ns;
+		r->cap_streams = cap;
+	}
+	name = bt_stream_get_name(stream);
+	if (!name) {
+		snprintf(buf, sizeof(buf), "stream %" PRIu64, bt_stream_get_id(stream));
+		name = buf;
+	}
+	si = &r->streams[r->nstreams];
+	si->stream = stream;
+	si->has_clock = bt_stream_class_borrow_default_clock_class_const(sc) != NULL;
+	si->name = strdup(name);
+	if (!si->name)
+		return UINT32_MAX;
+	check_trace(r, bt_stream_class_borrow_trace_class_const(sc));
+	return r->last_stream = r->nstreams++;
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+static inline uint64_t int_value(const bt_field *f, int is_signed)
+{
+	if (is_signed)
+		return (uint64_t)bt_field_integer_signed_get_value(f);
+	return bt_field_integer_unsigned_get_value(f);
+}
+
+static inline void store(void *dst, unsigned int size, uint64_t v)
+{
+	switch (size) {
+	case 1: { uint8_t x = (uint8_t)v; memcpy(dst, &x, 1); break; }
+	case 2: { uint16_t x = (uint16_t)v; memcpy(dst, &x, 2); break; }
+	case 4: { uint32_t x = (uint32_t)v; memcpy(dst, &x, 4); break; }
+	default: memcpy(dst, &v, 8); break;
+	}
+}
+
+static void decode_payload(const struct ev_class *c, const bt_field *payload,
+			   void *rec)
+{
+	const struct ev_schema *s = c->schema;
+	char *base = rec;
+	size_t f;
+
+	for (f = 0; f < s->nfields; f++) {
+		const struct field_desc *fd = &s->fields[f];
+		const bt_field *fld;
+		uint64_t len, i;
+
+		if (!c->take[f])
+			continue;
+		fld = bt_field_structure_borrow_member_field_by_index_const(payload, c->idx[f]);
+		switch (fd->kind) {
+		case FD_SCALAR:
+			store(base + fd->off, fd->esize, int_value(fld, c->is_signed[f]));
+			break;
+		case FD_ARRAY:
+		case FD_SEQ:
+			len = bt_field_array_get_length(fld);
+			if (len > c->take[f])
+				len = c->take[f];
+			for (i = 0; i < len; i++)
+				store(base + fd->off + i * fd->esize, fd->esize,
+				      int_value(bt_field_array_borrow_element_field_by_index_const(fld, i),
+						c->is_signed[f]));
+			if (fd->kind == FD_SEQ)
+				store(base + fd->len_off, fd->lsize, len);
+			break;
+		case FD_TEXT:
+			if (bt_field_get_class_type(fld) == BT_FIELD_CLASS_TYPE_STRING) {
+				const char *v = bt_field_string_get_value(fld);
+
+				len = bt_field_string_get_length(fld);
+				if (len > (uint64_t)fd->count - 1)
+					len = fd->count - 1;
+				memcpy(base + fd->off, v, len);
+			} else {
+				len = bt_field_array_get_length(fld);
+				if (len > (uint64_t)fd->count - 1)
+					len = fd->count - 1;
+				for (i = 0; i < len; i++)
+					base[fd->off + i] = (char)int_value(
+						bt_field_array_borrow_element_field_by_index_const(fld, i),
+						c->is_signed[f]);
+			}
+			base[fd->off + len] = '\0';
+			break;
+		}
+	}
+}
+
+static void *record_of(struct hvt_event *ev)
+{
+	switch (ev->type) {
+	case HVT_EV_EXIT:
+		return &ev->u.exit;
+	case HVT_EV_RESUME:
+		return &ev->u.resume;
+	case HVT_EV_SESSION:
+		return &ev->u.session;
+	default:
+		return NULL;
+	}
+}
+
+static size_t record_size(enum hvt_ev_type t)
+{
+	switch (t) {
+	case HVT_EV_EXIT:
+		return sizeof(struct hvtrace_exit_rec);
+	case HVT_EV_RESUME:
+		return sizeof(struct hvtrace_resume_rec);
+	case HVT_EV_SESSION:
+		return sizeof(struct hvtrace_session_rec);
+	default:
+		return sizeof(((struct hvt_event *)0)->u.discarded);
+	}
+}
+
+static int64_t snapshot_ns(const bt_clock_snapshot *cs)
+{
+	int64_t ns = 0;
+
+	if (cs && bt_clock_snapshot_get_ns_from_origin(cs, &ns) !=
+		  BT_CLOCK_SNAPSHOT_GET_NS_FROM_ORIGIN_STATUS_OK)
+		ns = 0;
+	return ns;
+}
+
+/*
+ * Convert one message.  1: *ev is an event for the caller; 0: nothing to
+ * return (stream bookkeeping, foreign event); -1: error.
+ */
+static int convert(struct hvt_reader *r, const bt_message *m,
+		   struct hvt_event *ev, struct hvt_err *err)
+{
+	switch (bt_message_get_type(m)) {
+	case BT_MESSAGE_TYPE_STREAM_BEGINNING:
+		if (add_stream(r, bt_message_stream_beginning_borrow_stream_const(m)) ==
+		    UINT32_MAX) {
+			set_err(err, "out of memory");
+			return -1;
+		}
+		return 0;
+	case BT_MESSAGE_TYPE_STREAM_END: {
+		/* The stream object may be freed and its address reused. */
+		uint32_t i = stream_index(r, bt_message_stream_end_borrow_stream_const(m));
+
+		if (i != UINT32_MAX)
+			r->streams[i].stream = NULL;
+		return 0;
+	}
+	case BT_MESSAGE_TYPE_EVENT: {
+		const bt_event *e = bt_message_event_borrow_event_const(m);
+		struct ev_class *c = get_class(r, bt_event_borrow_class_const(e), err);
+		const bt_stream *st;
+
+		if (!c)
+			return -1;
+		if (!c->schema) {
+			r->other_events++;
+			return 0;
+		}
+		st = bt_event_borrow_stream_const(e);
+		ev->type = c->schema->type;
+		ev->stream = stream_index(r, st);
+		if (ev->stream == UINT32_MAX)
+			ev->stream = add_stream(r, st);
+		ev->ts_ns = r->streams[ev->stream].has_clock ?
+			snapshot_ns(bt_message_event_borrow_default_clock_snapshot_const(m)) : 0;
+		memset(record_of(ev), 0, record_size(ev->type));
+		decode_payload(c, bt_event_borrow_payload_field_const(e), record_of(ev));
+		return 1;
+	}
+	case BT_MESSAGE_TYPE_DISCARDED_EVENTS: {
+		const bt_stream *st = bt_message_discarded_events_borrow_stream_const(m);
+		const bt_stream_class *sc = bt_stream_borrow_class_const(st);
+		uint64_t count = 0;
+
+		ev->type = HVT_EV_DISCARDED;
+		ev->stream = add_stream(r, st);
+		if (ev->stream == UINT32_MAX) {
+			set_err(err, "out of memory");
+			return -1;
+		}
+		if (bt_message_discarded_events_get_count(m, &count) !=
+		    BT_PROPERTY_AVAILABILITY_AVAILABLE)
+			count = 0;
+		ev->u.discarded.count = count;
+		ev->u.discarded.begin_ns = ev->u.discarded.end_ns = 0;
+		if (bt_stream_class_discarded_events_have_default_clock_snapshots(sc)) {
+			ev->u.discarded.begin_ns = snapshot_ns(
+				bt_message_discarded_events_borrow_beginning_default_clock_snapshot_const(m));
+			ev->u.discarded.end_ns = snapshot_ns(
+				bt_message_discarded_events_borrow_end_default_clock_snapshot_const(m));
+		}
+		ev->ts_ns = ev->u.discarded.begin_ns;
+		return 1;
+	}
+	default:
+		return 0;
+	}
+}
+
+static int check_session(struct hvt_reader *r, const struct hvt_event *ev,
+			 struct hvt_err *err)
+{
+	if (ev->type != HVT_EV_SESSION)
+		return 0;
+	if (ev->u.session.schema_version != HVTRACE_SCHEMA_VERSION) {
+		set_err(err, "%s: trace schema version %" PRIu32
+			" is not known to this hvtrace (it reads version %d)",
+			hvt_reader_stream_name(r, ev->stream),
+			ev->u.session.schema_version, HVTRACE_SCHEMA_VERSION);
+		r->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static void no_hvtrace_error(struct hvt_reader *r, struct hvt_err *err)
+{
+	const char *what = r->npaths == 1 ? r->paths[0] : "these traces";
+
+	if (r->other_names[0])
+		set_err(err, "%s: no hvtrace events in this trace (it has: %s)",
+			what, r->other_names);
+	else
+		set_err(err, "%s: no hvtrace events in this trace (it defines no events)",
+			what);
+}
+
+int hvt_reader_next(struct hvt_reader *r, struct hvt_event *ev, struct hvt_err *err)
+{
+	for (;;) {
+		const bt_message *m;
+		int ret = refill(r, err);
+
+		if (ret <= 0) {
+			if (ret == 0 && r->ntraces && !r->ntraces_hvtrace) {
+				no_hvtrace_error(r, err);
+				return -1;
+			}
+			return ret;
+		}
+		m = r->msgs[r->pos++];
+		ret = convert(r, m, ev, err);
+		bt_message_put_ref(m);
+		if (ret < 0) {
+			r->failed = 1;
+			return -1;
+		}
+		if (ret > 0) {
+			if (check_session(r, ev, err))
+				return -1;
+			return 1;
+		}
+	}
+}
+
+/*
+ * Look ahead before the first event is returned: stream beginnings come
+ * first, so every trace class met before the first event has been checked
+ * for hvtrace events, and a first session event for its schema version.
+ * Only stream bookkeeping messages are consumed; events stay queued.
+ */
+static int peek_start(struct hvt_reader *r, struct hvt_err *err)
+{
+	for (;;) {
+		const bt_message *m;
+		bt_message_type t;
+		int ret = refill(r, err);
+
+		if (ret < 0)
+			return -1;
+		if (ret == 0)
+			break;
+		m = r->msgs[r->pos];
+		t = bt_message_get_type(m);
+		if (t == BT_MESSAGE_TYPE_EVENT || t == BT_MESSAGE_TYPE_DISCARDED_EVENTS)
+			break;
+		if (t == BT_MESSAGE_TYPE_STREAM_BEGINNING &&
+		    add_stream(r, bt_message_stream_beginning_borrow_stream_const(m)) ==
+		    UINT32_MAX) {
+			set_err(err, "out of memory");
+			return -1;
+		}
+		r->pos++;
+		bt_message_put_ref(m);
+	}
+	if (r->ntraces && !r->ntraces_hvtrace) {
+		no_hvtrace_error(r, err);
+		return -1;
+	}
+	/* Schema version of a leading session event. */
+	if (r->pos < r->n && bt_message_get_type(r->msgs[r->pos]) == BT_MESSAGE_TYPE_EVENT) {
+		const bt_event *e = bt_message_event_borrow_event_const(r->msgs[r->pos]);
+		struct ev_class *c = get_class(r, bt_event_borrow_class_const(e), err);
+
+		if (!c)
+			return -1;
+		if (c->schema && c->schema->type == HVT_EV_SESSION) {
+			struct hvt_event *ev = malloc(sizeof(*ev));
+			int bad;
+
+			if (!ev) {
+				set_err(err, "out of memory");
+				return -1;
+			}
+			ev->type = HVT_EV_SESSION;
+			ev->stream = add_stream(r, bt_event_borrow_stream_const(e));
+			memset(&ev->u.session, 0, sizeof(ev->u.session));
+			decode_payload(c, bt_event_borrow_payload_field_const(e), &ev->u.session);
+			bad = check_session(r, ev, err);
+			free(ev);
+			if (bad)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+struct hvt_reader *hvt_reader_open(const char *const *paths, size_t npaths,
+				   unsigned int flags, struct hvt_err *err)
+{
+	struct hvt_reader *r;
+	size_t i;
+
+	if (!npaths) {
+		set_err(err, "no trace given");
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		set_err(err, "out of memory");
+		return NULL;
+	}
+	r->flags = flags;
+	for (i = 0; i < npaths; i++) {
+		struct stat st;
+		size_t before = r->npaths;
+
+		if (stat(paths[i], &st)) {
+			set_err(err, "%s: %s", paths[i], strerror(errno));
+			goto fail;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			set_err(err, "%s: not a trace folder (give the folder that holds the CTF 'metadata' file, or a folder above it)",
+				paths[i]);
+			goto fail;
+		}
+		if (find_traces(r, paths[i], 0)) {
+			set_err(err, "out of memory");
+			goto fail;
+		}
+		if (r->npaths == before) {
+			set_err(err, "%s: not a CTF trace (no 'metadata' file in it or below it)",
+				paths[i]);
+			goto fail;
+		}
+	}
+	r->ntraces_expected = r->npaths;
+	if (build_graph(r, err) || peek_start(r, err))
+		goto fail;
+	return r;
+fail:
+	hvt_reader_close(r);
+	return NULL;
+}
+
+const char *hvt_reader_stream_name(const struct hvt_reader *r, uint32_t stream)
+{
+	if (!r || stream >= r->nstreams)
+		return "?";
+	return r->streams[stream].name;
+}
+
+uint32_t hvt_reader_stream_count(const struct hvt_reader *r)
+{
+	return r ? r->nstreams : 0;
+}
+
+uint64_t hvt_reader_other_events(const struct hvt_reader *r)
+{
+	return r ? r->other_events : 0;
+}
+
+size_t hvt_reader_trace_count(const struct hvt_reader *r)
+{
+	return r ? r->npaths : 0;
+}
+
+const char *hvt_reader_trace_path(const struct hvt_reader *r, size_t i)
+{
+	return r && i < r->npaths ? r->paths[i] : NULL;
+}
+
+void hvt_reader_close(struct hvt_reader *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (; r->pos < r->n; r->pos++)
+		bt_message_put_ref(r->msgs[r->pos]);
+	free(r->msgs);
+	bt_graph_put_ref(r->graph);
+	bt_plugin_put_ref(r->ctf);
+	bt_plugin_put_ref(r->utils);
+	bt_current_thread_clear_error();
+	for (i = 0; i < r->nstreams; i++)
+		free(r->streams[i].name);
+	free(r->streams);
+	free(r->classes);
+	free(r->traces);
+	for (i = 0; i < r->npaths; i++)
+		free(r->paths[i]);
+	free(r->paths);
+	free(r);
+}
