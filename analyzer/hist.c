@@ -1,33 +1,935 @@
 // SPDX-License-Identifier: GPL-2.0
-/* hvtrace hist: the exit histogram. */
-#include <stdio.h>
+/*
+ * hvtrace hist: the exit histogram.
+ *
+ * One pass over the trace with the reader in keys-only mode.  Each exit is
+ * counted in its group (reason, reason + decoded qualification, RIP or
+ * vCPU); its handler latency (resume.tsc - exit.tsc of the same vCPU and
+ * seq) goes into the group's streaming statistics (stats.h).  Memory is
+ * bounded by the number of groups and vCPUs, never by the trace length.
+ * Discarded-event records and per-vCPU seq gaps are reported, never hidden.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hist.h"
+#include "output.h"
+#include "qual.h"
 #include "reader.h"
+#include "stats.h"
 #include "verbs.h"
+
+#define MAX_WARNINGS 64		/* kept in detail; the rest only counted */
+
+static const char *const by_names[] = { "reason", "qual", "rip", "vcpu" };
+static const char *const sort_names[] = { "count", "time", "mean", "max", "name" };
+
+/* ---- accumulation ------------------------------------------------------ */
+
+struct group {
+	uint32_t reason;	/* basic | entry-failure bit */
+	uint64_t key;		/* qual key, RIP or vCPU, by mode */
+	struct hvt_qual q;	/* of the group's first exit (labels) */
+	uint64_t rip;
+	uint32_t vcpu;
+	uint64_t count;
+	struct hvt_lat lat;
+};
+
+struct vstate {
+	uint32_t vcpu;
+	uint32_t stream;
+	int have_seq, pending;
+	uint64_t last_seq;
+	uint64_t pend_seq, pend_tsc;
+	size_t pend_group;
+	uint64_t exits;
+};
+
+struct warning {
+	enum { W_DISCARDED, W_SEQ_GAP, W_SEQ_BACK } kind;
+	uint32_t stream, vcpu;
+	uint64_t count, first, last;	/* gap: missing seq range */
+	int64_t begin_ns, end_ns;
+};
+
+struct hist {
+	enum hvt_hist_by by;
+	int64_t vcpu_filter;	/* -1: every vCPU */
+
+	struct group *groups;
+	size_t ngroups, cap_groups;
+	uint32_t *slots;	/* open addressing: group index + 1, 0 empty */
+	size_t nslots;
+
+	struct vstate *vcpus;
+	size_t nvcpus, cap_vcpus, last_vcpu;
+
+	uint64_t events, exits, resumes, sessions, unmatched_resumes;
+	uint64_t no_resume, negative_latency;
+	uint64_t discarded, discarded_records, seq_missing, seq_gaps, seq_back;
+	int64_t first_ns, last_ns;
+	int have_ts;
+	struct hvt_lat total;
+
+	struct warning warnings[MAX_WARNINGS];
+	size_t nwarnings;
+	uint64_t warnings_dropped;
+};
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static int grow_slots(struct hist *h)
+{
+	size_t n = h->nslots ? 2 * h->nslots : 64, i;
+	uint32_t *s = calloc(n, sizeof(*s));
+
+	if (!s)
+		return -1;
+	for (i = 0; i < h->ngroups; i++) {
+		size_t j = mix(h->groups[i].reason ^ mix(h->groups[i].key)) & (n - 1);
+
+		while (s[j])
+			j = (j + 1) & (n - 1);
+		s[j] = (uint32_t)i + 1;
+	}
+	free(h->slots);
+	h->slots = s;
+	h->nslots = n;
+	return 0;
+}
+
+static struct group *find_group(struct hist *h, uint32_t reason, uint64_t key,
+				const struct hvt_qual *q, const struct hvtrace_exit_rec *e)
+{
+	size_t j;
+	struct group *g;
+
+	if (!h->nslots && grow_slots(h))
+		return NULL;
+	j = mix(reason ^ mix(key)) & (h->nslots - 1);
+	while (h->slots[j]) {
+		g = &h->groups[h->slots[j] - 1];
+		if (g->reason == reason && g->key == key)
+			return g;
+		j = (j + 1) & (h->nslots - 1);
+	}
+	if (h->ngroups == h->cap_groups) {
+		size_t cap = h->cap_groups ? 2 * h->cap_groups : 32;
+		struct group *ng = realloc(h->groups, cap * sizeof(*ng));
+
+		if (!ng)
+			return NULL;
+		h->groups = ng;
+		h->cap_groups = cap;
+	}
+	g = &h->groups[h->ngroups];
+	memset(g, 0, sizeof(*g));
+	g->reason = reason;
+	g->key = key;
+	g->q = *q;
+	g->rip = e->rip;
+	g->vcpu = e->vcpu;
+	hvt_lat_init(&g->lat);
+	h->slots[j] = (uint32_t)++h->ngroups;
+	if (2 * h->ngroups > h->nslots && grow_slots(h))
+		return NULL;
+	return &h->groups[h->ngroups - 1];
+}
+
+static struct vstate *get_vcpu(struct hist *h, uint32_t vcpu)
+{
+	size_t i;
+
+	if (h->last_vcpu < h->nvcpus && h->vcpus[h->last_vcpu].vcpu == vcpu)
+		return &h->vcpus[h->last_vcpu];
+	for (i = 0; i < h->nvcpus; i++)
+		if (h->vcpus[i].vcpu == vcpu) {
+			h->last_vcpu = i;
+			return &h->vcpus[i];
+		}
+	if (h->nvcpus == h->cap_vcpus) {
+		size_t cap = h->cap_vcpus ? 2 * h->cap_vcpus : 8;
+		struct vstate *nv = realloc(h->vcpus, cap * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		h->vcpus = nv;
+		h->cap_vcpus = cap;
+	}
+	memset(&h->vcpus[h->nvcpus], 0, sizeof(h->vcpus[0]));
+	h->vcpus[h->nvcpus].vcpu = vcpu;
+	h->last_vcpu = h->nvcpus;
+	return &h->vcpus[h->nvcpus++];
+}
+
+static struct warning *add_warning(struct hist *h)
+{
+	if (h->nwarnings == MAX_WARNINGS) {
+		h->warnings_dropped++;
+		return NULL;
+	}
+	memset(&h->warnings[h->nwarnings], 0, sizeof(h->warnings[0]));
+	return &h->warnings[h->nwarnings++];
+}
+
+static int add_exit(struct hist *h, const struct hvt_event *ev)
+{
+	const struct hvtrace_exit_rec *e = &ev->u.exit;
+	struct vstate *v = get_vcpu(h, e->vcpu);
+	struct hvt_qual q;
+	struct group *g;
+	uint32_t reason;
+	uint64_t key = 0;
+
+	if (!v)
+		return -1;
+	hvt_qual_decode(e, &q);
+	reason = q.basic | (q.entry_failure ? HVTRACE_EXIT_REASON_ENTRY_FAIL : 0);
+	switch (h->by) {
+	case HVT_BY_QUAL:
+		key = q.key;
+		break;
+	case HVT_BY_RIP:
+		key = e->rip;
+		break;
+	case HVT_BY_VCPU:
+		key = e->vcpu;
+		reason = 0;
+		break;
+	default:
+		break;
+	}
+	g = find_group(h, reason, key, &q, e);
+	if (!g)
+		return -1;
+	g->count++;
+	h->exits++;
+	v->exits++;
+	v->stream = ev->stream;
+
+	/* seq: +1 per exit of a vCPU; anything else is reported. */
+	if (v->have_seq && e->seq != v->last_seq + 1) {
+		struct warning *w;
+
+		if (e->seq > v->last_seq + 1) {
+			h->seq_gaps++;
+			h->seq_missing += e->seq - v->last_seq - 1;
+			w = add_warning(h);
+			if (w) {
+				w->kind = W_SEQ_GAP;
+				w->first = v->last_seq + 1;
+				w->last = e->seq - 1;
+				w->count = e->seq - v->last_seq - 1;
+			}
+		} else {
+			h->seq_back++;
+			w = add_warning(h);
+			if (w) {
+				w->kind = W_SEQ_BACK;
+				w->first = v->last_seq;
+				w->last = e->seq;
+			}
+		}
+		if (w) {
+			w->vcpu = e->vcpu;
+			w->stream = ev->stream;
+			w->begin_ns = ev->ts_ns;
+		}
+	}
+	v->have_seq = 1;
+	v->last_seq = e->seq;
+
+	if (v->pending)
+		h->no_resume++;
+	v->pending = 1;
+	v->pend_seq = e->seq;
+	v->pend_tsc = e->tsc;
+	v->pend_group = (size_t)(g - h->groups);
+	return 0;
+}
+
+static int add_resume(struct hist *h, const struct hvt_event *ev)
+{
+	const struct hvtrace_resume_rec *r = &ev->u.resume;
+	struct vstate *v = get_vcpu(h, r->vcpu);
+	struct group *g;
+	uint64_t lat;
+
+	if (!v)
+		return -1;
+	h->resumes++;
+	if (!v->pending || v->pend_seq != r->seq) {
+		h->unmatched_resumes++;
+		return 0;
+	}
+	v->pending = 0;
+	if (r->tsc < v->pend_tsc) {
+		h->negative_latency++;
+		return 0;
+	}
+	lat = r->tsc - v->pend_tsc;
+	g = &h->groups[v->pend_group];
+	if (hvt_lat_add(&g->lat, lat) || hvt_lat_add(&h->total, lat))
+		return -1;
+	return 0;
+}
+
+static int hist_add(struct hist *h, const struct hvt_event *ev)
+{
+	h->events++;
+	if (ev->ts_ns) {
+		if (!h->have_ts || ev->ts_ns < h->first_ns)
+			h->first_ns = ev->ts_ns;
+		if (!h->have_ts || ev->ts_ns > h->last_ns)
+			h->last_ns = ev->ts_ns;
+		h->have_ts = 1;
+	}
+	switch (ev->type) {
+	case HVT_EV_EXIT:
+		if (h->vcpu_filter >= 0 && ev->u.exit.vcpu != (uint64_t)h->vcpu_filter)
+			return 0;
+		return add_exit(h, ev);
+	case HVT_EV_RESUME:
+		if (h->vcpu_filter >= 0 && ev->u.resume.vcpu != (uint64_t)h->vcpu_filter)
+			return 0;
+		return add_resume(h, ev);
+	case HVT_EV_SESSION:
+		h->sessions++;
+		return 0;
+	case HVT_EV_DISCARDED: {
+		struct warning *w = add_warning(h);
+
+		h->discarded += ev->u.discarded.count;
+		h->discarded_records++;
+		if (w) {
+			w->kind = W_DISCARDED;
+			w->stream = ev->stream;
+			w->count = ev->u.discarded.count;
+			w->begin_ns = ev->u.discarded.begin_ns;
+			w->end_ns = ev->u.discarded.end_ns;
+		}
+		return 0;
+	}
+	}
+	return 0;
+}
+
+static void hist_free(struct hist *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->ngroups; i++)
+		hvt_lat_free(&h->groups[i].lat);
+	hvt_lat_free(&h->total);
+	free(h->groups);
+	free(h->slots);
+	free(h->vcpus);
+}
+
+/* ---- presentation -------------------------------------------------------- */
+
+static enum hvt_hist_sort sort_mode;
+
+static int cmp_name(const struct group *a, const struct group *b)
+{
+	if (a->reason != b->reason)
+		return a->reason < b->reason ? -1 : 1;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return 0;
+}
+
+static int cmp_groups(const void *pa, const void *pb)
+{
+	const struct group *a = pa, *b = pb;
+	double x = 0, y = 0;
+
+	switch (sort_mode) {
+	case HVT_SORT_COUNT:
+		x = (double)a->count;
+		y = (double)b->count;
+		break;
+	case HVT_SORT_TIME:
+		x = (double)a->lat.sum;
+		y = (double)b->lat.sum;
+		break;
+	case HVT_SORT_MEAN:
+		x = a->lat.mean;
+		y = b->lat.mean;
+		break;
+	case HVT_SORT_MAX:
+		x = (double)a->lat.max;
+		y = (double)b->lat.max;
+		break;
+	case HVT_SORT_NAME:
+		return cmp_name(a, b);
+	}
+	if (x != y)
+		return x > y ? -1 : 1;
+	return cmp_name(a, b);
+}
+
+static void reason_text(const struct group *g, char *buf, size_t len)
+{
+	hvt_exit_reason_format(g->reason, buf, len);
+}
+
+static void label_text(const struct hist *h, const struct group *g, char *buf,
+		       size_t len)
+{
+	switch (h->by) {
+	case HVT_BY_QUAL:
+		hvt_qual_format(&g->q, buf, len, 0);
+		break;
+	case HVT_BY_RIP:
+		snprintf(buf, len, "0x%" PRIx64, g->key);
+		break;
+	case HVT_BY_VCPU:
+		snprintf(buf, len, "%" PRIu64, g->key);
+		break;
+	default:
+		buf[0] = '\0';
+	}
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void warning_text(const struct hvt_reader *r, const struct warning *w,
+			 char *buf, size_t len)
+{
+	switch (w->kind) {
+	case W_DISCARDED:
+		if (w->count)
+			snprintf(buf, len, "%s: %" PRIu64 " events discarded by the tracer between %"
+				 PRId64 " and %" PRId64 " ns",
+				 hvt_reader_stream_name(r, w->stream), w->count,
+				 w->begin_ns, w->end_ns);
+		else
+			snprintf(buf, len, "%s: events discarded by the tracer (count unknown) between %"
+				 PRId64 " and %" PRId64 " ns",
+				 hvt_reader_stream_name(r, w->stream), w->begin_ns, w->end_ns);
+		break;
+	case W_SEQ_GAP:
+		snprintf(buf, len, "%s: vcpu %" PRIu32 " seq gap: exits %" PRIu64 "..%" PRIu64
+			 " missing (%" PRIu64 ")", hvt_reader_stream_name(r, w->stream),
+			 w->vcpu, w->first, w->last, w->count);
+		break;
+	case W_SEQ_BACK:
+		snprintf(buf, len, "%s: vcpu %" PRIu32 " seq went back from %" PRIu64 " to %"
+			 PRIu64 " (a new module load, or a reordered trace)",
+			 hvt_reader_stream_name(r, w->stream), w->vcpu, w->first, w->last);
+		break;
+	}
+}
+
+static json_t *lat_json(const struct hvt_lat *l)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "samples", hvt_json_u64(l->n));
+	json_object_set_new(o, "total", hvt_json_u64(l->sum));
+	if (l->n) {
+		json_object_set_new(o, "min", hvt_json_u64(l->min));
+		json_object_set_new(o, "max", hvt_json_u64(l->max));
+		json_object_set_new(o, "mean", json_real(l->mean));
+		json_object_set_new(o, "stddev", json_real(hvt_lat_stddev(l)));
+		json_object_set_new(o, "p50", hvt_json_u64(hvt_lat_percentile(l, 50)));
+		json_object_set_new(o, "p99", hvt_json_u64(hvt_lat_percentile(l, 99)));
+	} else {
+		json_object_set_new(o, "min", json_null());
+		json_object_set_new(o, "max", json_null());
+		json_object_set_new(o, "mean", json_null());
+		json_object_set_new(o, "stddev", json_null());
+		json_object_set_new(o, "p50", json_null());
+		json_object_set_new(o, "p99", json_null());
+	}
+	return o;
+}
+
+static json_t *warnings_json(const struct hist *h, const struct hvt_reader *r)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < h->nwarnings; i++) {
+		const struct warning *w = &h->warnings[i];
+		json_t *o = json_object();
+		char text[512];
+
+		warning_text(r, w, text, sizeof(text));
+		json_object_set_new(o, "kind", json_string(w->kind == W_DISCARDED ? "discarded" :
+			w->kind == W_SEQ_GAP ? "seq_gap" : "seq_back"));
+		json_object_set_new(o, "stream", json_string(hvt_reader_stream_name(r, w->stream)));
+		if (w->kind == W_DISCARDED) {
+			json_object_set_new(o, "count", hvt_json_u64(w->count));
+			json_object_set_new(o, "begin_ns", json_integer(w->begin_ns));
+			json_object_set_new(o, "end_ns", json_integer(w->end_ns));
+		} else {
+			json_object_set_new(o, "vcpu", json_integer(w->vcpu));
+			json_object_set_new(o, "from_seq", hvt_json_u64(w->first));
+			json_object_set_new(o, "to_seq", hvt_json_u64(w->last));
+			if (w->kind == W_SEQ_GAP)
+				json_object_set_new(o, "count", hvt_json_u64(w->count));
+		}
+		json_object_set_new(o, "message", json_string(text));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static int print_json(const struct hist *h, const struct hvt_reader *r,
+		      const struct hvt_hist_opts *o, size_t shown)
+{
+	json_t *root = json_object(), *traces = json_array(), *groups = json_array();
+	json_t *lost = json_object();
+	size_t i;
+	int ret;
+
+	for (i = 0; i < hvt_reader_trace_count(r); i++)
+		json_array_append_new(traces, json_string(hvt_reader_trace_path(r, i)));
+	json_object_set_new(root, "verb", json_string("hist"));
+	json_object_set_new(root, "schema_version", json_integer(HVTRACE_SCHEMA_VERSION));
+	json_object_set_new(root, "traces", traces);
+	json_object_set_new(root, "group_by", json_string(by_names[o->by]));
+	json_object_set_new(root, "sort", json_string(sort_names[o->sort]));
+	json_object_set_new(root, "vcpu_filter", o->vcpu >= 0 ?
+			    json_integer(o->vcpu) : json_null());
+	json_object_set_new(root, "latency_unit", json_string("tsc_cycles"));
+	json_object_set_new(root, "percentile_precision",
+			    json_real(1.0 / (2.0 * HVT_LAT_SUB)));
+	json_object_set_new(root, "events", hvt_json_u64(h->events));
+	json_object_set_new(root, "exits", hvt_json_u64(h->exits));
+	json_object_set_new(root, "resumes", hvt_json_u64(h->resumes));
+	json_object_set_new(root, "sessions", hvt_json_u64(h->sessions));
+	json_object_set_new(root, "other_events", hvt_json_u64(hvt_reader_other_events(r)));
+	json_object_set_new(root, "vcpus", json_integer((json_int_t)h->nvcpus));
+	json_object_set_new(root, "first_ns", h->have_ts ? json_integer(h->first_ns) : json_null());
+	json_object_set_new(root, "last_ns", h->have_ts ? json_integer(h->last_ns) : json_null());
+	json_object_set_new(root, "span_ns", json_integer(h->have_ts ? h->last_ns - h->first_ns : 0));
+	json_object_set_new(lost, "discarded_events", hvt_json_u64(h->discarded));
+	json_object_set_new(lost, "discarded_records", hvt_json_u64(h->discarded_records));
+	json_object_set_new(lost, "seq_gaps", hvt_json_u64(h->seq_gaps));
+	json_object_set_new(lost, "seq_missing", hvt_json_u64(h->seq_missing));
+	json_object_set_new(lost, "seq_backwards", hvt_json_u64(h->seq_back));
+	json_object_set_new(lost, "exits_without_resume", hvt_json_u64(h->no_resume));
+	json_object_set_new(lost, "resumes_without_exit", hvt_json_u64(h->unmatched_resumes));
+	json_object_set_new(lost, "negative_latencies", hvt_json_u64(h->negative_latency));
+	json_object_set_new(root, "lost", lost);
+	json_object_set_new(root, "warnings", warnings_json(h, r));
+	json_object_set_new(root, "warnings_omitted", hvt_json_u64(h->warnings_dropped));
+	for (i = 0; i < shown; i++) {
+		const struct group *g = &h->groups[i];
+		json_t *go = json_object();
+		char buf[160];
+
+		if (o->by != HVT_BY_VCPU) {
+			reason_text(g, buf, sizeof(buf));
+			json_object_set_new(go, "reason", json_string(buf));
+			json_object_set_new(go, "reason_code",
+					    json_integer(g->reason & HVTRACE_EXIT_REASON_BASIC_MASK));
+			json_object_set_new(go, "entry_failure",
+					    json_boolean(g->reason & HVTRACE_EXIT_REASON_ENTRY_FAIL));
+			json_object_set_new(go, "async", json_boolean(hvt_exit_is_async(&g->q)));
+		}
+		if (o->by == HVT_BY_QUAL) {
+			hvt_qual_format(&g->q, buf, sizeof(buf), 0);
+			json_object_set_new(go, "qual_kind", json_string(hvt_qual_kind_name(g->q.kind)));
+			json_object_set_new(go, "qual", json_string(buf));
+			json_object_set_new(go, "qual_key", hvt_json_hex(g->key));
+		}
+		if (o->by == HVT_BY_RIP)
+			json_object_set_new(go, "rip", hvt_json_hex(g->key));
+		if (o->by == HVT_BY_VCPU)
+			json_object_set_new(go, "vcpu", hvt_json_u64(g->key));
+		json_object_set_new(go, "count", hvt_json_u64(g->count));
+		json_object_set_new(go, "percent", json_real(pct(g->count, h->exits)));
+		json_object_set_new(go, "time_percent", json_real(pct(g->lat.sum, h->total.sum)));
+		json_object_set_new(go, "latency", lat_json(&g->lat));
+		json_array_append_new(groups, go);
+	}
+	json_object_set_new(root, "groups", groups);
+	json_object_set_new(root, "groups_omitted", json_integer((json_int_t)(h->ngroups - shown)));
+	json_object_set_new(root, "total", lat_json(&h->total));
+	ret = hvt_json_write(stdout, root, 1);
+	json_decref(root);
+	return ret;
+}
+
+/* Text (with bars) and CSV share one table; CSV drops the bar column. */
+static int print_table(const struct hist *h, const struct hvt_reader *r,
+		       const struct hvt_hist_opts *o, size_t shown)
+{
+	int csv = o->format == HVT_FMT_CSV;
+	struct hvt_table *t = hvt_table_new();
+	uint64_t max_count = 0;
+	size_t i;
+	int ret;
+
+	if (!t)
+		return -1;
+	for (i = 0; i < shown; i++)
+		if (h->groups[i].count > max_count)
+			max_count = h->groups[i].count;
+	if (o->by != HVT_BY_VCPU)
+		hvt_table_col(t, "reason", HVT_LEFT);
+	if (o->by == HVT_BY_QUAL)
+		hvt_table_col(t, "qualification", HVT_LEFT);
+	if (o->by == HVT_BY_RIP)
+		hvt_table_col(t, "rip", HVT_LEFT);
+	if (o->by == HVT_BY_VCPU)
+		hvt_table_col(t, "vcpu", HVT_RIGHT);
+	hvt_table_col(t, "count", HVT_RIGHT);
+	hvt_table_col(t, csv ? "percent" : "%", HVT_RIGHT);
+	if (!csv)
+		hvt_table_col(t, "", HVT_LEFT);
+	hvt_table_col(t, "time", HVT_RIGHT);
+	hvt_table_col(t, csv ? "time_percent" : "time%", HVT_RIGHT);
+	hvt_table_col(t, "min", HVT_RIGHT);
+	hvt_table_col(t, "max", HVT_RIGHT);
+	hvt_table_col(t, "mean", HVT_RIGHT);
+	hvt_table_col(t, "stddev", HVT_RIGHT);
+	hvt_table_col(t, "p50", HVT_RIGHT);
+	hvt_table_col(t, "p99", HVT_RIGHT);
+	for (i = 0; i < shown; i++) {
+		const struct group *g = &h->groups[i];
+		const struct hvt_lat *l = &g->lat;
+		char buf[200];
+
+		hvt_table_row(t);
+		if (o->by != HVT_BY_VCPU) {
+			reason_text(g, buf, sizeof(buf));
+			if (!csv && hvt_exit_is_async(&g->q))
+				strncat(buf, "*", sizeof(buf) - strlen(buf) - 1);
+			hvt_table_cell(t, "%s", buf);
+		}
+		if (o->by != HVT_BY_REASON) {
+			label_text(h, g, buf, sizeof(buf));
+			hvt_table_cell(t, "%s", buf);
+		}
+		hvt_table_cell(t, "%" PRIu64, g->count);
+		hvt_table_cell(t, "%.2f", pct(g->count, h->exits));
+		if (!csv) {
+			hvt_bar(buf, sizeof(buf), max_count ? (double)g->count / (double)max_count : 0,
+				20);
+			hvt_table_cell(t, "%s", buf);
+		}
+		hvt_table_cell(t, "%" PRIu64, l->sum);
+		hvt_table_cell(t, "%.2f", pct(l->sum, h->total.sum));
+		if (l->n) {
+			hvt_table_cell(t, "%" PRIu64, l->min);
+			hvt_table_cell(t, "%" PRIu64, l->max);
+			hvt_table_cell(t, "%.1f", l->mean);
+			hvt_table_cell(t, "%.1f", hvt_lat_stddev(l));
+			hvt_table_cell(t, "%" PRIu64, hvt_lat_percentile(l, 50));
+			hvt_table_cell(t, "%" PRIu64, hvt_lat_percentile(l, 99));
+		} else {
+			for (int k = 0; k < 6; k++)
+				hvt_table_cell(t, "%s", csv ? "" : "-");
+		}
+	}
+	if (csv) {
+		ret = hvt_table_csv(t, stdout);
+	} else {
+		size_t k;
+
+		printf("hvtrace hist: ");
+		for (k = 0; k < hvt_reader_trace_count(r); k++)
+			printf("%s%s", k ? ", " : "", hvt_reader_trace_path(r, k));
+		printf("\n");
+		printf("events %" PRIu64 "  exits %" PRIu64 "  resumes %" PRIu64 "  vcpus %zu"
+		       "  span %.6f s  lost %" PRIu64 " events",
+		       h->events, h->exits, h->resumes, h->nvcpus,
+		       h->have_ts ? (double)(h->last_ns - h->first_ns) / 1e9 : 0.0,
+		       h->discarded);
+		if (h->seq_missing)
+			printf(", %" PRIu64 " exits (seq gaps)", h->seq_missing);
+		printf("\n");
+		printf("grouped by %s; handler time = resume.tsc - exit.tsc in TSC cycles;"
+		       " p50/p99 within 0.8%%\n", by_names[o->by]);
+		if (o->vcpu >= 0)
+			printf("vcpu %" PRId64 " only\n", o->vcpu);
+		printf("\n");
+		ret = hvt_table_print(t, stdout);
+		printf("\n");
+		if (shown < h->ngroups) {
+			uint64_t rest = 0;
+
+			for (k = shown; k < h->ngroups; k++)
+				rest += h->groups[k].count;
+			printf("%zu more groups (%" PRIu64 " exits) not shown (--top)\n",
+			       h->ngroups - shown, rest);
+		}
+		printf("total  %" PRIu64 " exits  %" PRIu64 " cycles in handlers",
+		       h->exits, h->total.sum);
+		if (h->total.n)
+			printf("  mean %.1f  p50 %" PRIu64 "  p99 %" PRIu64, h->total.mean,
+			       hvt_lat_percentile(&h->total, 50), hvt_lat_percentile(&h->total, 99));
+		printf("\n");
+		if (o->by != HVT_BY_VCPU) {
+			for (k = 0; k < shown; k++)
+				if (hvt_exit_is_async(&h->groups[k].q))
+					break;
+			if (k < shown)
+				printf("* asynchronous exit (not caused by the guest's instruction)\n");
+		}
+	}
+	hvt_table_free(t);
+	return ret;
+}
+
+static int print_svg(const struct hist *h, const struct hvt_reader *r,
+		     const struct hvt_hist_opts *o, size_t shown)
+{
+	struct hvt_svg_bar *bars = calloc(shown ? shown : 1, sizeof(*bars));
+	char (*labels)[200] = calloc(shown ? shown : 1, sizeof(*labels));
+	char (*values)[64] = calloc(shown ? shown : 1, sizeof(*values));
+	char title[300], sub[200];
+	FILE *f = NULL;
+	size_t i;
+	int ret = -1;
+
+	if (!bars || !labels || !values)
+		goto out;
+	for (i = 0; i < shown; i++) {
+		const struct group *g = &h->groups[i];
+		char lab[160] = "";
+		size_t n = 0;
+
+		if (o->by != HVT_BY_VCPU)
+			n = (size_t)hvt_exit_reason_format(g->reason, labels[i], sizeof(labels[i]));
+		label_text(h, g, lab, sizeof(lab));
+		if (lab[0] && n < sizeof(labels[i]))
+			snprintf(labels[i] + n, sizeof(labels[i]) - n, "%s%s",
+				 n ? " " : "vcpu ", lab);
+		snprintf(values[i], sizeof(values[i]), "%" PRIu64 " (%.1f%%)", g->count,
+			 pct(g->count, h->exits));
+		bars[i].label = labels[i];
+		bars[i].value = (double)g->count;
+		bars[i].value_text = values[i];
+	}
+	snprintf(title, sizeof(title), "hvtrace hist: exits by %s", by_names[o->by]);
+	snprintf(sub, sizeof(sub), "%s: %" PRIu64 " exits, %" PRIu64 " lost events",
+		 hvt_reader_trace_count(r) ? hvt_reader_trace_path(r, 0) : "",
+		 h->exits, h->discarded + h->seq_missing);
+	f = fopen(o->svg, "w");
+	if (!f) {
+		hvt_error("%s: %s", o->svg, strerror(errno));
+		ret = -2;
+		goto out;
+	}
+	ret = hvt_svg_bars(f, title, sub, bars, shown);
+	if (fclose(f))
+		ret = -1;
+out:
+	free(bars);
+	free(labels);
+	free(values);
+	return ret;
+}
+
+/* ---- command line -------------------------------------------------------- */
+
+static void hist_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hvtrace hist [OPTION...] TRACE...\n"
+		"Exit histogram: count, %% of exits, handler time (resume.tsc - exit.tsc)\n"
+		"total and %%, min, max, mean, stddev, p50 and p99 of the handler latency.\n\n"
+		"  --by reason|qual|rip|vcpu   group by exit reason (default), reason and\n"
+		"                              decoded qualification, guest RIP, or vCPU\n"
+		"  --sort count|time|mean|max|name   order of the rows (default count)\n"
+		"  --top N                     show the first N rows only\n"
+		"  --vcpu N                    count the exits of vCPU N only\n"
+		"  --format text|json|csv      output format (default text)\n"
+		"  --svg FILE                  also write a bar chart to FILE\n"
+		"  -h, --help                  this help\n\n"
+		"TRACE: a CTF trace folder, or a folder with traces below it (LTTng output).\n"
+		"Lost events (discarded by the tracer, or seq gaps) are reported as warnings.\n");
+}
+
+static int pick(const char *arg, const char *const *names, size_t n, int *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(arg, names[i])) {
+			*out = (int)i;
+			return 0;
+		}
+	return -1;
+}
+
+static int parse_count(const char *s, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int hvt_hist_parse(int argc, char **argv, struct hvt_hist_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "by", required_argument, NULL, 'b' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "top", required_argument, NULL, 't' },
+		{ "vcpu", required_argument, NULL, 'v' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "svg", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const formats[] = { "text", "json", "csv" };
+	int c, v;
+
+	memset(o, 0, sizeof(*o));
+	o->vcpu = -1;
+	o->top = -1;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (pick(optarg, by_names, 4, &v))
+				return hvt_error("hist: --by takes reason, qual, rip or vcpu, not '%s'",
+						 optarg);
+			o->by = (enum hvt_hist_by)v;
+			break;
+		case 's':
+			if (pick(optarg, sort_names, 5, &v))
+				return hvt_error("hist: --sort takes count, time, mean, max or name, not '%s'",
+						 optarg);
+			o->sort = (enum hvt_hist_sort)v;
+			break;
+		case 't':
+			if (parse_count(optarg, INT32_MAX, &o->top) || !o->top)
+				return hvt_error("hist: --top takes a positive number, not '%s'", optarg);
+			break;
+		case 'v':
+			if (parse_count(optarg, UINT32_MAX, &o->vcpu))
+				return hvt_error("hist: --vcpu takes a vCPU number, not '%s'", optarg);
+			break;
+		case 'f':
+			if (pick(optarg, formats, 3, &v))
+				return hvt_error("hist: --format takes text, json or csv, not '%s'", optarg);
+			o->format = (enum hvt_format)v;
+			break;
+		case 'g':
+			o->svg = optarg;
+			break;
+		case 'h':
+			o->help = 1;
+			return 0;
+		case ':':
+			return hvt_error("hist: option '%s' needs a value", argv[optind - 1]);
+		default:
+			return hvt_error("hist: unknown option '%s' (try hvtrace hist --help)",
+					 argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return hvt_error("hist: no TRACE given (try hvtrace hist --help)");
+	o->paths = (const char *const *)argv + optind;
+	o->npaths = (size_t)(argc - optind);
+	return 0;
+}
 
 int cmd_hist(int argc, char **argv)
 {
 	struct hvt_err err = { { 0 } };
+	struct hvt_hist_opts o;
 	struct hvt_event ev;
 	struct hvt_reader *r;
-	unsigned long long n = 0;
-	int rc;
+	struct hist h;
+	size_t shown, i;
+	int rc, ret = HVT_EXIT_OK;
+	int tty;
 
-	if (argc < 2) {
-		fprintf(stderr, "hvtrace hist: missing TRACE\n");
+	if (hvt_hist_parse(argc, argv, &o))
 		return HVT_EXIT_ERROR;
+	if (o.help) {
+		hist_usage(stdout);
+		return HVT_EXIT_OK;
 	}
-	r = hvt_reader_open((const char *const *)argv + 1, argc - 1, HVT_READ_KEYS_ONLY, &err);
-	if (!r) {
-		fprintf(stderr, "hvtrace: %s\n", err.msg);
-		return HVT_EXIT_ERROR;
+	hvt_output_init();
+	r = hvt_reader_open(o.paths, o.npaths, HVT_READ_KEYS_ONLY, &err);
+	if (!r)
+		return hvt_error("%s", err.msg);
+	memset(&h, 0, sizeof(h));
+	h.by = o.by;
+	h.vcpu_filter = o.vcpu;
+	hvt_lat_init(&h.total);
+	tty = hvt_is_tty(stderr);
+	while ((rc = hvt_reader_next(r, &ev, &err)) > 0) {
+		if (hist_add(&h, &ev)) {
+			rc = -1;
+			snprintf(err.msg, sizeof(err.msg), "out of memory");
+			break;
+		}
+		if (tty && !(h.events & ((1u << 20) - 1)))
+			fprintf(stderr, "\rhvtrace hist: %" PRIu64 " events...", h.events);
 	}
-	while ((rc = hvt_reader_next(r, &ev, &err)) > 0)
-		n += ev.type == HVT_EV_EXIT;
-	hvt_reader_close(r);
+	if (tty && h.events >= (1u << 20))
+		fprintf(stderr, "\r%*s\r", 48, "");
 	if (rc < 0) {
-		fprintf(stderr, "hvtrace: %s\n", err.msg);
-		return HVT_EXIT_ERROR;
+		ret = hvt_error("%s", err.msg);
+		goto out;
 	}
-	printf("%llu exits\n", n);
-	return HVT_EXIT_OK;
+	for (i = 0; i < h.nwarnings; i++) {
+		char text[512];
+
+		warning_text(r, &h.warnings[i], text, sizeof(text));
+		hvt_warn("%s", text);
+	}
+	if (h.warnings_dropped)
+		hvt_warn("%" PRIu64 " more warnings not shown", h.warnings_dropped);
+	if (h.no_resume)
+		hvt_warn("%" PRIu64 " exits have no resume event: their handler time is unknown",
+			 h.no_resume);
+	if (h.negative_latency)
+		hvt_warn("%" PRIu64 " resumes have a TSC before their exit's: left out of the times",
+			 h.negative_latency);
+	if (o.vcpu >= 0 && !h.exits)
+		hvt_warn("no exit of vcpu %" PRId64 " in this trace", o.vcpu);
+
+	sort_mode = o.sort;
+	if (h.ngroups > 1)
+		qsort(h.groups, h.ngroups, sizeof(*h.groups), cmp_groups);
+	shown = h.ngroups;
+	if (o.top > 0 && (size_t)o.top < shown)
+		shown = (size_t)o.top;
+	if (o.format == HVT_FMT_JSON)
+		rc = print_json(&h, r, &o, shown);
+	else
+		rc = print_table(&h, r, &o, shown);
+	if (!rc && o.svg)
+		rc = print_svg(&h, r, &o, shown);
+	if (rc == -1)
+		ret = hvt_error("cannot write the output: %s", strerror(errno));
+	else if (rc)
+		ret = HVT_EXIT_ERROR;
+out:
+	hist_free(&h);
+	hvt_reader_close(r);
+	return ret;
 }
