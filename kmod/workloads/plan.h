@@ -57,18 +57,26 @@ enum hvt_op_kind { HVT_OP_KINDS(HVT_OP_ENUM) HVT_OP_NKINDS };
  * non-fatal kinds); see docs/workloads.md.
  */
 #define HVT_WORKLOADS(X)						\
-	X(cpuid, "CPUID over leaves/subleaves: 4 CPUID exits per iteration") \
-	X(msr, "scratch WRMSR+RDMSR, host RDMSR, #GP WRMSR: 5 exits/iter") \
-	X(io, "echo-port OUT/IN x2, unclaimed IN/OUT, sizes 1/2/4: 5 exits/iter") \
-	X(vmcall, "hypercalls marker, log, bad log, unknown: 4 VMCALL exits/iter") \
+	X(cpuid, "CPUID over 22 leaves/subleaves: 4 exits per iteration") \
+	X(msr, "scratch WRMSR, 2 scratch RDMSR, host RDMSR, WRMSR #GP: "	\
+	       "5 exits per iteration")					\
+	X(io, "OUT+2 IN echo ports, IN+OUT unclaimed, sizes 1/2/4: "	\
+	      "5 exits per iteration")					\
+	X(vmcall, "VMCALL marker, log, bad log, unknown number: "	\
+		  "4 exits per iteration")				\
 	X(hlt, "HLT: 1 exit per iteration")				\
-	X(rdtsc, "RDTSC and RDTSCP (virtual TSC): 2 exits per iteration") \
-	X(cr, "CR0/CR4 shadow toggles, CR3 store, CR3 reload: 7 exits/iter") \
-	X(xsetbv, "XSETBV of current XCR0, XSETBV ECX=1 (#GP): 2 exits/iter") \
-	X(exceptions, "#UD (ud2), #BP (int3), #GP (non-canonical): 3 exits/iter") \
-	X(xmm, "SSE arithmetic under seeded MXCSR, then VMCALL: 1 exit/iter") \
+	X(rdtsc, "RDTSC, RDTSCP (virtual TSC): 2 exits per iteration")	\
+	X(cr, "CR0.CD and CR4.PGE shadow toggles, CR3 store, CR3 reload: " \
+	      "7 exits per iteration")					\
+	X(xsetbv, "XSETBV of current XCR0, XSETBV ECX=1 #GP: "		\
+		  "2 exits per iteration")				\
+	X(exceptions, "#UD ud2, #BP int3, #GP non-canonical, fixups: "	\
+		      "3 exits per iteration")				\
+	X(xmm, "SSE arithmetic under seeded MXCSR, VMCALL: "		\
+	       "1 exit per iteration")					\
 	X(mix, "8 seeded random operations of every kind per iteration") \
-	X(triplefault, "1 CPUID per iteration, then INT with an empty IDT: stops")
+	X(triplefault, "CPUID: 1 exit per iteration, then INT with empty " \
+		       "IDT: #GP exit, run stops -EFAULT")
 
 #define HVT_WL_ENUM(name, desc) HVT_WL_##name,
 enum hvt_workload_id { HVT_WORKLOADS(HVT_WL_ENUM) HVT_WL_COUNT };
