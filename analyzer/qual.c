@@ -115,6 +115,33 @@ const char *hvt_gpr_name(unsigned int i)
 	return i < 16 ? gpr_names[i] : "?";
 }
 
+const char *hvt_chg_name(unsigned int bit, char *buf, size_t len)
+{
+	if (bit < 16)
+		return gpr_names[bit];
+	if (bit == HVTRACE_CHG_RIP)
+		return "rip";
+	if (bit == HVTRACE_CHG_RFLAGS)
+		return "rflags";
+	if (bit == HVTRACE_CHG_MXCSR)
+		return "mxcsr";
+	if (bit >= HVTRACE_CHG_XMM_LO(0) && bit <= HVTRACE_CHG_XMM_HI(15))
+		snprintf(buf, len, "xmm%u.%s", (bit - HVTRACE_CHG_XMM_LO(0)) / 2,
+			 (bit - HVTRACE_CHG_XMM_LO(0)) % 2 ? "hi" : "lo");
+	else
+		snprintf(buf, len, "bit%u", bit);
+	return buf;
+}
+
+#define ACTION_NAME(code, name) [code] = #name,
+static const char *const action_names[] = { HVTRACE_ACTIONS(ACTION_NAME) };
+#undef ACTION_NAME
+
+const char *hvt_action_name(unsigned int action)
+{
+	return action < ARRAY_LEN(action_names) ? action_names[action] : NULL;
+}
+
 static const char *const exc_names[32] = {
 	[0] = "#DE", [1] = "#DB", [2] = "NMI", [3] = "#BP", [4] = "#OF",
 	[5] = "#BR", [6] = "#UD", [7] = "#NM", [8] = "#DF", [10] = "#TS",

@@ -108,4 +108,13 @@ const char *hvt_exception_name(unsigned int vector);
 /* GPR name in SDM order ("rax" .. "r15"). */
 const char *hvt_gpr_name(unsigned int i);
 
+/*
+ * Name of a hvtrace_resume.changed bit (HVTRACE_CHG_*): "rax".."r15",
+ * "rip", "rflags", "xmm3.lo", "xmm3.hi", "mxcsr"; "bit51" beyond.
+ */
+const char *hvt_chg_name(unsigned int bit, char *buf, size_t len);
+
+/* hvtrace_resume.action name ("RESUME", "STOP", "INJECT"), NULL if unknown. */
+const char *hvt_action_name(unsigned int action);
+
 #endif /* HVT_QUAL_H */
