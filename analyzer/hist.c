@@ -40,7 +40,7 @@ struct group {
 };
 
 struct vstate {
-	uint32_t vcpu;
+	uint32_t trace, vcpu;
 	uint32_t stream;
 	int have_seq, pending;
 	uint64_t last_seq;
@@ -57,6 +57,7 @@ struct warning {
 };
 
 struct hist {
+	const struct hvt_reader *r;
 	enum hvt_hist_by by;
 	int64_t vcpu_filter;	/* -1: every vCPU */
 
@@ -148,14 +149,15 @@ static struct group *find_group(struct hist *h, uint32_t reason, uint64_t key,
 	return &h->groups[h->ngroups - 1];
 }
 
-static struct vstate *get_vcpu(struct hist *h, uint32_t vcpu)
+static struct vstate *get_vcpu(struct hist *h, uint32_t trace, uint32_t vcpu)
 {
 	size_t i;
 
-	if (h->last_vcpu < h->nvcpus && h->vcpus[h->last_vcpu].vcpu == vcpu)
+	if (h->last_vcpu < h->nvcpus && h->vcpus[h->last_vcpu].vcpu == vcpu &&
+	    h->vcpus[h->last_vcpu].trace == trace)
 		return &h->vcpus[h->last_vcpu];
 	for (i = 0; i < h->nvcpus; i++)
-		if (h->vcpus[i].vcpu == vcpu) {
+		if (h->vcpus[i].vcpu == vcpu && h->vcpus[i].trace == trace) {
 			h->last_vcpu = i;
 			return &h->vcpus[i];
 		}
@@ -170,6 +172,7 @@ static struct vstate *get_vcpu(struct hist *h, uint32_t vcpu)
 	}
 	memset(&h->vcpus[h->nvcpus], 0, sizeof(h->vcpus[0]));
 	h->vcpus[h->nvcpus].vcpu = vcpu;
+	h->vcpus[h->nvcpus].trace = trace;
 	h->last_vcpu = h->nvcpus;
 	return &h->vcpus[h->nvcpus++];
 }
@@ -187,7 +190,7 @@ static struct warning *add_warning(struct hist *h)
 static int add_exit(struct hist *h, const struct hvt_event *ev)
 {
 	const struct hvtrace_exit_rec *e = &ev->u.exit;
-	struct vstate *v = get_vcpu(h, e->vcpu);
+	struct vstate *v = get_vcpu(h, hvt_reader_stream_trace(h->r, ev->stream), e->vcpu);
 	struct hvt_qual q;
 	struct group *g;
 	uint32_t reason;
@@ -263,7 +266,7 @@ static int add_exit(struct hist *h, const struct hvt_event *ev)
 static int add_resume(struct hist *h, const struct hvt_event *ev)
 {
 	const struct hvtrace_resume_rec *r = &ev->u.resume;
-	struct vstate *v = get_vcpu(h, r->vcpu);
+	struct vstate *v = get_vcpu(h, hvt_reader_stream_trace(h->r, ev->stream), r->vcpu);
 	struct group *g;
 	uint64_t lat;
 
@@ -652,12 +655,12 @@ static int print_table(const struct hist *h, const struct hvt_reader *r,
 			printf("%s%s", k ? ", " : "", hvt_reader_trace_path(r, k));
 		printf("\n");
 		printf("events %" PRIu64 "  exits %" PRIu64 "  resumes %" PRIu64 "  vcpus %zu"
-		       "  span %.6f s  lost %" PRIu64 " events",
+		       "  span %.6f s  discarded %" PRIu64 " events",
 		       h->events, h->exits, h->resumes, h->nvcpus,
 		       h->have_ts ? (double)(h->last_ns - h->first_ns) / 1e9 : 0.0,
 		       h->discarded);
 		if (h->seq_missing)
-			printf(", %" PRIu64 " exits (seq gaps)", h->seq_missing);
+			printf("  seq gaps %" PRIu64 " exits", h->seq_missing);
 		printf("\n");
 		printf("grouped by %s; handler time = resume.tsc - exit.tsc in TSC cycles;"
 		       " p50/p99 within 0.8%%\n", by_names[o->by]);
@@ -876,6 +879,7 @@ int cmd_hist(int argc, char **argv)
 	if (!r)
 		return hvt_error("%s", err.msg);
 	memset(&h, 0, sizeof(h));
+	h.r = r;
 	h.by = o.by;
 	h.vcpu_filter = o.vcpu;
 	hvt_lat_init(&h.total);

@@ -118,6 +118,7 @@ struct ev_class {
 struct stream_info {
 	const bt_stream *stream;
 	int has_clock;
+	uint32_t trace;		/* index in traces_seen */
 	char *name;
 };
 
@@ -148,6 +149,8 @@ struct hvt_reader {
 
 	struct trace_info *traces;
 	size_t ntraces, cap_traces;
+	const bt_trace **traces_seen;	/* trace objects, in order of discovery */
+	uint32_t ntraces_seen;
 	size_t ntraces_expected;
 	size_t ntraces_hvtrace;
 
@@ -705,6 +708,25 @@ static uint32_t add_stream(struct hvt_reader *r, const bt_stream *stream)
 	si->name = strdup(name);
 	if (!si->name)
 		return UINT32_MAX;
+	{
+		const bt_trace *tr = bt_stream_borrow_trace_const(stream);
+		const bt_trace **nt;
+		uint32_t t;
+
+		for (t = 0; t < r->ntraces_seen; t++)
+			if (r->traces_seen[t] == tr)
+				break;
+		if (t == r->ntraces_seen) {
+			nt = realloc(r->traces_seen, (t + 1) * sizeof(*nt));
+			if (!nt) {
+				free(si->name);
+				return UINT32_MAX;
+			}
+			r->traces_seen = nt;
+			nt[r->ntraces_seen++] = tr;
+		}
+		si->trace = t;
+	}
 	check_trace(r, bt_stream_class_borrow_trace_class_const(sc));
 	return r->last_stream = r->nstreams++;
 }
@@ -1078,6 +1100,11 @@ uint64_t hvt_reader_other_events(const struct hvt_reader *r)
 	return r ? r->other_events : 0;
 }
 
+uint32_t hvt_reader_stream_trace(const struct hvt_reader *r, uint32_t stream)
+{
+	return r && stream < r->nstreams ? r->streams[stream].trace : 0;
+}
+
 size_t hvt_reader_trace_count(const struct hvt_reader *r)
 {
 	return r ? r->npaths : 0;
@@ -1106,6 +1133,7 @@ void hvt_reader_close(struct hvt_reader *r)
 	free(r->streams);
 	free(r->classes);
 	free(r->traces);
+	free(r->traces_seen);
 	for (i = 0; i < r->npaths; i++)
 		free(r->paths[i]);
 	free(r->paths);

@@ -61,6 +61,13 @@ int hvt_reader_next(struct hvt_reader *r, struct hvt_event *ev,
 const char *hvt_reader_stream_name(const struct hvt_reader *r, uint32_t stream);
 uint32_t hvt_reader_stream_count(const struct hvt_reader *r);
 
+/*
+ * Which trace a stream belongs to (0, 1, ... in order of first appearance):
+ * vCPU numbers and seq restart in each trace, so per-vCPU state is keyed by
+ * (trace, vcpu) when several traces are read together.
+ */
+uint32_t hvt_reader_stream_trace(const struct hvt_reader *r, uint32_t stream);
+
 /* hvtrace_* events are returned; this counts the other events skipped. */
 uint64_t hvt_reader_other_events(const struct hvt_reader *r);
 

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The trace reader on traces written by hvtrace-synth (through
+ * libbabeltrace2's sink.ctf.fs, from the same schema): every field decodes to
+ * the value written, keys-only mode decodes the keys only, lost events are
+ * reported with their stream, and each kind of bad input gives a clear
+ * error instead of a crash.
+ *
+ * HVT_SYNTH names the writer (default build/bin/hvtrace-synth); run from the
+ * top of the tree.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "reader.h"
+
+static char tmp[256];
+
+static const char *synth(void)
+{
+	const char *s = getenv("HVT_SYNTH");
+
+	return s ? s : "build/bin/hvtrace-synth";
+}
+
+/* Write a synthetic trace into tmp/name; returns its path. */
+static const char *make_trace(const char *name, const char *args)
+{
+	static char path[8][1024];
+	static int next;
+	char cmd[2048];
+	char *p = path[next++ % 8];
+
+	assert_true(strlen(tmp) + strlen(name) + 2 < 512);
+
+	snprintf(p, 1024, "%s/%s", tmp, name);
+	snprintf(cmd, sizeof(cmd), "%s --out %s --quiet %s", synth(), p, args);
+	assert_int_equal(system(cmd), 0);
+	return p;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmp, sizeof(tmp), "%s/hvt-reader-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(tmp))
+		return -1;
+	if (access(synth(), X_OK)) {
+		fprintf(stderr, "%s is not built\n", synth());
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[512];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	return system(cmd) ? -1 : 0;
+}
+
+static struct hvt_reader *open1(const char *path, unsigned int flags, struct hvt_err *err)
+{
+	return hvt_reader_open(&path, 1, flags, err);
+}
+
+static void test_counts_and_time_order(void **state)
+{
+	const char *p = make_trace("counts", "--exits 3000 --vcpus 3 --seed 5");
+	struct hvt_err err = { { 0 } };
+	struct hvt_event ev;
+	struct hvt_reader *r = open1(p, 0, &err);
+	uint64_t exits = 0, resumes = 0, sessions = 0;
+	int64_t last = INT64_MIN;
+	int rc;
+
+	(void)state;
+	assert_non_null(r);
+	while ((rc = hvt_reader_next(r, &ev, &err)) > 0) {
+		exits += ev.type == HVT_EV_EXIT;
+		resumes += ev.type == HVT_EV_RESUME;
+		sessions += ev.type == HVT_EV_SESSION;
+		assert_true(ev.ts_ns >= last);
+		last = ev.ts_ns;
+		assert_true(ev.stream < hvt_reader_stream_count(r));
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(exits, 3000);
+	assert_int_equal(resumes, 3000);
+	assert_true(sessions >= 3);
+	assert_int_equal(hvt_reader_stream_count(r), 3);
+	assert_int_equal(hvt_reader_trace_count(r), 1);
+	hvt_reader_close(r);
+}
+
+static int find_exit(struct hvt_reader *r, uint32_t vcpu, uint64_t seq, struct hvt_event *out)
+{
+	struct hvt_err err;
+
+	while (hvt_reader_next(r, out, &err) > 0)
+		if (out->type == HVT_EV_EXIT && out->u.exit.vcpu == vcpu &&
+		    out->u.exit.seq == seq)
+			return 1;
+	return 0;
+}
+
+static void test_every_field_decodes(void **state)
+{
+	const char *p = make_trace("alter",
+		"--exits 200 --alter 17:rip=0x1122334455667788 "
+		"--alter 17:gpr[15]=0xfedcba9876543210 --alter 17:xmm[31]=0xa5a5a5a5a5a5a5a5 "
+		"--alter 17:xmm[0]=0x1 --alter 17:mxcsr=0x1fbf --alter 17:cr3=0x7000 "
+		"--alter 17:idt_info=0x80000b0e --alter 17:guest_phys=0xfee00000");
+	struct hvt_err err = { { 0 } };
+	struct hvt_event ev;
+	struct hvt_reader *r = open1(p, 0, &err);
+
+	(void)state;
+	assert_non_null(r);
+	assert_true(find_exit(r, 0, 17, &ev));
+	assert_int_equal(ev.u.exit.rip, 0x1122334455667788ull);
+	assert_int_equal(ev.u.exit.gpr[15], 0xfedcba9876543210ull);
+	assert_int_equal(ev.u.exit.xmm[31], 0xa5a5a5a5a5a5a5a5ull);
+	assert_int_equal(ev.u.exit.xmm[0], 1);
+	assert_int_equal(ev.u.exit.mxcsr, 0x1fbf);
+	assert_int_equal(ev.u.exit.cr3, 0x7000);
+	assert_int_equal(ev.u.exit.idt_info, 0x80000b0e);
+	assert_int_equal(ev.u.exit.guest_phys, 0xfee00000);
+	hvt_reader_close(r);
+
+	/* Keys only: the keys still decode, the rest reads as zero. */
+	r = open1(p, HVT_READ_KEYS_ONLY, &err);
+	assert_non_null(r);
+	assert_true(find_exit(r, 0, 17, &ev));
+	assert_int_equal(ev.u.exit.rip, 0x1122334455667788ull);
+	assert_int_equal(ev.u.exit.guest_phys, 0xfee00000);
+	assert_int_equal(ev.u.exit.gpr[15], 0);
+	assert_int_equal(ev.u.exit.xmm[31], 0);
+	assert_int_equal(ev.u.exit.mxcsr, 0);
+	assert_int_equal(ev.u.exit.idt_info, 0);
+	hvt_reader_close(r);
+}
+
+static void test_session_text_and_resume_seq(void **state)
+{
+	const char *p = make_trace("session", "--exits 50");
+	struct hvt_err err = { { 0 } };
+	struct hvt_event ev;
+	struct hvt_reader *r = open1(p, 0, &err);
+	int sessions = 0, resumes = 0;
+
+	(void)state;
+	assert_non_null(r);
+	while (hvt_reader_next(r, &ev, &err) > 0) {
+		if (ev.type == HVT_EV_SESSION) {
+			sessions++;
+			assert_int_equal(ev.u.session.schema_version, HVTRACE_SCHEMA_VERSION);
+			assert_true(strlen(ev.u.session.workload) > 0);
+			assert_true(strlen(ev.u.session.workload) < sizeof(ev.u.session.workload));
+			assert_true(strlen(ev.u.session.cpu_model) > 0);
+		}
+		if (ev.type == HVT_EV_RESUME) {
+			resumes++;
+			assert_true(ev.u.resume.values_len <= HVTRACE_CHG_NBITS);
+			assert_int_equal(ev.u.resume.values_len,
+					 __builtin_popcountll(ev.u.resume.changed));
+		}
+	}
+	assert_true(sessions >= 1);
+	assert_int_equal(resumes, 50);
+	hvt_reader_close(r);
+}
+
+static void test_discarded_events_reported(void **state)
+{
+	const char *p = make_trace("lost", "--exits 400 --vcpus 2 --discarded 10@100");
+	struct hvt_err err = { { 0 } };
+	struct hvt_event ev;
+	struct hvt_reader *r = open1(p, 0, &err);
+	int records = 0;
+	uint64_t lost = 0;
+
+	(void)state;
+	assert_non_null(r);
+	while (hvt_reader_next(r, &ev, &err) > 0) {
+		if (ev.type != HVT_EV_DISCARDED)
+			continue;
+		records++;
+		lost += ev.u.discarded.count;
+		assert_true(ev.u.discarded.begin_ns <= ev.u.discarded.end_ns);
+		assert_non_null(strstr(hvt_reader_stream_name(r, ev.stream), "lost"));
+	}
+	assert_int_equal(records, 1);
+	assert_true(lost >= 10);
+	hvt_reader_close(r);
+}
+
+static void test_session_folder_search(void **state)
+{
+	char top[512], cmd[2048];
+	struct hvt_err err = { { 0 } };
+	struct hvt_reader *r;
+	struct hvt_event ev;
+	uint64_t exits = 0;
+
+	(void)state;
+	/* An LTTng-like layout: top/kernel/... and top/ust/... */
+	snprintf(top, sizeof(top), "%s/lttng-out", tmp);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/kernel %s/other", top, top);
+	assert_int_equal(system(cmd), 0);
+	make_trace("lttng-out/kernel/run1", "--exits 100");
+	make_trace("lttng-out/other/run2", "--exits 70 --seed 3");
+	r = open1(top, 0, &err);
+	assert_non_null(r);
+	assert_int_equal(hvt_reader_trace_count(r), 2);
+	assert_non_null(strstr(hvt_reader_trace_path(r, 0), "kernel/run1"));
+	while (hvt_reader_next(r, &ev, &err) > 0)
+		exits += ev.type == HVT_EV_EXIT;
+	assert_int_equal(exits, 170);
+	hvt_reader_close(r);
+}
+
+static void expect_open_error(const char *path, const char *needle)
+{
+	struct hvt_err err = { { 0 } };
+	struct hvt_reader *r = open1(path, 0, &err);
+
+	if (r) {
+		/* Some damage only shows while reading: it must end in -1. */
+		struct hvt_event ev;
+		int rc;
+
+		while ((rc = hvt_reader_next(r, &ev, &err)) > 0)
+			;
+		hvt_reader_close(r);
+		assert_int_equal(rc, -1);
+	}
+	assert_true(strlen(err.msg) > 0);
+	assert_null(strchr(err.msg, '\n'));
+	if (!strstr(err.msg, needle))
+		fail_msg("error '%s' lacks '%s'", err.msg, needle);
+}
+
+static void test_bad_inputs(void **state)
+{
+	char path[512], cmd[2048];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/none", tmp);
+	expect_open_error(path, "No such file");
+
+	snprintf(path, sizeof(path), "%s/file", tmp);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("x\n", f);
+	fclose(f);
+	expect_open_error(path, "not a trace folder");
+
+	snprintf(path, sizeof(path), "%s/empty", tmp);
+	assert_int_equal(mkdir(path, 0755), 0);
+	expect_open_error(path, "not a CTF trace");
+
+	expect_open_error(make_trace("v7", "--exits 20 --schema-version 7"),
+			  "schema version 7");
+
+	/* A CTF trace with other events only. */
+	snprintf(cmd, sizeof(cmd),
+		 "printf '[    0.000000] hello\\n' > %s/d.txt && "
+		 "babeltrace2 -c source.text.dmesg -p 'path=\"%s/d.txt\"' "
+		 "-c sink.ctf.fs -p 'path=\"%s/dmesg\"' >/dev/null 2>&1", tmp, tmp, tmp);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/dmesg", tmp);
+	expect_open_error(path, "no hvtrace events in this trace (it has: string)");
+
+	/* Garbage metadata. */
+	snprintf(path, sizeof(path), "%s/badmeta", tmp);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && echo 'this is not TSDL {' > %s/metadata",
+		 path, path);
+	assert_int_equal(system(cmd), 0);
+	expect_open_error(path, "badmeta");
+
+	/* A stream file cut in the middle of a packet. */
+	make_trace("cut", "--exits 3000");
+	snprintf(path, sizeof(path), "%s/cut", tmp);
+	snprintf(cmd, sizeof(cmd), "f=$(ls %s/channel* | head -1); "
+		 "truncate -s $(( $(stat -c %%s $f) * 2 / 3 + 5 )) $f", path);
+	assert_int_equal(system(cmd), 0);
+	expect_open_error(path, "cut");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counts_and_time_order),
+		cmocka_unit_test(test_every_field_decodes),
+		cmocka_unit_test(test_session_text_and_resume_seq),
+		cmocka_unit_test(test_discarded_events_reported),
+		cmocka_unit_test(test_session_folder_search),
+		cmocka_unit_test(test_bad_inputs),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
