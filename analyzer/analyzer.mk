@@ -32,7 +32,7 @@ HVT_FALLBACK_DEFS := $(foreach v,$(HVT_VERB_FILES),$(if $(wildcard \
 
 HVT_UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 HVT_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(HVT_UNIT_SRCS))
-HVT_ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%,$(HVT_UNIT_SRCS))
+HVT_ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%-asan,$(HVT_UNIT_SRCS))
 HVT_CLI_TESTS := $(sort $(wildcard tests/cli/*.sh))
 HVT_FUZZ := $(BUILD)/tests/fuzz/fuzz_reader
 
@@ -45,9 +45,17 @@ export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 all: analyzer analyzer-tests
 analyzer: $(HVT_LIB) $(HVT_BIN)
 analyzer-asan: $(HVT_ASAN_LIB) $(HVT_ASAN_BIN)
-analyzer-tests: $(HVT_UNIT_BINS) analyzer-asan $(HVT_ASAN_UNIT_BINS)
+# The integration tests read traces written by tools/ (hvtrace-synth).
+analyzer-tests: $(HVT_UNIT_BINS) analyzer-asan $(HVT_ASAN_UNIT_BINS) \
+	$(if $(wildcard tools/synth.c),$(BUILD)/bin/hvtrace-synth)
 check: analyzer-tests
-CHECK_SUITES += $(HVT_UNIT_BINS) $(HVT_ASAN_UNIT_BINS) $(HVT_CLI_TESTS)
+HVT_SUITES := $(HVT_UNIT_BINS) $(HVT_ASAN_UNIT_BINS) $(HVT_CLI_TESTS)
+CHECK_SUITES += $(HVT_SUITES)
+
+# The analyzer's suites alone (make check runs them with everyone else's).
+.PHONY: analyzer-check
+analyzer-check: analyzer-tests
+	@bash tests/run-suites.sh $(HVT_SUITES)
 
 $(BUILD)/obj/analyzer/%.o: analyzer/%.c
 	@mkdir -p $(@D)
@@ -88,7 +96,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(HVT_LIB)
 	$(CC) $(HVT_CPPFLAGS) -I tests/unit $(HVT_CFLAGS) -o $@ $< $(HVT_LIB) \
 		-lcmocka $(HVT_LDLIBS)
 
-$(BUILD)/asan/tests/unit/%: tests/unit/%.c $(HVT_ASAN_LIB)
+$(BUILD)/asan/tests/unit/%-asan: tests/unit/%.c $(HVT_ASAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(HVT_CPPFLAGS) -I tests/unit $(HVT_CFLAGS) $(HVT_SAN) -o $@ $< \
 		$(HVT_ASAN_LIB) -lcmocka $(HVT_LDLIBS)
