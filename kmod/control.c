@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/hvtrace: the control device (ABI in uapi/hvtrace.h).  Root only
+ * (CAP_SYS_ADMIN); every argument is validated, every refusal has an errno
+ * and a log line.
+ */
+#define pr_fmt(fmt) "hvtrace: " fmt
+
+#include <linux/kernel.h>
+#include <linux/miscdevice.h>
+#include <linux/fs.h>
+#include <linux/uaccess.h>
+#include <linux/capability.h>
+#include <linux/cpumask.h>
+#include <linux/string.h>
+#include <linux/compat.h>
+
+#include "hvt.h"
+
+#define HVT_TRAP_ALL	(HVTRACE_TRAP_HLT | HVTRACE_TRAP_RDTSC |	\
+			 HVTRACE_TRAP_CR3 | HVTRACE_TRAP_CR0_CR4 |	\
+			 HVTRACE_TRAP_MSR | HVTRACE_TRAP_IO |		\
+			 HVTRACE_TRAP_EXC | HVTRACE_TRAP_INVLPG |	\
+			 HVTRACE_TRAP_PAUSE)
+
+#define hvt_reject(err, fmt, ...)					\
+	({								\
+		pr_info_ratelimited("ioctl rejected (%d): " fmt "\n",	\
+				    err, ##__VA_ARGS__);		\
+		err;							\
+	})
+
+/* Reads the size/version header every ioctl struct starts with. */
+static int hvt_check_header(const void __user *argp, u32 want_size)
+{
+	u32 hdr[2];
+
+	if (copy_from_user(hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr[0] != want_size)
+		return hvt_reject(-EINVAL, "struct size %u, expected %u",
+				  hdr[0], want_size);
+	if (hdr[1] != HVTRACE_ABI_VERSION)
+		return hvt_reject(-EINVAL, "ABI version %u, expected %u",
+				  hdr[1], HVTRACE_ABI_VERSION);
+	return 0;
+}
+
+static const struct hvt_workload *hvt_lookup(const char *name, u32 *exc)
+{
+	const struct hvt_workload *wl;
+
+	*exc = ~0u;
+	wl = hvt_selftest_find(name, exc);
+	if (wl)
+		return wl;
+	return hvt_workload_find(name);
+}
+
+static long hvt_ioc_run(void __user *argp)
+{
+	struct hvtrace_run r;
+	struct hvt_run_req req;
+	int err;
+
+	err = hvt_check_header(argp, sizeof(r));
+	if (err)
+		return err;
+	if (copy_from_user(&r, argp, sizeof(r)))
+		return -EFAULT;
+	if (!memchr(r.workload, 0, sizeof(r.workload)))
+		return hvt_reject(-EINVAL, "workload name not NUL-terminated");
+	memset(&req, 0, sizeof(req));
+	req.wl = hvt_lookup(r.workload, &req.exc_bitmap);
+	if (!req.wl || !req.wl->guest_main)
+		return hvt_reject(-EINVAL, "unknown workload \"%s\"",
+				  r.workload);
+	if (r.iterations == 0 || r.iterations > HVTRACE_MAX_ITERATIONS)
+		return hvt_reject(-EINVAL, "iterations %llu not in 1..%llu",
+				  r.iterations, HVTRACE_MAX_ITERATIONS);
+	if (r.cpu >= nr_cpu_ids || !cpu_online(r.cpu))
+		return hvt_reject(-EINVAL, "cpu %u is not online", r.cpu);
+	if (r.flags)
+		return hvt_reject(-EINVAL, "reserved flags %#x", r.flags);
+	if (r.reserved)
+		return hvt_reject(-EINVAL, "reserved field %#x", r.reserved);
+	if (r.trap_mask & ~HVT_TRAP_ALL)
+		return hvt_reject(-EINVAL, "unknown trap bits %#llx",
+				  r.trap_mask & ~HVT_TRAP_ALL);
+
+	req.seed = r.seed;
+	req.iterations = r.iterations;
+	req.cpu = r.cpu;
+	/* Always armed for safety: HLT, MSR and I/O bitmaps, exceptions. */
+	req.trap_mask = r.trap_mask | req.wl->traps | HVTRACE_TRAP_HLT |
+			HVTRACE_TRAP_MSR | HVTRACE_TRAP_IO | HVTRACE_TRAP_EXC;
+	err = hvt_run(&req);
+	if (err == -EBUSY)
+		return hvt_reject(err, "cpu %u already runs a workload",
+				  r.cpu);
+	if (err == -EINVAL)
+		return hvt_reject(err, "cpu %u went offline", r.cpu);
+	if (err)
+		return err;
+
+	r.run_id = req.run_id;
+	r.exits = req.exits;
+	r.status = req.status;
+	r.end_reason = req.end_reason;
+	r.vm_insn_error = req.vm_insn_error;
+	if (copy_to_user(argp, &r, sizeof(r)))
+		return -EFAULT;
+	return 0;
+}
+
+static long hvt_ioc_counters(void __user *argp)
+{
+	struct hvtrace_counters c;
+	int err, i;
+
+	err = hvt_check_header(argp, sizeof(c));
+	if (err)
+		return err;
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.version = HVTRACE_ABI_VERSION;
+	c.runs = atomic64_read(&hvt_stats.runs);
+	c.runs_failed = atomic64_read(&hvt_stats.runs_failed);
+	c.exits = atomic64_read(&hvt_stats.exits);
+	c.vmx_failures = atomic64_read(&hvt_stats.vmx_failures);
+	c.entry_failures = atomic64_read(&hvt_stats.entry_failures);
+	c.unhandled = atomic64_read(&hvt_stats.unhandled);
+	c.dropped = atomic64_read(&hvt_stats.dropped);
+	for (i = 0; i < HVTRACE_NR_REASONS; i++)
+		c.by_reason[i] = atomic64_read(&hvt_stats.by_reason[i]);
+	if (copy_to_user(argp, &c, sizeof(c)))
+		return -EFAULT;
+	return 0;
+}
+
+static long hvt_ioc_workload(void __user *argp)
+{
+	struct hvtrace_workload_info w;
+	const struct hvt_workload *wl;
+	int err;
+
+	err = hvt_check_header(argp, sizeof(w));
+	if (err)
+		return err;
+	if (copy_from_user(&w, argp, sizeof(w)))
+		return -EFAULT;
+	if (w.reserved)
+		return hvt_reject(-EINVAL, "reserved field %#x", w.reserved);
+	wl = hvt_workload_get(w.index);
+	if (!wl)
+		return -ENOENT;
+	memset(w.name, 0, sizeof(w.name));
+	memset(w.description, 0, sizeof(w.description));
+	strscpy(w.name, wl->name, sizeof(w.name));
+	if (wl->description)
+		strscpy(w.description, wl->description, sizeof(w.description));
+	if (copy_to_user(argp, &w, sizeof(w)))
+		return -EFAULT;
+	return 0;
+}
+
+static long hvt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	switch (cmd) {
+	case HVTRACE_IOC_RUN:
+		return hvt_ioc_run(argp);
+	case HVTRACE_IOC_COUNTERS:
+		return hvt_ioc_counters(argp);
+	case HVTRACE_IOC_WORKLOAD:
+		return hvt_ioc_workload(argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int hvt_open(struct inode *inode, struct file *file)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return nonseekable_open(inode, file);
+}
+
+static const struct file_operations hvt_fops = {
+	.owner		= THIS_MODULE,
+	.open		= hvt_open,
+	.unlocked_ioctl	= hvt_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= no_llseek,
+};
+
+static struct miscdevice hvt_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "hvtrace",
+	.fops	= &hvt_fops,
+	.mode	= 0600,
+};
+
+int hvt_control_init(void)
+{
+	return misc_register(&hvt_misc);
+}
+
+void hvt_control_exit(void)
+{
+	misc_deregister(&hvt_misc);
+}

@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM-exit handling: trace the exit, dispatch on the basic exit reason
+ * through one table, apply the sandbox device model, trace the resume.
+ *
+ * Handlers return HVTRACE_ACT_RESUME or HVTRACE_ACT_STOP and record every
+ * register they change with hvt_set_gpr()/hvt_set_rip(), so that the
+ * hvtrace_resume event lists exactly what the guest resumes with.
+ */
+#define pr_fmt(fmt) "hvtrace: " fmt
+
+#include <linux/kernel.h>
+#include <linux/uaccess.h>
+#include <linux/sched.h>
+#include <linux/irqflags.h>
+#include <asm/vmx.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/fpu/xcr.h>
+#include <asm/special_insns.h>
+
+#include "hvt.h"
+#include "hvtrace_trace.h"
+
+#define HVT_HC_LOG_MAX	256
+
+const char *hvt_exit_reason_name(u32 basic)
+{
+	switch (basic) {
+#define HVT_X_NAME(code, name, qual) case code: return #name;
+	HVTRACE_EXIT_REASONS(HVT_X_NAME)
+#undef HVT_X_NAME
+	}
+	return NULL;
+}
+
+/* ---- helpers for handlers --------------------------------------------- */
+
+static void hvt_set_gpr(struct hvt_vcpu *v, unsigned int i, u64 val)
+{
+	v->regs.gpr[i] = val;
+	v->changed |= BIT_ULL(HVTRACE_CHG_GPR(i));
+}
+
+static void hvt_set_rip(struct hvt_vcpu *v, u64 rip)
+{
+	v->rip = rip;
+	v->changed |= BIT_ULL(HVTRACE_CHG_RIP);
+}
+
+/* Completes the exiting instruction: RIP past it, STI/MOV-SS blocking gone. */
+static int hvt_skip(struct hvt_vcpu *v)
+{
+	u64 intr = hvt_vmread_or0(v, GUEST_INTERRUPTIBILITY_INFO);
+
+	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+		hvt_vmwrite(v, GUEST_INTERRUPTIBILITY_INFO,
+			    intr & ~(u64)(GUEST_INTR_STATE_STI |
+					  GUEST_INTR_STATE_MOV_SS));
+	hvt_set_rip(v, v->rip + v->insn_len);
+	return HVTRACE_ACT_RESUME;
+}
+
+static int hvt_stop(struct hvt_vcpu *v, int status)
+{
+	if (!v->status)
+		v->status = status;
+	return HVTRACE_ACT_STOP;
+}
+
+static int hvt_stop_unhandled(struct hvt_vcpu *v, const char *what)
+{
+	u32 basic = v->exit_reason & HVTRACE_EXIT_REASON_BASIC_MASK;
+	const char *name = hvt_exit_reason_name(basic);
+
+	atomic64_inc(&hvt_stats.unhandled);
+	pr_warn_ratelimited("cpu %u run %llu: unhandled %s: exit %s%s(%u) qual %#llx rip %#llx; stopping\n",
+			    v->cpu, v->req->run_id, what,
+			    name ? name : "UNKNOWN", name ? " " : "", basic,
+			    v->exit_qual, v->rip);
+	return hvt_stop(v, -EFAULT);
+}
+
+/*
+ * An exception the guest must see (#GP from a refused WRMSR, XSETBV, CR
+ * write...) or one it raised: resume at its fixup with RAX = vector, or
+ * stop when the faulting instruction has none.
+ */
+static int hvt_guest_exception(struct hvt_vcpu *v, unsigned int vector)
+{
+	unsigned long fixup = hvt_guest_fixup(v->rip);
+
+	if (!fixup)
+		return hvt_stop_unhandled(v, "exception without fixup");
+	hvt_set_rip(v, fixup);
+	hvt_set_gpr(v, HVT_R_RAX, vector);
+	return HVTRACE_ACT_RESUME;
+}
+
+#define HVT_GP_VECTOR	13
+
+static u64 *hvt_gpr_ptr(struct hvt_vcpu *v, unsigned int sdm_index)
+{
+	return &v->regs.gpr[sdm_index & 15];
+}
+
+/* ---- handlers --------------------------------------------------------- */
+
+static int hvt_h_exception(struct hvt_vcpu *v)
+{
+	u32 info = v->intr_info;
+	unsigned int vector = info & INTR_INFO_VECTOR_MASK;
+	unsigned int type = info & INTR_INFO_INTR_TYPE_MASK;
+
+	if (!(info & INTR_INFO_VALID_MASK))
+		return hvt_stop_unhandled(v, "exception exit without valid info");
+	if (type == INTR_TYPE_NMI_INTR) {
+		/* A host NMI arrived in the guest: let the host's handler run. */
+		asm volatile("int $2");
+		return HVTRACE_ACT_RESUME;
+	}
+	return hvt_guest_exception(v, vector);
+}
+
+static int hvt_h_external_interrupt(struct hvt_vcpu *v)
+{
+	/*
+	 * Acknowledge-on-exit is 0: the interrupt is still pending in the
+	 * local APIC.  Open a one-instruction window (STI's shadow covers
+	 * the NOP) so the host takes it through its own IDT.
+	 */
+	local_irq_enable();
+	asm volatile("nop" ::: "memory");
+	local_irq_disable();
+	return HVTRACE_ACT_RESUME;
+}
+
+static int hvt_h_triple_fault(struct hvt_vcpu *v)
+{
+	pr_warn_ratelimited("cpu %u run %llu: guest triple fault at rip %#llx; stopping\n",
+			    v->cpu, v->req->run_id, v->rip);
+	return hvt_stop(v, -EFAULT);
+}
+
+static int hvt_h_cpuid(struct hvt_vcpu *v)
+{
+	u32 a, b, c, d;
+
+	cpuid_count((u32)v->regs.gpr[HVT_R_RAX], (u32)v->regs.gpr[HVT_R_RCX],
+		    &a, &b, &c, &d);
+	hvt_set_gpr(v, HVT_R_RAX, a);
+	hvt_set_gpr(v, HVT_R_RCX, c);
+	hvt_set_gpr(v, HVT_R_RDX, d);
+	hvt_set_gpr(v, HVT_R_RBX, b);
+	return hvt_skip(v);
+}
+
+static int hvt_h_hlt(struct hvt_vcpu *v)
+{
+	return hvt_skip(v);
+}
+
+/* INVD would discard the host's dirty cache lines: never executed. */
+static int hvt_h_invd(struct hvt_vcpu *v)
+{
+	return hvt_skip(v);
+}
+
+static void hvt_vtsc(struct hvt_vcpu *v)
+{
+	u64 t = HVT_VTSC_STEP * ++v->vtsc_count;
+
+	hvt_set_gpr(v, HVT_R_RAX, (u32)t);
+	hvt_set_gpr(v, HVT_R_RDX, t >> 32);
+}
+
+static int hvt_h_rdtsc(struct hvt_vcpu *v)
+{
+	hvt_vtsc(v);
+	return hvt_skip(v);
+}
+
+static int hvt_h_rdtscp(struct hvt_vcpu *v)
+{
+	hvt_vtsc(v);
+	hvt_set_gpr(v, HVT_R_RCX, 0);	/* TSC_AUX shadow */
+	return hvt_skip(v);
+}
+
+static int hvt_h_vmcall(struct hvt_vcpu *v)
+{
+	u64 nr = v->regs.gpr[HVT_R_RAX];
+	u64 a1 = v->regs.gpr[HVT_R_RBX], a2 = v->regs.gpr[HVT_R_RCX];
+	char buf[HVT_HC_LOG_MAX + 1];
+	s64 ret = 0;
+
+	switch (nr) {
+	case HVT_HC_END:
+		/* RBX = status: 0, or -errno; anything else is -EPROTO. */
+		if (a1 && (s64)a1 < 0 && (s64)a1 >= -MAX_ERRNO)
+			return hvt_stop(v, (s64)a1);
+		return hvt_stop(v, a1 ? -EPROTO : 0);
+	case HVT_HC_MARKER:
+		/* The marker value is in the traced exit's RBX. */
+		break;
+	case HVT_HC_LOG:
+		if (a2 > HVT_HC_LOG_MAX) {
+			ret = -EINVAL;
+			break;
+		}
+		if (copy_from_kernel_nofault(buf, (const void *)a1, a2)) {
+			ret = -EFAULT;
+			break;
+		}
+		buf[a2] = 0;
+		pr_info_ratelimited("cpu %u run %llu: guest: %s\n", v->cpu,
+				    v->req->run_id, buf);
+		break;
+	default:
+		ret = -ENOSYS;
+		break;
+	}
+	hvt_set_gpr(v, HVT_R_RAX, (u64)ret);
+	return hvt_skip(v);
+}
+
+static bool hvt_cr_fixed_ok(u64 val, int f0, int f1)
+{
+	u64 fixed0 = hvt_vmx_msrs[f0], fixed1 = hvt_vmx_msrs[f1];
+
+	return (val & fixed0) == fixed0 && !(val & ~fixed1);
+}
+
+/*
+ * MOV to CR0/CR4 that exited because it changes a masked bit: the read
+ * shadow takes the new value, the real register only its unmasked bits.
+ */
+static int hvt_write_cr(struct hvt_vcpu *v, unsigned int cr, u64 val)
+{
+	bool is0 = cr == 0;
+	u64 mask = is0 ? v->cr0_mask : v->cr4_mask;
+	u64 cur = hvt_vmread_or0(v, is0 ? GUEST_CR0 : GUEST_CR4);
+	u64 next = (cur & mask) | (val & ~mask);
+
+	if ((is0 && (val >> 32)) ||
+	    !hvt_cr_fixed_ok(next, is0 ? HVT_MSRI_VMX_CR0_FIXED0 :
+				    HVT_MSRI_VMX_CR4_FIXED0,
+			     is0 ? HVT_MSRI_VMX_CR0_FIXED1 :
+				   HVT_MSRI_VMX_CR4_FIXED1))
+		return hvt_guest_exception(v, HVT_GP_VECTOR);
+	hvt_vmwrite(v, is0 ? CR0_READ_SHADOW : CR4_READ_SHADOW, val);
+	hvt_vmwrite(v, is0 ? GUEST_CR0 : GUEST_CR4, next);
+	return hvt_skip(v);
+}
+
+static int hvt_h_cr_access(struct hvt_vcpu *v)
+{
+	u64 q = v->exit_qual;
+	unsigned int cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
+	u64 *gpr = hvt_gpr_ptr(v, reg);
+	u64 shadow;
+
+	switch (type) {
+	case 0:		/* MOV to CR */
+		if (cr == 0 || cr == 4)
+			return hvt_write_cr(v, cr, *gpr);
+		if (cr == 3) {
+			/* Only a reload of the current CR3 (bit 63: no flush). */
+			if ((*gpr & ~BIT_ULL(63)) != v->guest_cr3)
+				return hvt_guest_exception(v, HVT_GP_VECTOR);
+			return hvt_skip(v);
+		}
+		break;
+	case 1:		/* MOV from CR */
+		if (cr == 3) {
+			hvt_set_gpr(v, reg, hvt_vmread_or0(v, GUEST_CR3));
+			return hvt_skip(v);
+		}
+		break;
+	case 2:		/* CLTS */
+		shadow = hvt_vmread_or0(v, CR0_READ_SHADOW);
+		return hvt_write_cr(v, 0, shadow & ~(u64)X86_CR0_TS);
+	case 3:		/* LMSW: low four bits; it never clears PE */
+		shadow = hvt_vmread_or0(v, CR0_READ_SHADOW);
+		return hvt_write_cr(v, 0, (shadow & ~0xeull) |
+				   ((q >> 16) & 0xf));
+	}
+	return hvt_stop_unhandled(v, "control-register access");
+}
+
+static int hvt_h_io(struct hvt_vcpu *v)
+{
+	u64 q = v->exit_qual;
+	unsigned int size = (q & 7) + 1, port = (q >> 16) & 0xffff;
+	bool in = q & BIT(3);
+	u64 mask = size == 4 ? 0xffffffffull : (1ull << (size * 8)) - 1;
+	bool echo = port >= HVT_ECHO_PORT_BASE &&
+		    port < HVT_ECHO_PORT_BASE + HVT_NR_ECHO_PORTS;
+	u64 rax = v->regs.gpr[HVT_R_RAX], val;
+
+	if (q & (BIT(4) | BIT(5)))	/* INS/OUTS and REP forms */
+		return hvt_stop_unhandled(v, "string or REP I/O");
+	if (size != 1 && size != 2 && size != 4)
+		return hvt_stop_unhandled(v, "I/O size");
+	if (in) {
+		val = echo ? v->echo[port - HVT_ECHO_PORT_BASE] & mask : mask;
+		if (size == 4)
+			hvt_set_gpr(v, HVT_R_RAX, val);
+		else
+			hvt_set_gpr(v, HVT_R_RAX, (rax & ~mask) | val);
+	} else if (echo) {
+		v->echo[port - HVT_ECHO_PORT_BASE] = rax & mask;
+	}
+	return hvt_skip(v);
+}
+
+static bool hvt_scratch_msr(u32 msr)
+{
+	return msr >= HVT_SCRATCH_MSR_BASE &&
+	       msr < HVT_SCRATCH_MSR_BASE + HVT_NR_SCRATCH_MSRS;
+}
+
+static int hvt_h_rdmsr(struct hvt_vcpu *v)
+{
+	u32 msr = (u32)v->regs.gpr[HVT_R_RCX];
+	u64 val;
+
+	if (hvt_scratch_msr(msr))
+		val = v->msr_shadow[msr - HVT_SCRATCH_MSR_BASE];
+	else if (rdmsrl_safe(msr, &val))
+		return hvt_guest_exception(v, HVT_GP_VECTOR);
+	hvt_set_gpr(v, HVT_R_RAX, (u32)val);
+	hvt_set_gpr(v, HVT_R_RDX, val >> 32);
+	return hvt_skip(v);
+}
+
+static int hvt_h_wrmsr(struct hvt_vcpu *v)
+{
+	u32 msr = (u32)v->regs.gpr[HVT_R_RCX];
+	u64 val = (v->regs.gpr[HVT_R_RDX] << 32) |
+		  (u32)v->regs.gpr[HVT_R_RAX];
+
+	/* Host MSRs are never written by the guest. */
+	if (!hvt_scratch_msr(msr))
+		return hvt_guest_exception(v, HVT_GP_VECTOR);
+	v->msr_shadow[msr - HVT_SCRATCH_MSR_BASE] = val;
+	return hvt_skip(v);
+}
+
+static int hvt_h_preemption_timer(struct hvt_vcpu *v)
+{
+	v->want_yield = true;
+	return HVTRACE_ACT_RESUME;
+}
+
+static int hvt_h_xsetbv(struct hvt_vcpu *v)
+{
+	u32 idx = (u32)v->regs.gpr[HVT_R_RCX];
+	u64 val = (v->regs.gpr[HVT_R_RDX] << 32) |
+		  (u32)v->regs.gpr[HVT_R_RAX];
+
+	if (idx != 0 || val != xgetbv(XCR_XFEATURE_ENABLED_MASK))
+		return hvt_guest_exception(v, HVT_GP_VECTOR);
+	return hvt_skip(v);
+}
+
+static int hvt_h_entry_failure(struct hvt_vcpu *v)
+{
+	atomic64_inc(&hvt_stats.entry_failures);
+	pr_err("cpu %u run %llu: VM-entry failure, exit reason %#x qual %#llx\n",
+	       v->cpu, v->req->run_id, v->exit_reason, v->exit_qual);
+	return hvt_stop(v, -EIO);
+}
+
+static int hvt_h_unhandled(struct hvt_vcpu *v)
+{
+	return hvt_stop_unhandled(v, "exit reason");
+}
+
+typedef int (*hvt_exit_handler)(struct hvt_vcpu *v);
+
+static const hvt_exit_handler hvt_exit_handlers[] = {
+	[HVTRACE_EXIT_EXCEPTION_NMI]		= hvt_h_exception,
+	[HVTRACE_EXIT_EXTERNAL_INTERRUPT]	= hvt_h_external_interrupt,
+	[HVTRACE_EXIT_TRIPLE_FAULT]		= hvt_h_triple_fault,
+	[HVTRACE_EXIT_CPUID]			= hvt_h_cpuid,
+	[HVTRACE_EXIT_HLT]			= hvt_h_hlt,
+	[HVTRACE_EXIT_INVD]			= hvt_h_invd,
+	[HVTRACE_EXIT_RDTSC]			= hvt_h_rdtsc,
+	[HVTRACE_EXIT_VMCALL]			= hvt_h_vmcall,
+	[HVTRACE_EXIT_CR_ACCESS]		= hvt_h_cr_access,
+	[HVTRACE_EXIT_IO_INSTRUCTION]		= hvt_h_io,
+	[HVTRACE_EXIT_RDMSR]			= hvt_h_rdmsr,
+	[HVTRACE_EXIT_WRMSR]			= hvt_h_wrmsr,
+	[HVTRACE_EXIT_RDTSCP]			= hvt_h_rdtscp,
+	[HVTRACE_EXIT_PREEMPTION_TIMER]		= hvt_h_preemption_timer,
+	[HVTRACE_EXIT_XSETBV]			= hvt_h_xsetbv,
+};
+
+/* ---- the exit path ---------------------------------------------------- */
+
+/* Reads the exit information and the guest state into v and v->exit_rec. */
+static int hvt_read_exit(struct hvt_vcpu *v)
+{
+	struct hvtrace_exit_rec *e = &v->exit_rec;
+	u64 x[16];
+	int bad = 0;
+
+	bad |= hvt_vmread(v, VM_EXIT_REASON, &x[0]);
+	bad |= hvt_vmread(v, EXIT_QUALIFICATION, &x[1]);
+	bad |= hvt_vmread(v, VM_EXIT_INSTRUCTION_LEN, &x[2]);
+	bad |= hvt_vmread(v, VMX_INSTRUCTION_INFO, &x[3]);
+	bad |= hvt_vmread(v, GUEST_LINEAR_ADDRESS, &x[4]);
+	bad |= hvt_vmread(v, GUEST_PHYSICAL_ADDRESS, &x[5]);
+	bad |= hvt_vmread(v, VM_EXIT_INTR_INFO, &x[6]);
+	bad |= hvt_vmread(v, VM_EXIT_INTR_ERROR_CODE, &x[7]);
+	bad |= hvt_vmread(v, IDT_VECTORING_INFO_FIELD, &x[8]);
+	bad |= hvt_vmread(v, IDT_VECTORING_ERROR_CODE, &x[9]);
+	bad |= hvt_vmread(v, GUEST_RIP, &x[10]);
+	bad |= hvt_vmread(v, GUEST_RSP, &x[11]);
+	bad |= hvt_vmread(v, GUEST_RFLAGS, &x[12]);
+	bad |= hvt_vmread(v, GUEST_CR0, &x[13]);
+	bad |= hvt_vmread(v, GUEST_CR3, &x[14]);
+	bad |= hvt_vmread(v, GUEST_CR4, &x[15]);
+
+	v->exit_reason = x[0];
+	v->exit_qual = x[1];
+	v->insn_len = x[2];
+	v->intr_info = x[6];
+	v->rip = x[10];
+	v->rflags = x[12];
+	v->regs.gpr[HVT_R_RSP] = x[11];
+
+	e->vcpu = v->cpu;
+	e->seq = ++v->seq;
+	e->exit_reason = x[0];
+	e->exit_qual = x[1];
+	e->insn_len = x[2];
+	e->insn_info = x[3];
+	e->guest_linear = x[4];
+	e->guest_phys = x[5];
+	e->intr_info = x[6];
+	e->intr_error = x[7];
+	e->idt_info = x[8];
+	e->idt_error = x[9];
+	e->rip = x[10];
+	e->rsp = x[11];
+	e->rflags = x[12];
+	e->cr0 = x[13];
+	e->cr3 = x[14];
+	e->cr4 = x[15];
+	memcpy(e->gpr, v->regs.gpr, sizeof(e->gpr));
+	memcpy(e->xmm, v->regs.xmm, sizeof(e->xmm));
+	e->mxcsr = v->regs.mxcsr;
+	e->tsc = rdtsc_ordered();
+	return bad;
+}
+
+/* The value of change bit @bit in the state the guest resumes with. */
+static u64 hvt_changed_value(struct hvt_vcpu *v, unsigned int bit)
+{
+	if (bit < HVTRACE_CHG_RIP)
+		return v->regs.gpr[bit];
+	if (bit == HVTRACE_CHG_RIP)
+		return v->rip;
+	if (bit == HVTRACE_CHG_RFLAGS)
+		return v->rflags;
+	if (bit < HVTRACE_CHG_MXCSR)
+		return v->regs.xmm[bit - HVTRACE_CHG_XMM_LO(0)];
+	return v->regs.mxcsr;
+}
+
+static void hvt_emit_resume(struct hvt_vcpu *v)
+{
+	struct hvtrace_resume_rec *r = &v->resume_rec;
+	unsigned int bit, n = 0;
+
+	r->vcpu = v->cpu;
+	r->seq = v->seq;
+	r->action = v->action;
+	r->changed = v->changed;
+	r->inject_info = 0;
+	r->inject_error = 0;
+	for (bit = 0; bit < HVTRACE_CHG_NBITS; bit++)
+		if (v->changed & BIT_ULL(bit))
+			r->values[n++] = hvt_changed_value(v, bit);
+	r->values_len = n;
+	r->tsc = rdtsc_ordered();
+	trace_hvtrace_resume(r);
+}
+
+/**
+ * hvt_handle_exit - C side of the VM-exit stub (asm/vmexit.S)
+ * @regs: the guest registers the stub saved; changes are restored on entry
+ *
+ * Runs with interrupts disabled inside the run's kernel_fpu_begin() region.
+ * Returns 0 to resume the guest, non-zero to stop the run.
+ */
+int hvt_handle_exit(struct hvt_regs *regs)
+{
+	struct hvt_vcpu *v = container_of(regs, struct hvt_vcpu, regs);
+	hvt_exit_handler handler = hvt_h_unhandled;
+	u32 basic;
+
+	v->changed = 0;
+	v->want_yield = false;
+	if (hvt_read_exit(v)) {
+		v->action = hvt_stop(v, -EIO);
+		goto out;
+	}
+	basic = v->exit_reason & HVTRACE_EXIT_REASON_BASIC_MASK;
+	v->exits++;
+	v->end_reason = v->exit_reason;
+	atomic64_inc(&hvt_stats.exits);
+	if (basic < HVTRACE_NR_REASONS)
+		atomic64_inc(&hvt_stats.by_reason[basic]);
+
+	if (trace_hvtrace_exit_enabled()) {
+		trace_hvtrace_exit(&v->exit_rec);
+	} else {
+		v->dropped++;
+		atomic64_inc(&hvt_stats.dropped);
+	}
+
+	if (v->exit_reason & HVTRACE_EXIT_REASON_ENTRY_FAIL)
+		handler = hvt_h_entry_failure;
+	else if (basic < ARRAY_SIZE(hvt_exit_handlers) &&
+		 hvt_exit_handlers[basic])
+		handler = hvt_exit_handlers[basic];
+	v->action = handler(v);
+
+	if (v->action == HVTRACE_ACT_RESUME) {
+		if (v->changed & BIT_ULL(HVTRACE_CHG_RIP))
+			hvt_vmwrite(v, GUEST_RIP, v->rip);
+		if (v->changed & BIT_ULL(HVTRACE_CHG_RFLAGS))
+			hvt_vmwrite(v, GUEST_RFLAGS, v->rflags);
+		if (v->changed & BIT_ULL(HVTRACE_CHG_GPR(HVT_R_RSP)))
+			hvt_vmwrite(v, GUEST_RSP, v->regs.gpr[HVT_R_RSP]);
+		if (READ_ONCE(v->req->abort))
+			v->action = hvt_stop(v, -EINTR);
+		else if (v->want_yield || need_resched() ||
+			 rdtsc() - v->slice_start > v->slice_tsc)
+			hvt_yield(v);
+		if (v->vmx_failed)
+			v->action = hvt_stop(v, -EIO);
+	}
+out:
+	hvt_emit_resume(v);
+	return v->action == HVTRACE_ACT_STOP;
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hvtrace internals shared by the core files (main.c, vmx.c, exit.c,
+ * control.c, selftest.c).  Nothing here is ABI.
+ */
+#ifndef HVT_H
+#define HVT_H
+
+#include <linux/types.h>
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/stddef.h>
+#include <linux/build_bug.h>
+
+#include "hvtrace_events.h"
+#include "exit_reasons.h"
+#include "uapi/hvtrace.h"
+#include "workload.h"
+#include "hvt_regs.h"
+
+#define HVT_MODULE_VERSION	"0.1.0"
+
+/* The guest's registers as the exit stub saves and restores them. */
+struct hvt_regs {
+	u64 gpr[HVT_NR_GPRS];	/* SDM order; gpr[HVT_R_RSP] mirrors GUEST_RSP */
+	u64 xmm[32];		/* XMMi = xmm[2i] (low), xmm[2i+1] (high) */
+	u32 mxcsr;
+	u32 launched;		/* 0: next entry is VMLAUNCH, else VMRESUME */
+};
+
+static_assert(offsetof(struct hvt_regs, gpr[0]) == HVT_REGS_GPR(0));
+static_assert(offsetof(struct hvt_regs, gpr[15]) == HVT_REGS_GPR(15));
+static_assert(offsetof(struct hvt_regs, xmm[0]) == HVT_REGS_XMM(0));
+static_assert(offsetof(struct hvt_regs, xmm[30]) == HVT_REGS_XMM(15));
+static_assert(offsetof(struct hvt_regs, mxcsr) == HVT_REGS_MXCSR);
+static_assert(offsetof(struct hvt_regs, launched) == HVT_REGS_LAUNCHED);
+static_assert(sizeof(struct hvt_regs) == HVT_REGS_SIZE);
+
+/* Scratch MSR file of the sandbox device model. */
+#define HVT_SCRATCH_MSR_BASE	0x40000100u
+#define HVT_NR_SCRATCH_MSRS	16
+/* Echo device of the sandbox device model. */
+#define HVT_ECHO_PORT_BASE	0xe000u
+#define HVT_NR_ECHO_PORTS	16
+/* RDTSC/RDTSCP return HVT_VTSC_STEP * n for the n-th such exit of a run. */
+#define HVT_VTSC_STEP		0x100000ull
+
+/* A run request, filled by control.c, executed by vmx.c on req->cpu. */
+struct hvt_run_req {
+	const struct hvt_workload *wl;
+	u32 exc_bitmap;		/* exception bitmap (all ones but for selftests) */
+	u64 seed;
+	u64 iterations;
+	u32 cpu;
+	u64 trap_mask;		/* HVTRACE_TRAP_* in force (workload | request) */
+	/* results */
+	u64 run_id;
+	u64 exits;
+	s32 status;
+	u32 end_reason;
+	u32 vm_insn_error;
+	bool vmxe_left;		/* CR4.VMXE found set after VMXOFF (a bug) */
+	/* set by the waiting ioctl when its caller is signalled */
+	bool abort;
+	struct completion done;
+};
+
+/* Per-CPU state of the virtual CPU while a run executes. */
+struct hvt_vcpu {
+	struct hvt_regs regs;		/* saved/restored by asm/vmexit.S */
+	struct hvt_run_req *req;
+	unsigned int cpu;
+
+	/* exit being handled */
+	u32 exit_reason;
+	u64 exit_qual;
+	u32 insn_len;
+	u64 rip;
+	u64 rflags;
+	u64 changed;			/* HVTRACE_CHG_* bits set by handlers */
+	u8 action;			/* HVTRACE_ACT_* */
+	u32 intr_info;
+	bool want_yield;		/* leave the FPU region before resuming */
+
+	/* run state */
+	u64 seq;			/* per vCPU, never reset within a load */
+	u64 exits;
+	u64 dropped;
+	u64 vtsc_count;
+	s32 status;
+	u32 end_reason;
+	u32 vm_insn_error;
+	bool vmx_failed;		/* a VMX instruction failed */
+	u64 msr_shadow[HVT_NR_SCRATCH_MSRS];
+	u32 echo[HVT_NR_ECHO_PORTS];
+	u64 cr0_mask, cr4_mask;
+	u64 guest_cr3;
+	u64 slice_start;		/* TSC when the run last (re)entered the FPU region */
+	u64 slice_tsc;			/* host time budget before leaving it */
+	u32 ctl_pin, ctl_proc, ctl_proc2, ctl_exit, ctl_entry;
+
+	/* trace records, kept here rather than on the stack */
+	struct hvtrace_exit_rec exit_rec;
+	struct hvtrace_resume_rec resume_rec;
+	struct hvtrace_session_rec session_rec;
+};
+
+/* Per-CPU resources, allocated on the first run on that CPU, freed at unload. */
+struct hvt_cpu {
+	struct hvt_vcpu vcpu;
+	void *vmxon;			/* VMXON region (one page) */
+	void *vmcs;			/* VMCS region (one page) */
+	void *msr_bitmap;		/* one page */
+	void *io_bitmap_a;		/* ports 0x0000..0x7fff */
+	void *io_bitmap_b;		/* ports 0x8000..0xffff */
+	void *guest_pgd;		/* guest CR3: the kernel half of the host's */
+	void *stack;			/* guest stack, HVT_GUEST_STACK_SIZE */
+	struct hvt_wl_args args;	/* what the guest gets in RDI */
+	atomic_t busy;
+};
+
+/* Module-wide counters (main.c). */
+struct hvt_stats {
+	atomic64_t runs;
+	atomic64_t runs_failed;
+	atomic64_t exits;
+	atomic64_t vmx_failures;
+	atomic64_t entry_failures;
+	atomic64_t unhandled;
+	atomic64_t dropped;
+	atomic64_t by_reason[HVTRACE_NR_REASONS];
+};
+extern struct hvt_stats hvt_stats;
+
+/* Index of each capability MSR in hvt_vmx_msrs[] (= hvtrace_session.vmx_msrs[]). */
+#define HVT_MSRI(idx, name) HVT_MSRI_##name,
+enum { HVTRACE_VMX_MSRS(HVT_MSRI) HVT_MSRI_COUNT };
+#undef HVT_MSRI
+extern u64 hvt_vmx_msrs[HVTRACE_NR_VMX_MSRS];
+extern unsigned int hvt_slice_us;
+
+/* Allocation accounting (main.c): every page/object the module owns. */
+void *hvt_alloc_page(void);
+void hvt_free_page(void *p);
+void *hvt_alloc_pages(unsigned int order);
+void hvt_free_pages(void *p, unsigned int order);
+long hvt_allocs_outstanding(void);
+
+/* vmx.c */
+int hvt_vmx_check_cpu(void);
+int hvt_run(struct hvt_run_req *req);
+void hvt_vmx_free_all(void);
+int hvt_vmx_init(void);
+int hvt_vmread(struct hvt_vcpu *v, unsigned long field, u64 *val);
+int hvt_vmwrite(struct hvt_vcpu *v, unsigned long field, u64 val);
+u64 hvt_vmread_or0(struct hvt_vcpu *v, unsigned long field);
+void hvt_yield(struct hvt_vcpu *v);
+
+/* exit.c */
+int hvt_handle_exit(struct hvt_regs *regs);
+const char *hvt_exit_reason_name(u32 basic);
+
+/* control.c */
+int hvt_control_init(void);
+void hvt_control_exit(void);
+
+/* selftest.c */
+const struct hvt_workload *hvt_selftest_find(const char *name, u32 *exc_bitmap);
+
+/* asm/vmexit.S */
+int hvt_vmx_run(struct hvt_regs *regs);
+void hvt_vmexit(void);
+
+#endif /* HVT_H */

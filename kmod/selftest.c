@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Built-in self-test guests of the hypervisor core ("selftest-*"), usable
+ * with or without the workload library, plus weak stand-ins for the
+ * workload table and guest exception table (workloads/, asm/guest_ops.S)
+ * so the core links and runs on its own.  The library's definitions
+ * replace the weak ones whenever they are linked in.
+ *
+ * Guest code runs in VMX non-root mode: notrace, no calls into the host.
+ */
+#include <linux/kernel.h>
+#include <linux/string.h>
+#include <asm/desc.h>
+
+#include "hvt.h"
+
+/* CPUID leaf 0, args->iterations times: 1 exit each, then HVT_HC_END. */
+static notrace void hvt_st_cpuid(const struct hvt_wl_args *args)
+{
+	u64 i;
+
+	for (i = 0; i < args->iterations; i++) {
+		u32 a = 0, b, c = 0, d;
+
+		asm volatile("cpuid" : "+a" (a), "=b" (b), "+c" (c), "=d" (d));
+	}
+}
+
+/*
+ * One of each handled exit: CPUID, WRMSR/RDMSR of a scratch MSR, OUT/IN
+ * on the echo device, HLT, RDTSC, RDTSCP, MOV from CR3, VMCALL marker,
+ * XMM1 and MXCSR changed in between (they show in the next exit).
+ */
+static notrace void hvt_st_mix(const struct hvt_wl_args *args)
+{
+	u64 i, v = 0x1122334455667788ull;
+
+	for (i = 0; i < args->iterations; i++) {
+		u32 a = 1, b, c = 0, d, mx = 0x1f80 | 0x6000;
+		unsigned long cr3;
+
+		asm volatile("cpuid" : "+a" (a), "=b" (b), "+c" (c), "=d" (d));
+		asm volatile("wrmsr" : : "c" (0x40000100), "a" ((u32)v),
+			     "d" ((u32)(v >> 32)));
+		asm volatile("rdmsr" : "=a" (a), "=d" (d) : "c" (0x40000100));
+		asm volatile("outl %0, %w1" : : "a" (0xcafe0000u + (u32)i),
+			     "Nd" (0xe000));
+		asm volatile("inl %w1, %0" : "=a" (a) : "Nd" (0xe000));
+		asm volatile("movq %0, %%xmm1\n\tldmxcsr %1"
+			     : : "r" (v + i), "m" (mx));
+		asm volatile("hlt");
+		asm volatile("rdtsc" : "=a" (a), "=d" (d));
+		asm volatile("rdtscp" : "=a" (a), "=d" (d), "=c" (c));
+		asm volatile("mov %%cr3, %0" : "=r" (cr3));
+		a = HVT_HC_MARKER;
+		asm volatile("vmcall" : "+a" (a) : "b" (i) : "memory");
+	}
+}
+
+/* No exits of its own: only preemption-timer and interrupt exits. */
+static notrace void hvt_st_spin(const struct hvt_wl_args *args)
+{
+	u64 i, n = args->iterations * 1000000;
+
+	for (i = 0; i < n; i++)
+		asm volatile("" : : : "memory");
+}
+
+/*
+ * An empty IDT, then a load from a non-canonical address:
+ * #GP -> #GP (no IDT entry) -> #DF -> triple fault.
+ */
+static notrace void hvt_st_triple_fault(const struct hvt_wl_args *args)
+{
+	struct desc_ptr empty = { .size = 0, .address = 0 };
+	u64 bad = 0x8000000000000000ull, x;
+
+	asm volatile("lidt %1\n\tmov (%2), %0"
+		     : "=r" (x) : "m" (empty), "r" (bad) : "memory");
+}
+
+/* MONITOR exits (MONITOR exiting is on) and has no handler. */
+static notrace void hvt_st_unhandled(const struct hvt_wl_args *args)
+{
+	asm volatile("monitor" : : "a" (args), "c" (0), "d" (0));
+}
+
+struct hvt_selftest {
+	struct hvt_workload wl;
+	u32 exc_bitmap;
+};
+
+static const struct hvt_selftest hvt_selftests[] = {
+	{ { "selftest-cpuid", "CPUID leaf 0 x iterations; 1 CPUID exit each",
+	    0, NULL, NULL, hvt_st_cpuid }, ~0u },
+	{ { "selftest-mix", "one exit of each handled kind per iteration",
+	    HVTRACE_TRAP_RDTSC | HVTRACE_TRAP_CR3, NULL, NULL, hvt_st_mix },
+	  ~0u },
+	{ { "selftest-spin", "busy loop of iterations x 1e6 steps; only asynchronous exits",
+	    0, NULL, NULL, hvt_st_spin }, ~0u },
+	{ { "selftest-triple-fault", "empty IDT then UD2: triple fault, run error -EFAULT",
+	    0, NULL, NULL, hvt_st_triple_fault }, 0 },
+	{ { "selftest-unhandled", "MONITOR: unhandled exit, run error -EFAULT",
+	    0, NULL, NULL, hvt_st_unhandled }, ~0u },
+};
+
+const struct hvt_workload *hvt_selftest_find(const char *name, u32 *exc)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(hvt_selftests); i++) {
+		if (!strcmp(name, hvt_selftests[i].wl.name)) {
+			*exc = hvt_selftests[i].exc_bitmap;
+			return &hvt_selftests[i].wl;
+		}
+	}
+	return NULL;
+}
+
+/* Weak stand-ins, replaced by workloads/table.c and asm/guest_ops.S. */
+const struct hvt_workload * __weak hvt_workload_find(const char *name)
+{
+	return NULL;
+}
+
+const struct hvt_workload * __weak hvt_workload_get(unsigned int index)
+{
+	return NULL;
+}
+
+unsigned long __weak hvt_guest_fixup(unsigned long rip)
+{
+	return 0;
+}
