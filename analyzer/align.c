@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Myers' O(ND) difference algorithm, linear-space variant: find the middle
+ * snake of an optimal edit path by running the greedy search from both
+ * ends at once, then solve the two halves recursively.  Each level halves
+ * the edit distance, so the recursion is O(log D) deep.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "align.h"
+
+const char *hvt_edit_op_name(enum hvt_edit_op op)
+{
+	switch (op) {
+	case HVT_EDIT_EQUAL:
+		return "equal";
+	case HVT_EDIT_DELETE:
+		return "delete";
+	case HVT_EDIT_INSERT:
+		return "insert";
+	}
+	return "?";
+}
+
+void hvt_script_free(struct hvt_script *s)
+{
+	free(s->e);
+	memset(s, 0, sizeof(*s));
+}
+
+static int emit(struct hvt_script *s, enum hvt_edit_op op, size_t a, size_t b,
+		size_t len)
+{
+	struct hvt_edit *last;
+
+	if (!len)
+		return 0;
+	if (op != HVT_EDIT_EQUAL)
+		s->d += len;
+	last = s->n ? &s->e[s->n - 1] : NULL;
+	if (last && last->op == op &&
+	    (op == HVT_EDIT_INSERT || last->a_pos + last->len == a) &&
+	    (op == HVT_EDIT_DELETE || last->b_pos + last->len == b)) {
+		last->len += len;
+		return 0;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct hvt_edit *e = realloc(s->e, cap * sizeof(*e));
+
+		if (!e)
+			return -1;
+		s->e = e;
+		s->cap = cap;
+	}
+	s->e[s->n++] = (struct hvt_edit){ .op = op, .a_pos = a, .b_pos = b, .len = len };
+	return 0;
+}
+
+struct snake {
+	ptrdiff_t x, y;		/* start, forward coordinates */
+	ptrdiff_t u, v;		/* end */
+	ptrdiff_t d;		/* edit distance of the whole problem */
+};
+
+/*
+ * vf[k + off] is the furthest x reached on diagonal k = x - y going
+ * forward; vb the same on the reversed sequences.  Both hold at least
+ * 2 * ((n + m + 1) / 2) + 3 entries.
+ */
+static void middle_snake(const uint64_t *a, ptrdiff_t n, const uint64_t *b,
+			 ptrdiff_t m, ptrdiff_t *vf, ptrdiff_t *vb, struct snake *out)
+{
+	ptrdiff_t delta = n - m, maxd = (n + m + 1) / 2, off = maxd + 1;
+	int odd = (int)(delta & 1);
+
+	vf[off + 1] = 0;
+	vb[off + 1] = 0;
+	for (ptrdiff_t d = 0; d <= maxd; d++) {
+		for (ptrdiff_t k = -d; k <= d; k += 2) {
+			ptrdiff_t x, y, x0, y0;
+
+			if (k == -d || (k != d && vf[off + k - 1] < vf[off + k + 1]))
+				x = vf[off + k + 1];
+			else
+				x = vf[off + k - 1] + 1;
+			y = x - k;
+			x0 = x;
+			y0 = y;
+			while (x < n && y < m && a[x] == b[y]) {
+				x++;
+				y++;
+			}
+			vf[off + k] = x;
+			/* reverse diagonal delta - k was reached in round d - 1 */
+			if (odd && k >= delta - (d - 1) && k <= delta + (d - 1) &&
+			    x + vb[off + delta - k] >= n) {
+				*out = (struct snake){ x0, y0, x, y, 2 * d - 1 };
+				return;
+			}
+		}
+		for (ptrdiff_t k = -d; k <= d; k += 2) {
+			ptrdiff_t x, y, x0, y0;
+
+			if (k == -d || (k != d && vb[off + k - 1] < vb[off + k + 1]))
+				x = vb[off + k + 1];
+			else
+				x = vb[off + k - 1] + 1;
+			y = x - k;
+			x0 = x;
+			y0 = y;
+			while (x < n && y < m && a[n - 1 - x] == b[m - 1 - y]) {
+				x++;
+				y++;
+			}
+			vb[off + k] = x;
+			if (!odd && delta - k >= -d && delta - k <= d &&
+			    x + vf[off + delta - k] >= n) {
+				*out = (struct snake){ n - x, m - y, n - x0, m - y0, 2 * d };
+				return;
+			}
+		}
+	}
+	/* unreachable: the paths meet by round maxd */
+	*out = (struct snake){ 0, 0, 0, 0, n + m };
+}
+
+static int diff_rec(const uint64_t *a, size_t a0, size_t n, const uint64_t *b,
+		    size_t b0, size_t m, ptrdiff_t *vf, ptrdiff_t *vb,
+		    struct hvt_script *s)
+{
+	size_t pre = 0, suf = 0;
+	struct snake sn;
+
+	while (pre < n && pre < m && a[pre] == b[pre])
+		pre++;
+	if (emit(s, HVT_EDIT_EQUAL, a0, b0, pre))
+		return -1;
+	a += pre;
+	b += pre;
+	a0 += pre;
+	b0 += pre;
+	n -= pre;
+	m -= pre;
+	while (suf < n && suf < m && a[n - 1 - suf] == b[m - 1 - suf])
+		suf++;
+	n -= suf;
+	m -= suf;
+	if (!n) {
+		if (emit(s, HVT_EDIT_INSERT, a0, b0, m))
+			return -1;
+	} else if (!m) {
+		if (emit(s, HVT_EDIT_DELETE, a0, b0, n))
+			return -1;
+	} else {
+		middle_snake(a, (ptrdiff_t)n, b, (ptrdiff_t)m, vf, vb, &sn);
+		if (sn.d <= 1) {
+			/* both ends differ here, so d >= 2; keep a safe answer */
+			if (emit(s, HVT_EDIT_DELETE, a0, b0, n) ||
+			    emit(s, HVT_EDIT_INSERT, a0 + n, b0, m))
+				return -1;
+		} else {
+			size_t x = (size_t)sn.x, y = (size_t)sn.y;
+			size_t u = (size_t)sn.u, v = (size_t)sn.v;
+
+			if (diff_rec(a, a0, x, b, b0, y, vf, vb, s) ||
+			    emit(s, HVT_EDIT_EQUAL, a0 + x, b0 + y, u - x) ||
+			    diff_rec(a + u, a0 + u, n - u, b + v, b0 + v, m - v, vf, vb, s))
+				return -1;
+		}
+	}
+	return emit(s, HVT_EDIT_EQUAL, a0 + n, b0 + m, suf);
+}
+
+int hvt_align(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
+	      struct hvt_script *s)
+{
+	size_t sz = 2 * ((na + nb + 1) / 2) + 4;
+	ptrdiff_t *vf, *vb;
+	int rc;
+
+	s->n = 0;
+	s->d = 0;
+	vf = malloc(sz * sizeof(*vf));
+	vb = malloc(sz * sizeof(*vb));
+	if (!vf || !vb) {
+		free(vf);
+		free(vb);
+		return -1;
+	}
+	rc = diff_rec(a, 0, na, b, 0, nb, vf, vb, s);
+	free(vf);
+	free(vb);
+	return rc;
+}
