@@ -21,15 +21,16 @@ WLCHECK_BIN := $(BUILD)/bin/hvtrace-wlcheck
 WLCHECK_ASAN_BIN := $(BUILD)/asan/bin/hvtrace-wlcheck
 E2E_PLAN_TEST := $(BUILD)/tests/e2e/test_plan
 E2E_PLAN_ASAN_TEST := $(BUILD)/asan/tests/e2e/test_plan
-E2E_WLCHECK_TEST := tests/e2e/test_wlcheck.sh
+E2E_WLCHECK_TEST := $(BUILD)/tests/e2e/test_wlcheck
+E2E_WLCHECK_ASAN_TEST := $(BUILD)/asan/tests/e2e/test_wlcheck
 
 .PHONY: e2e-tools
 all: e2e-tools
 e2e-tools: $(WLCHECK_BIN) $(WLCHECK_ASAN_BIN) $(E2E_PLAN_TEST) \
-	$(E2E_PLAN_ASAN_TEST)
+	$(E2E_PLAN_ASAN_TEST) $(E2E_WLCHECK_TEST) $(E2E_WLCHECK_ASAN_TEST)
 check: e2e-tools
-CHECK_SUITES += $(E2E_PLAN_TEST) $(E2E_PLAN_ASAN_TEST) \
-	$(wildcard $(E2E_WLCHECK_TEST))
+CHECK_SUITES += $(E2E_PLAN_TEST) $(E2E_PLAN_ASAN_TEST) $(E2E_WLCHECK_TEST) \
+	$(E2E_WLCHECK_ASAN_TEST)
 
 $(WLCHECK_BIN): tests/e2e/wlcheck.c $(E2E_PLAN_DEPS) kmod/hypercall.h \
 		analyzer/reader.h $(HVT_LIB)
@@ -53,3 +54,16 @@ $(E2E_PLAN_ASAN_TEST): tests/e2e/test_plan.c $(E2E_PLAN_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(E2E_CPPFLAGS) $(E2E_CFLAGS) $(E2E_SAN) -o $@ \
 		tests/e2e/test_plan.c $(E2E_PLAN_SRC) -lcmocka
+
+# The checker's own test includes wlcheck.c and feeds it simulated events;
+# it needs no trace, so it links only the plan (and libbabeltrace2-free).
+$(E2E_WLCHECK_TEST): tests/e2e/test_wlcheck.c tests/e2e/wlcheck.c $(E2E_PLAN_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(E2E_CPPFLAGS) $(E2E_CFLAGS) -o $@ tests/e2e/test_wlcheck.c \
+		$(E2E_PLAN_SRC) -lcmocka
+
+$(E2E_WLCHECK_ASAN_TEST): tests/e2e/test_wlcheck.c tests/e2e/wlcheck.c \
+		$(E2E_PLAN_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(E2E_CPPFLAGS) $(E2E_CFLAGS) $(E2E_SAN) -o $@ \
+		tests/e2e/test_wlcheck.c $(E2E_PLAN_SRC) -lcmocka

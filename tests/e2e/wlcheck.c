@@ -1026,6 +1026,104 @@ static int session_matches(const struct checker *ck,
 	       s->seed == ck->seed && s->iterations == ck->iterations;
 }
 
+/* Reset the checker for a run of workload @wl, seed, iterations. */
+static void checker_init(struct checker *ck, unsigned int wl, uint64_t seed,
+			 uint64_t iterations)
+{
+	unsigned int i;
+
+	memset(ck, 0, sizeof(*ck));
+	memset(stats, 0, sizeof(stats));
+	ck->wl = wl;
+	ck->seed = seed;
+	ck->iterations = iterations;
+	hvt_plan_init(&ck->plan, wl, seed, iterations);
+	for (i = 0; i < HVT_ECHO_PORT_COUNT; i++)
+		ck->echo[i] = 0xffffffffu;
+	ck->aligned = 1;
+}
+
+/* Feed one event of the trace, in trace order. */
+static void checker_event(struct checker *ck, const struct hvt_event *ev,
+			  const char *stream)
+{
+	if (ev->type == HVT_EV_DISCARDED) {
+		ck->discarded += ev->u.discarded.count ? ev->u.discarded.count : 1;
+		check(C_DISCARD, 0, "the tracer discarded %" PRIu64
+		      " events in stream %s", (uint64_t)ev->u.discarded.count,
+		      stream);
+		return;
+	}
+	if (ev->type == HVT_EV_SESSION) {
+		const struct hvtrace_session_rec *s = &ev->u.session;
+
+		if (!ck->found && s->phase == HVTRACE_PHASE_START &&
+		    session_matches(ck, s)) {
+			ck->found = 1;
+			ck->run_id = s->run_id;
+			ck->vcpu = s->vcpu;
+			check(C_START, s->schema_version == HVTRACE_SCHEMA_VERSION,
+			      "schema version %u", s->schema_version);
+		} else if (ck->found && !ck->have_end &&
+			   s->phase == HVTRACE_PHASE_END &&
+			   s->run_id == ck->run_id) {
+			ck->have_end = 1;
+			ck->end = *s;
+		}
+		return;
+	}
+	if (!ck->found || ck->have_end)
+		return;
+	if (ev->type == HVT_EV_EXIT && ev->u.exit.vcpu == ck->vcpu)
+		on_exit_event(ck, &ev->u.exit);
+	else if (ev->type == HVT_EV_RESUME && ev->u.resume.vcpu == ck->vcpu)
+		on_resume_event(ck, &ev->u.resume);
+}
+
+/* After the last event: the run-level checks.  0 if the run was found. */
+static int checker_finish(struct checker *ck, const char *path)
+{
+	check(C_DISCARD, ck->discarded == 0, "%" PRIu64 " events discarded in all",
+	      ck->discarded);
+	if (!check(C_START, ck->found,
+		   "no session start for workload %s seed %" PRIu64 " iterations %"
+		   PRIu64 " in %s", hvt_plan_workload_name(ck->wl), ck->seed,
+		   ck->iterations, path))
+		return -1;
+	if (ck->pending)
+		check(C_RESUME, 0, "exit seq %" PRIu64 " has no resume",
+		      (uint64_t)ck->pexit.seq);
+	if (ck->aligned) {
+		int finished = ck->finished;
+		uint64_t left = remaining_exits(ck);
+
+		check(C_REASON, left == 0 && finished,
+		      "the run ended %" PRIu64 " synchronous exits short of the plan",
+		      left);
+	}
+	if (check(C_END, ck->have_end, "no session end for run %" PRIu64,
+		  ck->run_id)) {
+		const struct hvtrace_session_rec *s = &ck->end;
+		int32_t want = hvt_plan_ends_with_fatal(ck->wl) ?
+			       HVT_STATUS_EFAULT : 0;
+
+		check(C_END, session_matches(ck, s),
+		      "session end names another workload, seed or iterations");
+		check(C_END, s->status == want, "status %d, expected %d",
+		      s->status, want);
+		check(C_END, s->exits == ck->exits,
+		      "session end counts %" PRIu64 " exits, the trace holds %" PRIu64,
+		      (uint64_t)s->exits, ck->exits);
+		check(C_END, s->dropped == 0, "%" PRIu64 " exits dropped",
+		      (uint64_t)s->dropped);
+		check(C_END, s->end_reason == ck->last_reason,
+		      "end_reason %#x, the last exit's reason is %#x",
+		      s->end_reason, ck->last_reason);
+	}
+	return 0;
+}
+
+#ifndef WLCHECK_NO_MAIN
 static int parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
@@ -1084,7 +1182,8 @@ int main(int argc, char **argv)
 	struct hvt_event ev;
 	struct hvt_err err = { "" };
 	const char *path;
-	int id, rc, all_ok = 1, ended = 0;
+	uint64_t seed, iterations;
+	int id, rc, all_ok = 1;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
@@ -1101,105 +1200,33 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": unknown workload '%s' (try --help)\n", argv[2]);
 		return 2;
 	}
-	ck.wl = (unsigned int)id;
-	if (parse_u64(argv[3], &ck.seed)) {
+	if (parse_u64(argv[3], &seed)) {
 		fprintf(stderr, PROG ": SEED '%s' is not an unsigned 64-bit number\n",
 			argv[3]);
 		return 2;
 	}
-	if (parse_u64(argv[4], &ck.iterations) || ck.iterations == 0) {
+	if (parse_u64(argv[4], &iterations) || iterations == 0) {
 		fprintf(stderr, PROG ": ITERATIONS '%s' is not a number from 1\n",
 			argv[4]);
 		return 2;
 	}
-	hvt_plan_init(&ck.plan, ck.wl, ck.seed, ck.iterations);
-	for (rc = 0; rc < HVT_ECHO_PORT_COUNT; rc++)
-		ck.echo[rc] = 0xffffffffu;
-	ck.aligned = 1;
+	checker_init(&ck, (unsigned int)id, seed, iterations);
 
 	rd = hvt_reader_open(&path, 1, 0, &err);
 	if (!rd) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		return 2;
 	}
-	while ((rc = hvt_reader_next(rd, &ev, &err)) == 1) {
-		if (ev.type == HVT_EV_DISCARDED) {
-			ck.discarded += ev.u.discarded.count ? ev.u.discarded.count : 1;
-			check(C_DISCARD, 0, "the tracer discarded %" PRIu64
-			      " events in stream %s", (uint64_t)ev.u.discarded.count,
-			      hvt_reader_stream_name(rd, ev.stream));
-			continue;
-		}
-		if (ev.type == HVT_EV_SESSION) {
-			const struct hvtrace_session_rec *s = &ev.u.session;
-
-			if (!ck.found && s->phase == HVTRACE_PHASE_START &&
-			    session_matches(&ck, s)) {
-				ck.found = 1;
-				ck.run_id = s->run_id;
-				ck.vcpu = s->vcpu;
-				check(C_START, s->schema_version == HVTRACE_SCHEMA_VERSION,
-				      "schema version %u", s->schema_version);
-			} else if (ck.found && !ended && s->phase == HVTRACE_PHASE_END &&
-				   s->run_id == ck.run_id) {
-				ended = 1;
-				ck.have_end = 1;
-				ck.end = *s;
-			}
-			continue;
-		}
-		if (!ck.found || ended)
-			continue;
-		if (ev.type == HVT_EV_EXIT && ev.u.exit.vcpu == ck.vcpu)
-			on_exit_event(&ck, &ev.u.exit);
-		else if (ev.type == HVT_EV_RESUME && ev.u.resume.vcpu == ck.vcpu)
-			on_resume_event(&ck, &ev.u.resume);
-	}
+	while ((rc = hvt_reader_next(rd, &ev, &err)) == 1)
+		checker_event(&ck, &ev, hvt_reader_stream_name(rd, ev.stream));
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		hvt_reader_close(rd);
 		return 2;
 	}
 	hvt_reader_close(rd);
-
-	check(C_DISCARD, ck.discarded == 0, "%" PRIu64 " events discarded in all",
-	      ck.discarded);
-	if (!check(C_START, ck.found,
-		   "no session start for workload %s seed %" PRIu64 " iterations %"
-		   PRIu64 " in %s", hvt_plan_workload_name(ck.wl), ck.seed,
-		   ck.iterations, path)) {
-		report(&ck, &all_ok);
-		return 1;
-	}
-	if (ck.pending)
-		check(C_RESUME, 0, "exit seq %" PRIu64 " has no resume",
-		      (uint64_t)ck.pexit.seq);
-	if (ck.aligned) {
-		uint64_t left = remaining_exits(&ck);
-
-		check(C_REASON, left == 0 && ck.finished,
-		      "the run ended %" PRIu64 " synchronous exits short of the plan",
-		      left);
-	}
-	if (check(C_END, ck.have_end, "no session end for run %" PRIu64,
-		  ck.run_id)) {
-		const struct hvtrace_session_rec *s = &ck.end;
-		int32_t want = hvt_plan_ends_with_fatal(ck.wl) ?
-			       HVT_STATUS_EFAULT : 0;
-
-		check(C_END, session_matches(&ck, s),
-		      "session end names another workload, seed or iterations");
-		check(C_END, s->status == want, "status %d, expected %d",
-		      s->status, want);
-		check(C_END, s->exits == ck.exits,
-		      "session end counts %" PRIu64 " exits, the trace holds %" PRIu64,
-		      (uint64_t)s->exits, ck.exits);
-		check(C_END, s->dropped == 0, "%" PRIu64 " exits dropped",
-		      (uint64_t)s->dropped);
-		check(C_END, s->end_reason == ck.last_reason,
-		      "end_reason %#x, the last exit's reason is %#x",
-		      s->end_reason, ck.last_reason);
-	}
+	checker_finish(&ck, path);
 	report(&ck, &all_ok);
 	return all_ok ? 0 : 1;
 }
+#endif /* WLCHECK_NO_MAIN */
