@@ -34,7 +34,8 @@ HVT_UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 HVT_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(HVT_UNIT_SRCS))
 HVT_ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%-asan,$(HVT_UNIT_SRCS))
 HVT_CLI_TESTS := $(sort $(wildcard tests/cli/*.sh))
-HVT_FUZZ := $(BUILD)/tests/fuzz/fuzz_reader
+# Each CLI test also runs against the sanitized binary, through a wrapper.
+HVT_ASAN_CLI_TESTS := $(patsubst tests/cli/%.sh,$(BUILD)/asan/tests/cli/%-asan,$(HVT_CLI_TESTS))
 
 # Sanitized runs: libbabeltrace2 keeps plugin objects for the process
 # lifetime, so leak reports would be noise; every other check stays on.
@@ -46,10 +47,11 @@ all: analyzer analyzer-tests
 analyzer: $(HVT_LIB) $(HVT_BIN)
 analyzer-asan: $(HVT_ASAN_LIB) $(HVT_ASAN_BIN)
 # The integration tests read traces written by tools/ (hvtrace-synth).
-analyzer-tests: $(HVT_UNIT_BINS) analyzer-asan $(HVT_ASAN_UNIT_BINS) \
+analyzer-tests: $(HVT_UNIT_BINS) analyzer-asan $(HVT_ASAN_UNIT_BINS) $(HVT_ASAN_CLI_TESTS) \
 	$(if $(wildcard tools/synth.c),$(BUILD)/bin/hvtrace-synth)
 check: analyzer-tests
-HVT_SUITES := $(HVT_UNIT_BINS) $(HVT_ASAN_UNIT_BINS) $(HVT_CLI_TESTS)
+HVT_SUITES := $(HVT_UNIT_BINS) $(HVT_ASAN_UNIT_BINS) $(HVT_CLI_TESTS) \
+	$(HVT_ASAN_CLI_TESTS)
 CHECK_SUITES += $(HVT_SUITES)
 
 # The analyzer's suites alone (make check runs them with everyone else's).
@@ -100,6 +102,11 @@ $(BUILD)/asan/tests/unit/%-asan: tests/unit/%.c $(HVT_ASAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(HVT_CPPFLAGS) -I tests/unit $(HVT_CFLAGS) $(HVT_SAN) -o $@ $< \
 		$(HVT_ASAN_LIB) -lcmocka $(HVT_LDLIBS)
+
+$(BUILD)/asan/tests/cli/%-asan: tests/cli/%.sh
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nHVTRACE=$(abspath $(HVT_ASAN_BIN)) exec bash $(abspath $<) "$$@"\n' > $@
+	chmod +x $@
 
 analyzer-install: $(HVT_BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin

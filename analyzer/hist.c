@@ -915,6 +915,8 @@ int cmd_hist(int argc, char **argv)
 			 h.negative_latency);
 	if (o.vcpu >= 0 && !h.exits)
 		hvt_warn("no exit of vcpu %" PRId64 " in this trace", o.vcpu);
+	else if (!h.exits)
+		hvt_warn("no exit in this trace (%" PRIu64 " hvtrace events)", h.events);
 
 	sort_mode = o.sort;
 	if (h.ngroups > 1)

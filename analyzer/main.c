@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 	size_t i;
 
 	if (argc < 2) {
-		usage(stderr);
+		fprintf(stderr, "hvtrace: no verb given (try hvtrace --help)\n");
 		return HVT_EXIT_ERROR;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
