@@ -57,6 +57,18 @@ static const struct hvt_workload *hvt_lookup(const char *name, u32 *exc)
 	return hvt_workload_find(name);
 }
 
+/* Index order: the workload library, then the built-in self-tests. */
+static const struct hvt_workload *hvt_list_workload(u32 index)
+{
+	u32 n = 0;
+
+	while (n <= index && hvt_workload_get(n))
+		n++;
+	if (n > index)
+		return hvt_workload_get(index);
+	return hvt_selftest_get(index - n);
+}
+
 static long hvt_ioc_run(void __user *argp)
 {
 	struct hvtrace_run r;
@@ -151,7 +163,7 @@ static long hvt_ioc_workload(void __user *argp)
 		return -EFAULT;
 	if (w.reserved)
 		return hvt_reject(-EINVAL, "reserved field %#x", w.reserved);
-	wl = hvt_workload_get(w.index);
+	wl = hvt_list_workload(w.index);
 	if (!wl)
 		return -ENOENT;
 	memset(w.name, 0, sizeof(w.name));

@@ -166,6 +166,7 @@ void hvt_control_exit(void);
 
 /* selftest.c */
 const struct hvt_workload *hvt_selftest_find(const char *name, u32 *exc_bitmap);
+const struct hvt_workload *hvt_selftest_get(unsigned int index);
 
 /* asm/vmexit.S */
 int hvt_vmx_run(struct hvt_regs *regs);

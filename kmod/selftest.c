@@ -117,6 +117,12 @@ const struct hvt_workload *hvt_selftest_find(const char *name, u32 *exc)
 	return NULL;
 }
 
+const struct hvt_workload *hvt_selftest_get(unsigned int index)
+{
+	return index < ARRAY_SIZE(hvt_selftests) ? &hvt_selftests[index].wl :
+						   NULL;
+}
+
 /* Weak stand-ins, replaced by workloads/table.c and asm/guest_ops.S. */
 const struct hvt_workload * __weak hvt_workload_find(const char *name)
 {

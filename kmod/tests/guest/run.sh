@@ -1,0 +1,141 @@
+#!/bin/sh
+# hvtrace.ko tests inside the Bochs guest (payload run.sh for
+# testbed/guest-run.sh): TAP on stdout, evidence in /out.
+#   /in/modules/hvtrace.ko, /in/modules/lttng-probe-hvtrace.ko, /in/bin/hvtctl
+# HVT_KMOD_TESTS (in /in/env) selects: all (default) or novmx.
+. /usr/lib/hvtrace-testbed/lib.sh
+cd /in
+[ -f /in/env ] && . /in/env
+mode=${HVT_KMOD_TESTS:-all}
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+# check NAME COMMAND...: one test from a command's status
+check() {
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+# field KEY: the value of KEY=... in the last hvtctl output (/tmp/run.out)
+field() { tr ' ' '\n' < /tmp/run.out | sed -n "s/^$1=//p"; }
+# run_wl ARGS...: hvtctl run, output in /tmp/run.out and /out/runs.log
+run_wl() {
+	hvtctl run "$@" > /tmp/run.out 2> /tmp/run.err
+	rc=$?
+	cat /tmp/run.out /tmp/run.err >> /out/runs.log
+	return $rc
+}
+dmesg_has() { dmesg | grep -q "$1"; }
+
+if [ "$mode" = novmx ]; then
+	hvt_mark "kmod: no-VMX CPU: the module must refuse to load"
+	insmod modules/hvtrace.ko 2> /tmp/insmod.err
+	rc=$?
+	cat /tmp/insmod.err
+	check "insmod fails on a CPU without VMX" [ $rc -ne 0 ]
+	check "the error is ENODEV (No such device)" grep -q "No such device" /tmp/insmod.err
+	check "dmesg names the cause" dmesg_has "hvtrace: cpu 0: no VMX"
+	check "nothing left loaded" sh -c '! grep -q "^hvtrace " /proc/modules'
+	dmesg | grep hvtrace > /out/dmesg-hvtrace.txt
+	echo "1..$n"
+	[ $failed -eq 0 ]
+	exit
+fi
+
+hvt_mark "kmod: load"
+check "insmod hvtrace.ko" insmod modules/hvtrace.ko
+check "dmesg: loaded" dmesg_has "hvtrace: loaded, version"
+check "/dev/hvtrace is a 0600 character device" \
+	sh -c '[ -c /dev/hvtrace ] && [ "$(stat -c %a /dev/hvtrace)" = 600 ]'
+hvtctl list > /out/workloads.txt
+check "workload list includes the self-tests" grep -q "^selftest-cpuid " /out/workloads.txt
+
+hvt_mark "kmod: simple runs"
+run_wl selftest-cpuid -n 10
+check "selftest-cpuid x10: status 0" [ "$(field status)" = 0 ]
+check "selftest-cpuid x10: 11 exits (10 CPUID + VMCALL end)" [ "$(field exits)" = 11 ]
+check "selftest-cpuid x10: last exit is VMCALL" grep -q "end_reason=0x12(VMCALL)" /tmp/run.out
+
+hvt_mark "kmod: argument validation"
+hvtctl check-args > /out/check-args.tap 2>&1
+sed 's/^/# check-args: /' /out/check-args.tap
+check "check-args: every bad argument gets its errno" \
+	sh -c '! grep -q "^not ok" /out/check-args.tap && grep -q "^1\.\." /out/check-args.tap'
+
+hvt_mark "kmod: error paths"
+run_wl selftest-triple-fault
+check "triple fault: status -EFAULT" [ "$(field status)" = -14 ]
+check "triple fault: end reason TRIPLE_FAULT" grep -q "end_reason=0x2(TRIPLE_FAULT)" /tmp/run.out
+run_wl selftest-unhandled
+check "unhandled MONITOR: status -EFAULT" [ "$(field status)" = -14 ]
+check "unhandled MONITOR: end reason MONITOR" grep -q "(MONITOR)" /tmp/run.out
+check "unhandled exit logged with its name" dmesg_has "unhandled exit reason: exit MONITOR"
+run_wl selftest-spin -n 30
+check "spin: completes with status 0" [ "$(field status)" = 0 ]
+hvtctl counters > /out/counters-after-spin.txt
+check "spin: preemption-timer exits happened" grep -q "^reason PREEMPTION_TIMER " /out/counters-after-spin.txt
+
+hvt_mark "kmod: busy CPU and signal"
+hvtctl run selftest-spin -n 100000 > /tmp/bg.out 2>&1 &
+bg=$!
+sleep 2
+hvtctl run selftest-cpuid > /tmp/busy.out 2>&1
+check "second run on a busy CPU: EBUSY" grep -q "Device or resource busy" /tmp/busy.out
+kill -INT $bg
+i=0
+while kill -0 $bg 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+check "SIGINT stops a long run promptly" sh -c "! kill -0 $bg 2>/dev/null"
+check "interrupted run reports -EINTR in dmesg" dmesg_has "workload selftest-spin, [0-9]* exits, status -4,"
+
+hvt_mark "kmod: LTTng recording"
+if hvt_start_sessiond hvtrace; then
+	ok "lttng-sessiond with --extra-kmod-probes=hvtrace"
+	lttng create k1 --output=/out/trace > /dev/null
+	lttng enable-channel -k --subbuf-size=1M --num-subbuf=8 k1chan > /dev/null
+	lttng enable-event -k -c k1chan 'hvtrace_*' > /out/lttng-enable.txt 2>&1
+	lttng start > /dev/null
+	run_wl selftest-mix -n 3 -s 7
+	check "selftest-mix under LTTng: status 0" [ "$(field status)" = 0 ]
+	for wl in $(cut -d' ' -f1 /out/workloads.txt | grep -v '^selftest'); do
+		run_wl "$wl" -n 2 -s 42
+		echo "# $wl: $(cat /tmp/run.out)"
+	done
+	run_wl selftest-triple-fault
+	lttng stop > /dev/null
+	lttng destroy > /dev/null
+	check "trace written" [ -f /out/trace/kernel/metadata ]
+	lsmod > /out/lsmod.txt
+	check "probe module loaded" grep -q "^lttng_probe_hvtrace" /out/lsmod.txt
+else
+	not_ok "lttng-sessiond with --extra-kmod-probes=hvtrace"
+fi
+hvtctl counters > /out/counters.txt
+
+hvt_mark "kmod: unload"
+check "rmmod hvtrace" rmmod hvtrace
+check "unload reports 0 allocations outstanding" dmesg_has "hvtrace: unloaded, 0 allocations outstanding"
+
+hvt_mark "kmod: 50 load/run/unload cycles"
+cyc=0
+i=0
+while [ $i -lt 50 ]; do
+	i=$((i + 1))
+	insmod modules/hvtrace.ko || break
+	run_wl selftest-cpuid -n 3 || break
+	[ "$(field exits)" = 4 ] || break
+	rmmod hvtrace || break
+	cyc=$((cyc + 1))
+done
+check "50 load/run/unload cycles completed ($cyc)" [ $cyc -eq 50 ]
+clean=$(dmesg | grep -c "hvtrace: unloaded, 0 allocations outstanding")
+check "every unload left 0 allocations ($clean of 51)" [ "$clean" -eq 51 ]
+vmxe=$(dmesg | grep -c "CR4.VMXE clear")
+runs=$(dmesg | grep -c "hvtrace: run [0-9]* on cpu")
+check "CR4.VMXE clear after every run ($vmxe of $runs)" [ "$vmxe" -eq "$runs" ]
+check "no warning, BUG or lockup in dmesg" \
+	sh -c '! dmesg | grep -qE "WARNING:|BUG:|soft lockup|rcu_sched self-detected|rcu: INFO"'
+
+dmesg | grep hvtrace > /out/dmesg-hvtrace.txt
+echo "1..$n"
+[ $failed -eq 0 ]
