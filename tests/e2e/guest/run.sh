@@ -1,0 +1,32 @@
+#!/bin/sh
+# Payload run.sh (testbed/guest-run.sh) of tests/e2e/run-workloads.sh:
+# loads hvtrace.ko, records each workload of /in/env's WORKLOADS in its own
+# LTTng session (/out/traces/WORKLOAD), runs it with SEED and ITERATIONS
+# through hvtctl, and keeps hvtctl's answer in /out/runs/WORKLOAD.txt.
+# The traces are checked on the host by hvtrace-wlcheck.
+. /usr/lib/hvtrace-testbed/lib.sh
+cd /in
+. /in/env
+mkdir -p /out/traces /out/runs
+hvt_mark "e2e: load hvtrace.ko"
+insmod modules/hvtrace.ko || { echo "insmod hvtrace.ko failed"; exit 1; }
+hvtctl list > /out/workloads.txt
+hvt_start_sessiond hvtrace || { echo "lttng-sessiond did not start"; exit 1; }
+failed=0
+for wl in $WORKLOADS; do
+	hvt_mark "e2e: $wl seed $SEED iterations $ITERATIONS"
+	lttng create "e2e-$wl" --output="/out/traces/$wl" > /dev/null || failed=1
+	# Large sub-buffers: a run is a burst of full-state events and kernel
+	# channels discard what does not fit.
+	lttng enable-channel -k --subbuf-size=4M --num-subbuf=8 wl > /dev/null
+	lttng enable-event -k -c wl 'hvtrace_*' > /dev/null
+	lttng start > /dev/null
+	hvtctl run "$wl" -s "$SEED" -n "$ITERATIONS" > "/out/runs/$wl.txt" 2>&1
+	echo "rc=$?" >> "/out/runs/$wl.txt"
+	lttng stop > /dev/null
+	lttng destroy > /dev/null
+	cat "/out/runs/$wl.txt"
+done
+dmesg | grep hvtrace > /out/dmesg-hvtrace.txt
+rmmod hvtrace || failed=1
+exit $failed
