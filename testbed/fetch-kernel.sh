@@ -17,9 +17,24 @@ cache=$(cd "$cache" && pwd)
 die() { echo "fetch-kernel: $*" >&2; exit 2; }
 
 # The metapackage names the current ABI package: linux-image-<kver>.
-imgpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-	 awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-[ -n "$imgpkg" ] || die "cannot resolve linux-image-amd64 (run apt-get update first)"
+resolve() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+imgpkg=$(resolve)
+if [ -z "$imgpkg" ] && [ "$(id -u)" -eq 0 ]; then
+	echo "fetch-kernel: apt cannot resolve linux-image-amd64; running apt-get update"
+	apt-get update -qq > /dev/null 2>&1 || true
+	imgpkg=$(resolve)
+fi
+if [ -z "$imgpkg" ]; then
+	# Offline or without root: a complete cache is still usable as it is.
+	if [ -f "$cache/.done" ]; then
+		echo "fetch-kernel: apt cannot resolve linux-image-amd64; using cached $(cat "$cache/kver")"
+		exit 0
+	fi
+	die "cannot resolve linux-image-amd64 (apt-get update failed or needs root)"
+fi
 kver=${imgpkg#linux-image-}
 if [ -f "$cache/kver" ] && [ "$(cat "$cache/kver")" = "$kver" ] &&
    [ -f "$cache/.done" ]; then
