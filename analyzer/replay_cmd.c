@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -561,9 +562,11 @@ static int print_at(struct rctx *c)
 				memcpy(fv, &e->xmm[2 * i], sizeof(fv));
 				memcpy(dv, &e->xmm[2 * i], sizeof(dv));
 				for (int k = 0; k < 4; k++)
-					json_array_append_new(a4, json_real(fv[k]));
+					json_array_append_new(a4, isfinite(fv[k]) ?
+							      json_real(fv[k]) : json_null());
 				for (int k = 0; k < 2; k++)
-					json_array_append_new(a2, json_real(dv[k]));
+					json_array_append_new(a2, isfinite(dv[k]) ?
+							      json_real(dv[k]) : json_null());
 				json_object_set_new(xi, "f32", a4);
 				json_object_set_new(xi, "f64", a2);
 			}
