@@ -1,0 +1,634 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvtrace record: run one workload of hvtrace.ko under an LTTng kernel
+ * session and leave the CTF trace on disk.
+ *
+ *   hvtrace record --workload NAME [--seed N] [--iterations N] [--cpu N]
+ *                  [--trap LIST] [--output DIR]
+ *                  [--subbuf-size SIZE] [--num-subbuf N]
+ *   hvtrace record --list
+ *
+ * Steps: check /dev/hvtrace and the workload name, check the session daemon
+ * and that it knows the hvtrace_* kernel events (lttng-probe-hvtrace.ko),
+ * create a session writing to DIR with one kernel channel in discard mode
+ * (large buffers: the run keeps its CPU, so the consumer can only drain what
+ * other CPUs let it), enable hvtrace_exit/resume/session, start, run the
+ * workload with HVTRACE_IOC_RUN, stop (lttng_stop_tracing() waits until the
+ * data is on disk), read the channel's discarded-event and lost-packet
+ * counters, destroy the session.  Any discarded event is reported loudly and
+ * makes the exit status 2: a trace with holes is not a clean recording.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lttng/lttng.h>
+
+#include "hvtrace.h"
+#include "hvtrace_events.h"
+#include "qual.h"
+#include "verbs.h"
+
+#define REC_CHANNEL		"hvtrace"
+#define REC_DEF_SUBBUF		(4ULL << 20)	/* 4 MiB */
+#define REC_DEF_NUM_SUBBUF	64ULL		/* 256 MiB per CPU */
+#define REC_MAX_WORKLOADS	256
+
+struct rec_opts {
+	const char *workload;
+	uint64_t seed;
+	uint64_t iterations;
+	uint32_t cpu;
+	uint64_t trap_mask;
+	const char *output;
+	uint64_t subbuf_size;
+	uint64_t num_subbuf;
+	bool list;
+};
+
+static const struct {
+	const char *name;
+	uint64_t bit;
+} rec_traps[] = {
+	{ "hlt", HVTRACE_TRAP_HLT },
+	{ "rdtsc", HVTRACE_TRAP_RDTSC },
+	{ "cr3", HVTRACE_TRAP_CR3 },
+	{ "cr0_cr4", HVTRACE_TRAP_CR0_CR4 },
+	{ "msr", HVTRACE_TRAP_MSR },
+	{ "io", HVTRACE_TRAP_IO },
+	{ "exc", HVTRACE_TRAP_EXC },
+	{ "invlpg", HVTRACE_TRAP_INVLPG },
+	{ "pause", HVTRACE_TRAP_PAUSE },
+};
+
+static const char *const rec_events[] = {
+	HVTRACE_EVENT_EXIT, HVTRACE_EVENT_RESUME, HVTRACE_EVENT_SESSION,
+};
+
+static void rec_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hvtrace record --workload NAME [--seed N] [--iterations N] [--cpu N]\n"
+		"                      [--trap LIST] [--output DIR]\n"
+		"                      [--subbuf-size SIZE] [--num-subbuf N]\n"
+		"       hvtrace record --list\n"
+		"Runs a workload of hvtrace.ko under an LTTng kernel session (needs root,\n"
+		"a running lttng-sessiond --extra-kmod-probes=hvtrace and hvtrace.ko).\n"
+		"  --workload NAME     a workload from --list\n"
+		"  --seed N            workload seed (default 1)\n"
+		"  --iterations N      workload iterations (default 20)\n"
+		"  --cpu N             CPU to run on (default 0)\n"
+		"  --trap LIST         extra exits to trap, comma-separated:\n"
+		"                      hlt,rdtsc,cr3,cr0_cr4,msr,io,exc,invlpg,pause\n"
+		"  --output DIR        trace folder, new or empty\n"
+		"                      (default ./hvtrace-NAME-YYYYmmdd-HHMMSS)\n"
+		"  --subbuf-size SIZE  LTTng sub-buffer size, power of 2, k/M/G suffix\n"
+		"                      (default 4M)\n"
+		"  --num-subbuf N      sub-buffers per CPU, power of 2 (default 64)\n"
+		"  --list              list the module's workloads\n");
+}
+
+/* One-line error, always the same shape; returns the error status. */
+static int rec_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int rec_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hvtrace record: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return HVT_EXIT_ERROR;
+}
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 0);
+	if (errno || *end)
+		return false;
+	*v = x;
+	return true;
+}
+
+/* SIZE with an optional k/K, M or G suffix (powers of 1024). */
+static bool parse_size(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned int shift = 0;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return false;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	default:
+		return false;
+	}
+	if (*end && end[1])
+		return false;
+	if (x > (UINT64_MAX >> shift))
+		return false;
+	*v = (uint64_t)x << shift;
+	return true;
+}
+
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static bool parse_traps(const char *s, uint64_t *mask)
+{
+	char buf[256];
+	char *save = NULL;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	*mask = 0;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < sizeof(rec_traps) / sizeof(rec_traps[0]); i++)
+			if (!strcmp(t, rec_traps[i].name))
+				break;
+		if (i == sizeof(rec_traps) / sizeof(rec_traps[0]))
+			return false;
+		*mask |= rec_traps[i].bit;
+	}
+	return true;
+}
+
+static int rec_parse(int argc, char **argv, struct rec_opts *o)
+{
+	enum { O_SUBBUF = 256, O_NUMSUB, O_LIST };
+	static const struct option longopts[] = {
+		{ "workload", required_argument, NULL, 'w' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{ "trap", required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "subbuf-size", required_argument, NULL, O_SUBBUF },
+		{ "num-subbuf", required_argument, NULL, O_NUMSUB },
+		{ "list", no_argument, NULL, O_LIST },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->seed = 1;
+	o->iterations = 20;
+	o->subbuf_size = REC_DEF_SUBBUF;
+	o->num_subbuf = REC_DEF_NUM_SUBBUF;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "w:s:n:c:t:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			o->workload = optarg;
+			break;
+		case 's':
+			if (!parse_u64(optarg, &o->seed))
+				return rec_err("bad --seed '%s' (an unsigned 64-bit number)", optarg);
+			break;
+		case 'n':
+			if (!parse_u64(optarg, &o->iterations) || o->iterations == 0 ||
+			    o->iterations > HVTRACE_MAX_ITERATIONS)
+				return rec_err("bad --iterations '%s' (1..%llu)", optarg,
+					       (unsigned long long)HVTRACE_MAX_ITERATIONS);
+			break;
+		case 'c':
+			if (!parse_u64(optarg, &v) || v > UINT32_MAX)
+				return rec_err("bad --cpu '%s'", optarg);
+			o->cpu = (uint32_t)v;
+			break;
+		case 't':
+			if (!parse_traps(optarg, &o->trap_mask))
+				return rec_err("bad --trap '%s' (comma-separated: hlt,rdtsc,cr3,cr0_cr4,msr,io,exc,invlpg,pause)",
+					       optarg);
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case O_SUBBUF:
+			if (!parse_size(optarg, &o->subbuf_size) || !is_pow2(o->subbuf_size) ||
+			    o->subbuf_size < 4096)
+				return rec_err("bad --subbuf-size '%s' (a power of 2, at least 4k)", optarg);
+			break;
+		case O_NUMSUB:
+			if (!parse_u64(optarg, &o->num_subbuf) || !is_pow2(o->num_subbuf) ||
+			    o->num_subbuf < 2)
+				return rec_err("bad --num-subbuf '%s' (a power of 2, at least 2)", optarg);
+			break;
+		case O_LIST:
+			o->list = true;
+			break;
+		case 'h':
+			rec_usage(stdout);
+			return -1;
+		case ':':
+			return rec_err("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return rec_err("unknown option '%s' (see hvtrace record --help)",
+				       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return rec_err("unexpected argument '%s'", argv[optind]);
+	if (o->list)
+		return 0;
+	if (!o->workload)
+		return rec_err("--workload NAME is required (hvtrace record --list shows them)");
+	if (!*o->workload || strlen(o->workload) >= HVTRACE_NAME_LEN)
+		return rec_err("bad workload name '%s' (1..%d characters)", o->workload,
+			       HVTRACE_NAME_LEN - 1);
+	if (o->subbuf_size > (UINT64_MAX / o->num_subbuf))
+		return rec_err("--subbuf-size times --num-subbuf overflows");
+	return 0;
+}
+
+static int open_device(int *fd)
+{
+	*fd = open(HVTRACE_DEVICE, O_RDWR | O_CLOEXEC);
+	if (*fd >= 0)
+		return 0;
+	if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
+		return rec_err("cannot open %s: %s (is hvtrace.ko loaded? modprobe hvtrace)",
+			       HVTRACE_DEVICE, strerror(errno));
+	if (errno == EACCES || errno == EPERM)
+		return rec_err("cannot open %s: %s (recording needs root)", HVTRACE_DEVICE,
+			       strerror(errno));
+	return rec_err("cannot open %s: %s", HVTRACE_DEVICE, strerror(errno));
+}
+
+/* Fill names[] from HVTRACE_IOC_WORKLOAD; returns the count or -1. */
+static int list_workloads(int fd, struct hvtrace_workload_info *wl, int max)
+{
+	int n;
+
+	for (n = 0; n < max; n++) {
+		memset(&wl[n], 0, sizeof(wl[n]));
+		wl[n].size = sizeof(wl[n]);
+		wl[n].version = HVTRACE_ABI_VERSION;
+		wl[n].index = (uint32_t)n;
+		if (ioctl(fd, HVTRACE_IOC_WORKLOAD, &wl[n]) < 0) {
+			if (errno == ENOENT)
+				break;
+			rec_err("HVTRACE_IOC_WORKLOAD %d failed: %s", n, strerror(errno));
+			return -1;
+		}
+		wl[n].name[HVTRACE_NAME_LEN - 1] = '\0';
+		wl[n].description[sizeof(wl[n].description) - 1] = '\0';
+	}
+	return n;
+}
+
+/* The output folder: absolute (the session daemon resolves it), new or empty. */
+static int prepare_output(const struct rec_opts *o, char *path, size_t len)
+{
+	char rel[PATH_MAX];
+	char cwd[PATH_MAX];
+	struct stat st;
+
+	if (o->output) {
+		if (snprintf(rel, sizeof(rel), "%s", o->output) >= (int)sizeof(rel))
+			return rec_err("output path too long");
+	} else {
+		time_t now = time(NULL);
+		struct tm tm;
+		char stamp[32];
+
+		localtime_r(&now, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+		snprintf(rel, sizeof(rel), "hvtrace-%s-%s", o->workload, stamp);
+	}
+	if (stat(rel, &st) == 0) {
+		DIR *d;
+		struct dirent *e;
+		bool empty = true;
+
+		if (!S_ISDIR(st.st_mode))
+			return rec_err("output '%s' exists and is not a folder", rel);
+		d = opendir(rel);
+		if (!d)
+			return rec_err("cannot read output folder '%s': %s", rel, strerror(errno));
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				empty = false;
+		closedir(d);
+		if (!empty)
+			return rec_err("output folder '%s' is not empty (a trace would be mixed into it)",
+				       rel);
+	} else if (mkdir(rel, 0750) < 0) {
+		return rec_err("cannot create output folder '%s': %s", rel, strerror(errno));
+	}
+	if (rel[0] == '/') {
+		if (snprintf(path, len, "%s", rel) >= (int)len)
+			return rec_err("output path too long");
+		return 0;
+	}
+	if (!getcwd(cwd, sizeof(cwd)))
+		return rec_err("cannot get the current folder: %s", strerror(errno));
+	if (snprintf(path, len, "%s/%s", cwd, rel) >= (int)len)
+		return rec_err("output path too long");
+	return 0;
+}
+
+/* Whether the kernel tracer knows every hvtrace event (probe module loaded). */
+static int check_events(struct lttng_handle *h)
+{
+	struct lttng_event *evs = NULL;
+	int n = lttng_list_tracepoints(h, &evs);
+	size_t found = 0;
+
+	if (n < 0)
+		return rec_err("cannot list kernel tracepoints: %s (is lttng-modules loaded?)",
+			       lttng_strerror(n));
+	for (size_t i = 0; i < sizeof(rec_events) / sizeof(rec_events[0]); i++)
+		for (int j = 0; j < n; j++)
+			if (!strcmp(evs[j].name, rec_events[i])) {
+				found++;
+				break;
+			}
+	free(evs);
+	if (found != sizeof(rec_events) / sizeof(rec_events[0]))
+		return rec_err("the kernel tracer does not know the hvtrace events (start lttng-sessiond with --extra-kmod-probes=hvtrace, or modprobe lttng-probe-hvtrace)");
+	return 0;
+}
+
+static int setup_session(const struct rec_opts *o, const char *session, const char *path,
+			 struct lttng_handle **hp)
+{
+	struct lttng_domain dom;
+	struct lttng_channel *ch;
+	int ret;
+
+	ret = lttng_create_session(session, path);
+	if (ret < 0)
+		return rec_err("cannot create LTTng session: %s", lttng_strerror(ret));
+	memset(&dom, 0, sizeof(dom));
+	dom.type = LTTNG_DOMAIN_KERNEL;
+	dom.buf_type = LTTNG_BUFFER_GLOBAL;
+	*hp = lttng_create_handle(session, &dom);
+	if (!*hp)
+		return rec_err("cannot create an LTTng handle for the kernel domain");
+	if (check_events(*hp))
+		return HVT_EXIT_ERROR;
+
+	ch = lttng_channel_create(&dom);
+	if (!ch)
+		return rec_err("out of memory creating the channel");
+	snprintf(ch->name, sizeof(ch->name), "%s", REC_CHANNEL);
+	ch->enabled = 1;
+	ch->attr.overwrite = 0;	/* discard mode: loss is counted, never silent */
+	ch->attr.subbuf_size = o->subbuf_size;
+	ch->attr.num_subbuf = o->num_subbuf;
+	ch->attr.output = LTTNG_EVENT_SPLICE;
+	ret = lttng_enable_channel(*hp, ch);
+	lttng_channel_destroy(ch);
+	if (ret < 0)
+		return rec_err("cannot create kernel channel (%" PRIu64 " x %" PRIu64
+			       " bytes per CPU): %s", o->num_subbuf, o->subbuf_size,
+			       lttng_strerror(ret));
+
+	for (size_t i = 0; i < sizeof(rec_events) / sizeof(rec_events[0]); i++) {
+		struct lttng_event *ev = lttng_event_create();
+
+		if (!ev)
+			return rec_err("out of memory creating an event");
+		snprintf(ev->name, sizeof(ev->name), "%s", rec_events[i]);
+		ev->type = LTTNG_EVENT_TRACEPOINT;
+		ev->loglevel_type = LTTNG_EVENT_LOGLEVEL_ALL;
+		ret = lttng_enable_event(*hp, ev, REC_CHANNEL);
+		lttng_event_destroy(ev);
+		if (ret < 0)
+			return rec_err("cannot enable kernel event %s: %s", rec_events[i],
+				       lttng_strerror(ret));
+	}
+	return 0;
+}
+
+/* Discarded events and lost packets of our channel; -1 when unreadable. */
+static int read_losses(struct lttng_handle *h, uint64_t *discarded, uint64_t *lost)
+{
+	struct lttng_channel *chs = NULL;
+	int n = lttng_list_channels(h, &chs);
+	int ret = -1;
+
+	for (int i = 0; i < n; i++) {
+		if (strcmp(chs[i].name, REC_CHANNEL))
+			continue;
+		if (lttng_channel_get_discarded_event_count(&chs[i], discarded) == 0 &&
+		    lttng_channel_get_lost_packet_count(&chs[i], lost) == 0)
+			ret = 0;
+		break;
+	}
+	free(chs);
+	return ret;
+}
+
+static const char *run_errno_hint(int err)
+{
+	switch (err) {
+	case EINVAL:
+		return "the module rejected the request (unknown workload, iterations, cpu or trap bits; dmesg has the reason)";
+	case EBUSY:
+		return "that CPU already runs a workload, or VMX is in use by another hypervisor (kvm_intel?)";
+	case EOPNOTSUPP:
+	case ENODEV:
+		return "this CPU cannot run the hypervisor (no VMX, or VMX disabled by firmware)";
+	case EPERM:
+	case EACCES:
+		return "recording needs root (CAP_SYS_ADMIN)";
+	case ENOTTY:
+		return "the module does not know this request (hvtrace.ko and hvtrace differ in version?)";
+	default:
+		return NULL;
+	}
+}
+
+static int do_list(void)
+{
+	struct hvtrace_workload_info wl[REC_MAX_WORKLOADS];
+	int fd, n, ret;
+
+	ret = open_device(&fd);
+	if (ret)
+		return ret;
+	n = list_workloads(fd, wl, REC_MAX_WORKLOADS);
+	close(fd);
+	if (n < 0)
+		return HVT_EXIT_ERROR;
+	for (int i = 0; i < n; i++)
+		printf("%-16s %s\n", wl[i].name, wl[i].description);
+	return HVT_EXIT_OK;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct hvtrace_workload_info wl[REC_MAX_WORKLOADS];
+	struct rec_opts o;
+	struct hvtrace_run run;
+	struct lttng_handle *h = NULL;
+	char path[PATH_MAX];
+	char session[64];
+	char reason[64];
+	uint64_t discarded = 0, lost = 0;
+	bool created = false, losses_known;
+	int fd = -1, n, ret, run_errno = 0, status = HVT_EXIT_ERROR;
+
+	ret = rec_parse(argc, argv, &o);
+	if (ret)
+		return ret < 0 ? HVT_EXIT_OK : ret;
+	if (o.list)
+		return do_list();
+
+	/* Cheap checks first: device, workload name, session daemon. */
+	ret = open_device(&fd);
+	if (ret)
+		return ret;
+	n = list_workloads(fd, wl, REC_MAX_WORKLOADS);
+	if (n < 0)
+		goto out;
+	{
+		int i;
+		char known[1024] = "";
+
+		for (i = 0; i < n; i++)
+			if (!strcmp(wl[i].name, o.workload))
+				break;
+		if (i == n) {
+			for (int j = 0; j < n; j++) {
+				size_t l = strlen(known);
+
+				snprintf(known + l, sizeof(known) - l, "%s%s", j ? " " : "",
+					 wl[j].name);
+			}
+			rec_err("unknown workload '%s' (known: %s)", o.workload, known);
+			goto out;
+		}
+	}
+	if (lttng_session_daemon_alive() != 1) {
+		rec_err("no LTTng session daemon is running (as root: lttng-sessiond -d --extra-kmod-probes=hvtrace)");
+		goto out;
+	}
+	if (prepare_output(&o, path, sizeof(path)))
+		goto out;
+
+	snprintf(session, sizeof(session), "hvtrace-record-%ld", (long)getpid());
+	ret = setup_session(&o, session, path, &h);
+	created = true;
+	if (ret)
+		goto out;
+	ret = lttng_start_tracing(session);
+	if (ret < 0) {
+		rec_err("cannot start tracing: %s", lttng_strerror(ret));
+		goto out;
+	}
+
+	memset(&run, 0, sizeof(run));
+	run.size = sizeof(run);
+	run.version = HVTRACE_ABI_VERSION;
+	snprintf(run.workload, sizeof(run.workload), "%s", o.workload);
+	run.seed = o.seed;
+	run.iterations = o.iterations;
+	run.cpu = o.cpu;
+	run.trap_mask = o.trap_mask;
+	fprintf(stderr, "hvtrace record: running %s (seed %" PRIu64 ", %" PRIu64
+		" iterations) on cpu %u\n", o.workload, o.seed, o.iterations, o.cpu);
+	if (ioctl(fd, HVTRACE_IOC_RUN, &run) < 0)
+		run_errno = errno;
+
+	/* Stop waits until the consumer has written everything out. */
+	ret = lttng_stop_tracing(session);
+	if (ret < 0) {
+		rec_err("cannot stop tracing: %s", lttng_strerror(ret));
+		goto out;
+	}
+	losses_known = read_losses(h, &discarded, &lost) == 0;
+
+	if (run_errno) {
+		const char *hint = run_errno_hint(run_errno);
+
+		rec_err("HVTRACE_IOC_RUN failed: %s%s%s", strerror(run_errno),
+			hint ? ": " : "", hint ? hint : "");
+		goto out;
+	}
+
+	printf("trace: %s/kernel\n", path);
+	hvt_exit_reason_format(run.end_reason, reason, sizeof(reason));
+	printf("run %" PRIu64 ": workload %s seed %" PRIu64 " iterations %" PRIu64
+	       " cpu %u: %" PRIu64 " exits, status %d (%s), last exit %s\n",
+	       (uint64_t)run.run_id, o.workload, o.seed, o.iterations, o.cpu,
+	       (uint64_t)run.exits, run.status,
+	       run.status ? strerror(-run.status) : "completed", reason);
+	if (run.vm_insn_error)
+		printf("VM-instruction error: %u\n", run.vm_insn_error);
+	status = HVT_EXIT_OK;
+	if (!losses_known) {
+		rec_err("WARNING: cannot read the channel's discarded-event counters; the trace may be incomplete");
+		status = HVT_EXIT_ERROR;
+	} else if (discarded || lost) {
+		rec_err("WARNING: LTTng DISCARDED %" PRIu64 " events and lost %" PRIu64
+			" packets: the trace is incomplete (raise --subbuf-size/--num-subbuf)",
+			discarded, lost);
+		status = HVT_EXIT_ERROR;
+	} else {
+		printf("events discarded: 0, packets lost: 0\n");
+	}
+	if (run.status) {
+		rec_err("the run ended early: %s (status %d, last exit %s)",
+			strerror(-run.status), run.status, reason);
+		status = HVT_EXIT_ERROR;
+	}
+out:
+	if (h)
+		lttng_destroy_handle(h);
+	if (created) {
+		ret = lttng_destroy_session(session);
+		if (ret < 0 && status == HVT_EXIT_OK) {
+			rec_err("cannot destroy session %s: %s", session, lttng_strerror(ret));
+			status = HVT_EXIT_ERROR;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return status;
+}
