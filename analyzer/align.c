@@ -194,3 +194,80 @@ int hvt_align(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
 	free(vb);
 	return rc;
 }
+
+static uint64_t gram_hash(const uint64_t *k, size_t run)
+{
+	uint64_t h = 0x6a09e667f3bcc908ull;
+
+	for (size_t i = 0; i < run; i++) {
+		h ^= k[i] + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 33;
+	}
+	return h;
+}
+
+int hvt_align_anchor(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
+		     size_t run, size_t *ip, size_t *jp)
+{
+	struct slot { uint64_t h; size_t j; int used; } *tab;
+	size_t cap = 16, best_i = 0, best_j = 0;
+	int found = 0;
+
+	if (!run || na < run || nb < run)
+		return 0;
+	while (cap < 2 * (nb - run + 1))
+		cap *= 2;
+	tab = calloc(cap, sizeof(*tab));
+	if (!tab)
+		return -1;
+	/* first occurrence in b of each run-long gram */
+	for (size_t j = 0; j + run <= nb; j++) {
+		uint64_t h = gram_hash(b + j, run);
+		size_t s = (size_t)h & (cap - 1);
+
+		while (tab[s].used && tab[s].h != h)
+			s = (s + 1) & (cap - 1);
+		if (!tab[s].used) {
+			tab[s].used = 1;
+			tab[s].h = h;
+			tab[s].j = j;
+		}
+	}
+	for (size_t i = 0; i + run <= na; i++) {
+		uint64_t h;
+		size_t s;
+
+		if (found && i >= best_i + best_j)
+			break;	/* i + j cannot get smaller */
+		h = gram_hash(a + i, run);
+		s = (size_t)h & (cap - 1);
+		while (tab[s].used && tab[s].h != h)
+			s = (s + 1) & (cap - 1);
+		if (!tab[s].used)
+			continue;
+		{
+			size_t j = tab[s].j;
+
+			/* a hash collision: look for the keys themselves */
+			if (memcmp(a + i, b + j, run * sizeof(*a))) {
+				for (j = 0; j + run <= nb; j++)
+					if (!memcmp(a + i, b + j, run * sizeof(*a)))
+						break;
+				if (j + run > nb)
+					continue;
+			}
+			if (!found || i + j < best_i + best_j) {
+				best_i = i;
+				best_j = j;
+				found = 1;
+			}
+		}
+	}
+	free(tab);
+	if (found) {
+		*ip = best_i;
+		*jp = best_j;
+	}
+	return found;
+}

@@ -42,6 +42,17 @@ int hvt_align(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
 
 void hvt_script_free(struct hvt_script *s);
 
+/*
+ * Resynchronisation point: the (i, j) with the smallest i + j (then the
+ * smallest i) such that a[i..i+run) equals b[j..j+run).  Used to cut a
+ * divergence out of a bounded window: everything before the anchor is
+ * aligned with hvt_align(), and from the anchor on the runs agree again.
+ * Returns 1 and sets *i, *j; 0 when no run of that length is shared; -1
+ * when out of memory.  Time and space O(na + nb) (times run for hashing).
+ */
+int hvt_align_anchor(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
+		     size_t run, size_t *i, size_t *j);
+
 const char *hvt_edit_op_name(enum hvt_edit_op op);
 
 #endif /* HVT_ALIGN_H */

@@ -189,7 +189,7 @@ static void label_of(const struct kexit *k, char *buf, size_t len)
 	hvt_qual_decode(&e, &q);
 	hvt_exit_reason_format(e.exit_reason, reason, sizeof(reason));
 	hvt_qual_format(&q, qual, sizeof(qual), 0);
-	snprintf(buf, len, "%s%s%s", reason, qual[0] ? " " : "", qual);
+	snprintf(buf, len, "%.40s%s%.64s", reason, qual[0] ? " " : "", qual);
 }
 
 static void ctx_of(struct hvt_diff_ctx *c, char op, const struct kexit *a,
@@ -803,8 +803,8 @@ static int advance(struct hvt_diff *d, struct vst *v)
 
 	for (;;) {
 		size_t ca = complete(d, v, 0), cb = complete(d, v, 1);
-		size_t na, nb, i, stop, used_a = 0, used_b = 0;
-		int final;
+		size_t na, nb, i, ai = 0, bj = 0, used_a = 0, used_b = 0;
+		int final, anchor;
 
 		if (!v->diverged) {
 			while (ca && cb) {
@@ -842,24 +842,30 @@ static int advance(struct hvt_diff *d, struct vst *v)
 			d->keys[0][i] = qat(&v->q[0], i)->key;
 		for (i = 0; i < nb; i++)
 			d->keys[1][i] = qat(&v->q[1], i)->key;
-		if (hvt_align(d->keys[0], na, d->keys[1], nb, &d->script))
-			return -1;
 		d->res.windows++;
-		/* resynchronise at the first long enough equal run after an edit */
-		stop = d->script.n;
-		for (i = 1; i < d->script.n; i++)
-			if (d->script.e[i].op == HVT_EDIT_EQUAL &&
-			    d->script.e[i].len >= d->o.resync) {
-				stop = i;
-				break;
+		/*
+		 * Cut the divergence at the first place where resync equal keys
+		 * follow each other in both runs; align what comes before it.
+		 */
+		anchor = hvt_align_anchor(d->keys[0], na, d->keys[1], nb, d->o.resync,
+					  &ai, &bj);
+		if (anchor < 0)
+			return -1;
+		if (anchor || final) {
+			if (!anchor) {
+				ai = na;
+				bj = nb;
 			}
-		if (stop < d->script.n || final) {
-			for (i = 0; i < stop; i++)
+			if (hvt_align(d->keys[0], ai, d->keys[1], bj, &d->script))
+				return -1;
+			for (i = 0; i < d->script.n; i++)
 				for (size_t k = 0; k < d->script.e[i].len; k++)
 					commit_one(d, v, d->script.e[i].op);
 			v->diverged = 0;
 			continue;
 		}
+		if (hvt_align(d->keys[0], na, d->keys[1], nb, &d->script))
+			return -1;
 		/* no resync in this window: commit its first half, slide on */
 		d->res.half_steps++;
 		for (i = 0; i < d->script.n && (used_a < na / 2 || used_b < nb / 2); i++) {
@@ -1039,7 +1045,7 @@ static int run_pass(struct hvt_diff *d, const char *const *paths[2], const size_
 		if (!r[s]) {
 			char m[sizeof(err->msg)];
 
-			snprintf(m, sizeof(m), "%s: %s", s ? "B" : "A", err->msg);
+			snprintf(m, sizeof(m), "%s: %.500s", s ? "B" : "A", err->msg);
 			snprintf(err->msg, sizeof(err->msg), "%s", m);
 			goto out;
 		}
@@ -1053,7 +1059,7 @@ static int run_pass(struct hvt_diff *d, const char *const *paths[2], const size_
 			if (got < 0) {
 				char m[sizeof(err->msg)];
 
-				snprintf(m, sizeof(m), "%s: %s", s ? "B" : "A", err->msg);
+				snprintf(m, sizeof(m), "%s: %.500s", s ? "B" : "A", err->msg);
 				snprintf(err->msg, sizeof(err->msg), "%s", m);
 				goto out;
 			}

@@ -227,6 +227,50 @@ static void test_first_edit_at_known_position(void **st)
 	hvt_script_free(&s);
 }
 
+/* The resync anchor: the first place where run equal keys agree. */
+static void test_anchor_finds_block_end_and_nothing_earlier(void **st)
+{
+	enum { W = 64, R = 8 };
+	uint64_t a[W], b[W];
+	size_t i, j;
+
+	(void)st;
+	for (size_t k = 0; k < W; k++)
+		a[k] = 100 + k % 9;	/* repetitive, like a loop */
+	/* b: W - R inserted exits of keys never in a, then a's start */
+	for (size_t k = 0; k < W - R; k++)
+		b[k] = 1000 + k;
+	for (size_t k = W - R; k < W; k++)
+		b[k] = a[k - (W - R)];
+	assert_int_equal(hvt_align_anchor(a, W, b, W, R, &i, &j), 1);
+	assert_int_equal(i, 0);
+	assert_int_equal(j, W - R);
+	/* one inserted exit more and the block no longer fits the window */
+	for (size_t k = 0; k < W - R + 1; k++)
+		b[k] = 1000 + k;
+	for (size_t k = W - R + 1; k < W; k++)
+		b[k] = a[k - (W - R + 1)];
+	assert_int_equal(hvt_align_anchor(a, W, b, W, R, &i, &j), 0);
+}
+
+static void test_anchor_prefers_smallest_total_offset(void **st)
+{
+	uint64_t a[40], b[40];
+	size_t i, j;
+
+	(void)st;
+	for (size_t k = 0; k < 40; k++)
+		a[k] = b[k] = k;
+	b[3] = 999;			/* a substitution at 3 */
+	assert_int_equal(hvt_align_anchor(a, 40, b, 40, 4, &i, &j), 1);
+	assert_int_equal(i, 4);		/* a[4..8) == b[4..8), before that b[3] */
+	assert_int_equal(j, 4);
+	assert_int_equal(hvt_align_anchor(a, 40, b, 40, 3, &i, &j), 1);
+	assert_int_equal(i, 0);		/* a[0..3) == b[0..3) */
+	assert_int_equal(j, 0);
+	assert_int_equal(hvt_align_anchor(a, 2, b, 40, 3, &i, &j), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +280,8 @@ int main(void)
 		cmocka_unit_test(test_k_inserted_are_k_insertions),
 		cmocka_unit_test(test_random_scripts_are_valid_and_minimal),
 		cmocka_unit_test(test_first_edit_at_known_position),
+		cmocka_unit_test(test_anchor_finds_block_end_and_nothing_earlier),
+		cmocka_unit_test(test_anchor_prefers_smallest_total_offset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
