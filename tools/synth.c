@@ -511,8 +511,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			o->quiet = true;
 		} else {
-			usage(stderr);
-			die("unknown option '%s'", a);
+			die("unknown option '%s' (try --help)", a);
 		}
 #undef NEEDV
 	}

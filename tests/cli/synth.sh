@@ -1,0 +1,86 @@
+#!/bin/bash
+# hvtrace-synth: deterministic from the seed, readable by babeltrace2 as an
+# LTTng-like kernel trace (per-vCPU streams, hvtrace_* events with the
+# schema's fields), counts and edits exactly as asked, known histogram.
+cd "$(dirname "$0")/../.." || exit 2
+. tests/cli/lib/tap.bash
+
+S=$HVT_SYNTH
+synth one --exits 2000 --vcpus 3 --seed 42
+synth two --exits 2000 --vcpus 3 --seed 42
+synth other --exits 2000 --vcpus 3 --seed 43
+
+babeltrace2 "$T/one" > "$T/one.txt" 2> "$T/one.err"
+ok $? "babeltrace2 reads the trace" "$(head -3 "$T/one.err")"
+babeltrace2 "$T/two" > "$T/two.txt" 2>/dev/null
+check "same seed, same events and values (only sink.ctf.fs's trace UUID differs)" \
+	cmp -s "$T/one.txt" "$T/two.txt"
+check "another seed, another trace" bash -c "! cmp -s <(cat '$T/one'/channel0_0) <(cat '$T/other'/channel0_0)"
+check "one stream file per vCPU" test "$(ls "$T/one" | grep -c '^channel0_[0-2]$')" -eq 3
+check "exactly 2000 exits" test "$(grep -c ' hvtrace_exit: ' "$T/one.txt")" -eq 2000
+check "one resume per exit" test "$(grep -c ' hvtrace_resume: ' "$T/one.txt")" -eq 2000
+check "a session start and end per vCPU" \
+	test "$(grep ' hvtrace_session: ' "$T/one.txt" | grep -c 'phase = [01],')" -eq 6
+check "the packet context names the CPU (cpu_id) of each stream" \
+	grep -q ' hvtrace_exit: { cpu_id = 2 }, { vcpu = 2, seq = 1,' "$T/one.txt"
+check "schema fields as lttng-modules writes them (sequence length member)" \
+	grep -q '_values_length = [0-9]*, values = \[' "$T/one.txt"
+check "session carries the schema version" grep -q 'schema_version = 1,' "$T/one.txt"
+check "each vCPU counts seq from 1 to 667/667/666" \
+	bash -c "grep ' hvtrace_exit: ' '$T/one.txt' | grep -c 'vcpu = 2, seq = 666,' | grep -qx 1"
+
+# the known histogram equals what babeltrace2 counts
+"$S" --out "$T/h" --exits 3000 --seed 9 --quiet --expect-hist > "$T/hist.csv"
+ok $? "--expect-hist exits 0"
+check "histogram header" test "$(head -1 "$T/hist.csv")" = "reason,count,handler_ticks_total,handler_ticks_min,handler_ticks_max"
+tail -n +2 "$T/hist.csv" | cut -d, -f1,2 | sort > "$T/h1"
+bt_reason_counts "$T/h" | while read -r code n; do
+	name=$(grep -E "^[[:space:]]*X\($code, " schemas/exit_reasons.h | sed -E 's/.*X\([0-9]+, ([A-Z_0-9]+),.*/\1/')
+	echo "$name,$n"
+done | sort > "$T/h2"
+check "histogram counts match babeltrace2's count by reason" diff -u "$T/h1" "$T/h2"
+check "histogram counts sum to 3000" test "$(tail -n +2 "$T/hist.csv" | cut -d, -f2 | paste -sd+ | bc)" -eq 3000
+check "latency bounds follow the CPUID distribution [1100, 1650)" \
+	awk -F, '$1=="CPUID" { exit !($4 >= 1100 && $5 < 1650) }' "$T/hist.csv"
+
+# edits
+synth d --exits 1000 --seed 9 --drop-seq 5,6,7
+check "--drop-seq removes 3 exits, seq stays contiguous" \
+	bash -c "[ \$(babeltrace2 '$T/d' 2>/dev/null | grep -c ' hvtrace_exit: ') -eq 997 ] &&
+		 babeltrace2 '$T/d' 2>/dev/null | grep -q 'hvtrace_exit: .*seq = 997,'"
+synth i --exits 1000 --seed 9 --insert-at 10:4
+check "--insert-at 10:4 adds 4 exits" test "$(babeltrace2 "$T/i" 2>/dev/null | grep -c ' hvtrace_exit: ')" -eq 1004
+synth l --exits 1000 --seed 9 --discarded 3@50
+babeltrace2 "$T/l" > "$T/l.txt" 2> "$T/l.err"
+check "--discarded 3@50: babeltrace2 reports 6 discarded events" grep -q 'discarded 6 events' "$T/l.err"
+check "--discarded 3@50: seq jumps from 49 to 53" \
+	bash -c "grep ' hvtrace_exit: ' '$T/l.txt' | grep -o 'seq = [0-9]*' | sed -n '49,50p' | tr '\n' ' ' | grep -qx 'seq = 49 seq = 53 '"
+synth a --exits 200 --seed 9 --alter 20:rip=0xdead --alter 20:resume.values[0]=0xbeef
+check "--alter writes the exit field" grep -q 'seq = 20, .*rip = 0xDEAD,' <(babeltrace2 "$T/a" 2>/dev/null)
+check "--alter writes the resume field" grep -q 'hvtrace_resume: .*seq = 20, .*values = \[ \[0\] = 0xBEEF' <(babeltrace2 "$T/a" 2>/dev/null)
+synth v --exits 10 --schema-version 3
+check "--schema-version writes that version" grep -q 'schema_version = 3,' <(babeltrace2 "$T/v" 2>/dev/null)
+
+# bad input: status 2, one line
+bad() {
+	local name=$1
+	shift
+	"$S" "$@" > "$T/bout" 2> "$T/berr"
+	local rc=$? lines
+	lines=$(wc -l < "$T/berr")
+	if [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && grep -q '^hvtrace-synth: ' "$T/berr"; then
+		ok 0 "$name"
+	else
+		ok 1 "$name" "status $rc, $lines lines:" "$(head -3 "$T/berr")"
+	fi
+}
+bad "no --out" --exits 10
+bad "--out not empty" --out "$T/one" --exits 10
+bad "unknown option" --out "$T/x1" --bogus
+bad "bad number" --out "$T/x2" --exits 12z
+bad "unknown reason in --mix" --out "$T/x3" --mix cpuid=1,frobnicate=2
+bad "unknown field in --alter" --out "$T/x4" --alter 3:nosuch=1
+bad "--drop-seq past the end" --out "$T/x5" --exits 10 --drop-seq 50
+bad "--vcpus 0" --out "$T/x6" --vcpus 0
+
+done_testing
