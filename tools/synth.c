@@ -1142,6 +1142,7 @@ static bool next_pair(struct synth *sy, struct vcpu *v)
 				  &v->ins, false);
 			v->pending_ins--;
 			v->pair.x.seq = v->pair.r.seq = ++v->out_seq;
+			v->resume_copies = 1;
 			return true;
 		}
 		orig = ++v->made;

@@ -49,7 +49,9 @@ check "--drop-seq removes 3 exits, seq stays contiguous" \
 	bash -c "[ \$(babeltrace2 '$T/d' 2>/dev/null | grep -c ' hvtrace_exit: ') -eq 997 ] &&
 		 babeltrace2 '$T/d' 2>/dev/null | grep -q 'hvtrace_exit: .*seq = 997,'"
 synth i --exits 1000 --seed 9 --insert-at 10:4
-check "--insert-at 10:4 adds 4 exits" test "$(babeltrace2 "$T/i" 2>/dev/null | grep -c ' hvtrace_exit: ')" -eq 1004
+babeltrace2 "$T/i" > "$T/i.txt" 2>/dev/null
+check "--insert-at 10:4 adds 4 exits" test "$(grep -c ' hvtrace_exit: ' "$T/i.txt")" -eq 1004
+check "inserted exits have their resumes" test "$(grep -c ' hvtrace_resume: ' "$T/i.txt")" -eq 1004
 synth l --exits 1000 --seed 9 --discarded 3@50
 babeltrace2 "$T/l" > "$T/l.txt" 2> "$T/l.err"
 check "--discarded 3@50: babeltrace2 reports 6 discarded events" grep -q 'discarded 6 events' "$T/l.err"
