@@ -5,6 +5,7 @@
  * See diff.h for the contract.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,7 +130,7 @@ struct hvt_diff {
 	struct hvt_script script;
 	uint32_t *ids;		/* vCPU ids seen (per-vCPU passes) */
 	size_t nids, capids;
-	struct hvt_event ev;
+	struct prefetch *pf;	/* [2], one decoding thread per trace */
 	int overflow;
 	size_t cap_items;
 	uint32_t first_vcpu_after;	/* vCPU whose next ops fill first.after */
@@ -354,6 +355,7 @@ void hvt_diff_free(struct hvt_diff *d)
 	free(d->res.inserted_list);
 	free(d->res.fields);
 	free(d->ids);
+	free(d->pf);
 	free(d);
 }
 
@@ -1031,11 +1033,155 @@ static void compare_sessions(struct hvt_diff *d, struct vst *v)
 	d->res.field_diffs = before;
 }
 
+/*
+ * Each trace is decoded on a thread of its own (decoding dominates, and
+ * the two inputs are independent), into a bounded ring of events that the
+ * comparison consumes in batches.
+ */
+#define PF_RING 1024
+#define PF_BATCH 64
+
+struct prefetch {
+	pthread_t th;
+	int started;
+	struct hvt_reader *r;
+	struct hvt_event *buf;
+	size_t head, n;		/* events ready: [head, head + n) */
+	size_t taken;		/* of those, handed to the consumer */
+	int done, rc, stop;
+	int prod_waiting, cons_waiting;	/* signal only a waiting side */
+	struct hvt_err err;
+	pthread_mutex_t mu;
+	pthread_cond_t data, space;
+};
+
+static void *pf_main(void *arg)
+{
+	struct prefetch *p = arg;
+
+	for (;;) {
+		size_t start, k, got;
+		int rc = 1;
+
+		pthread_mutex_lock(&p->mu);
+		while (p->n == PF_RING && !p->stop) {
+			p->prod_waiting = 1;
+			pthread_cond_wait(&p->space, &p->mu);
+			p->prod_waiting = 0;
+		}
+		if (p->stop) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		start = (p->head + p->n) % PF_RING;
+		k = PF_RING - p->n;
+		pthread_mutex_unlock(&p->mu);
+		if (k > PF_BATCH)
+			k = PF_BATCH;
+		/* slots past head + n are the producer's alone */
+		for (got = 0; got < k; got++) {
+			rc = hvt_reader_next(p->r, &p->buf[(start + got) % PF_RING], &p->err);
+			if (rc <= 0)
+				break;
+		}
+		pthread_mutex_lock(&p->mu);
+		p->n += got;
+		if (rc <= 0) {
+			p->done = 1;
+			p->rc = rc;
+		}
+		if (p->cons_waiting)
+			pthread_cond_signal(&p->data);
+		pthread_mutex_unlock(&p->mu);
+		if (rc <= 0)
+			return NULL;
+	}
+}
+
+static int pf_start(struct prefetch *p, struct hvt_reader *r)
+{
+	memset(p, 0, sizeof(*p));
+	p->r = r;
+	p->buf = malloc(PF_RING * sizeof(*p->buf));
+	if (!p->buf)
+		return -1;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->data, NULL);
+	pthread_cond_init(&p->space, NULL);
+	if (pthread_create(&p->th, NULL, pf_main, p)) {
+		free(p->buf);
+		p->buf = NULL;
+		return -1;
+	}
+	p->started = 1;
+	return 0;
+}
+
+/*
+ * Up to max events: *ev points at the first of *count ready ones (they stay
+ * valid until the next call).  1: events; 0: end; -1: error (err set).
+ */
+static int pf_get(struct prefetch *p, struct hvt_event **ev, size_t max, size_t *count,
+		  struct hvt_err *err)
+{
+	size_t n;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->taken) {
+		p->head = (p->head + p->taken) % PF_RING;
+		p->n -= p->taken;
+		p->taken = 0;
+		if (p->prod_waiting)
+			pthread_cond_signal(&p->space);
+	}
+	while (!p->n && !p->done) {
+		p->cons_waiting = 1;
+		pthread_cond_wait(&p->data, &p->mu);
+		p->cons_waiting = 0;
+	}
+	if (!p->n) {
+		int rc = p->rc;
+
+		if (rc < 0)
+			*err = p->err;
+		pthread_mutex_unlock(&p->mu);
+		return rc < 0 ? -1 : 0;
+	}
+	n = p->n;
+	pthread_mutex_unlock(&p->mu);
+	/* contiguous part only */
+	if (n > PF_RING - p->head)
+		n = PF_RING - p->head;
+	if (n > max)
+		n = max;
+	*ev = &p->buf[p->head];
+	*count = n;
+	p->taken = n;
+	return 1;
+}
+
+static void pf_stop(struct prefetch *p)
+{
+	if (!p->started)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_signal(&p->space);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->th, NULL);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->data);
+	pthread_cond_destroy(&p->space);
+	free(p->buf);
+	p->started = 0;
+}
+
 /* One pass over both traces; filter: -1 all vCPUs. */
 static int run_pass(struct hvt_diff *d, const char *const *paths[2], const size_t np[2],
 		    int64_t filter, struct hvt_err *err)
 {
 	struct hvt_reader *r[2] = { NULL, NULL };
+	struct prefetch *pf = d->pf;
 	int rc = -1;
 
 	reset_pass(d);
@@ -1050,26 +1196,27 @@ static int run_pass(struct hvt_diff *d, const char *const *paths[2], const size_
 			goto out;
 		}
 	}
+	for (int s = 0; s < 2; s++)
+		if (pf_start(&pf[s], r[s]))
+			goto oom;
 	while (!d->eof[0] || !d->eof[1]) {
 		int s = d->eof[0] ? 1 : d->eof[1] ? 0 : d->buffered[1] < d->buffered[0];
+		struct hvt_event *evs;
+		size_t cnt = 0;
+		int got = pf_get(&pf[s], &evs, 256, &cnt, err);
 
-		for (int k = 0; k < 256; k++) {
-			int got = hvt_reader_next(r[s], &d->ev, err);
+		if (got < 0) {
+			char m[sizeof(err->msg)];
 
-			if (got < 0) {
-				char m[sizeof(err->msg)];
-
-				snprintf(m, sizeof(m), "%s: %.500s", s ? "B" : "A", err->msg);
-				snprintf(err->msg, sizeof(err->msg), "%s", m);
-				goto out;
-			}
-			if (!got) {
-				d->eof[s] = 1;
-				break;
-			}
-			if (take_event(d, s, &d->ev))
-				goto oom;
+			snprintf(m, sizeof(m), "%s: %.500s", s ? "B" : "A", err->msg);
+			snprintf(err->msg, sizeof(err->msg), "%s", m);
+			goto out;
 		}
+		if (!got)
+			d->eof[s] = 1;
+		for (size_t k = 0; k < cnt; k++)
+			if (take_event(d, s, &evs[k]))
+				goto oom;
 		for (size_t i = 0; i < d->nv; i++)
 			if (advance(d, &d->v[i]))
 				goto oom;
@@ -1097,6 +1244,8 @@ static int run_pass(struct hvt_diff *d, const char *const *paths[2], const size_
 oom:
 	snprintf(err->msg, sizeof(err->msg), "diff: out of memory");
 out:
+	pf_stop(&pf[0]);
+	pf_stop(&pf[1]);
 	hvt_reader_close(r[0]);
 	hvt_reader_close(r[1]);
 	return rc;
@@ -1117,6 +1266,12 @@ int hvt_diff_run(struct hvt_diff *d, const char *const *a, size_t na,
 	struct hvt_diff_side global[2];
 
 	reset_result(d);
+	if (!d->pf)
+		d->pf = calloc(2, sizeof(*d->pf));
+	if (!d->pf) {
+		snprintf(err->msg, sizeof(err->msg), "diff: out of memory");
+		return -1;
+	}
 	d->nids = 0;
 	d->cap_items = (size_t)d->o.window * 16;
 	if (d->cap_items < 65536)
