@@ -605,8 +605,8 @@ static int print_at(struct rctx *c)
 		json_decref(j);
 		return HVT_EXIT_OK;
 	}
-	fprintf(f, "vCPU %u exit seq %" PRIu64 "  ts %" PRId64 " ns  tsc %" PRIu64 "\n",
-		e->vcpu, e->seq, c->at_ns, e->tsc);
+	fprintf(f, "vCPU %u exit seq %" PRIu64 "  at %" PRId64 ".%09" PRId64 " s  tsc %" PRIu64 "\n",
+		e->vcpu, e->seq, c->at_ns / 1000000000, c->at_ns % 1000000000, e->tsc);
 	fprintf(f, "  reason       %s (0x%x)%s%s\n", reason, (unsigned int)e->exit_reason,
 		qual[0] ? "  " : "", qual);
 	fprintf(f, "  exit_qual    0x%" PRIx64 "  insn_len %u  insn_info 0x%x\n",
