@@ -12,6 +12,7 @@
 
 #include "align.h"
 #include "diff.h"
+#include "output.h"
 #include "qual.h"
 #include "replay.h"
 
@@ -132,6 +133,8 @@ struct hvt_diff {
 	size_t nids, capids;
 	struct prefetch *pf;	/* [2], one decoding thread per trace */
 	int overflow;
+	int tty;			/* progress on stderr */
+	uint64_t nevents;
 	size_t cap_items;
 	uint32_t first_vcpu_after;	/* vCPU whose next ops fill first.after */
 };
@@ -241,6 +244,7 @@ struct hvt_diff *hvt_diff_new(const struct hvt_diff_opts *o)
 	if (!d->o.resync)
 		d->o.resync = 1;
 	d->filter = -1;
+	d->tty = hvt_is_tty(stderr);
 	default_ignores(d);
 	return d;
 }
@@ -1217,6 +1221,9 @@ static int run_pass(struct hvt_diff *d, const char *const *paths[2], const size_
 		for (size_t k = 0; k < cnt; k++)
 			if (take_event(d, s, &evs[k]))
 				goto oom;
+		if (d->tty && (d->nevents >> 20) != ((d->nevents + cnt) >> 20))
+			fprintf(stderr, "\rdiff: %" PRIu64 " events...", d->nevents + cnt);
+		d->nevents += cnt;
 		for (size_t i = 0; i < d->nv; i++)
 			if (advance(d, &d->v[i]))
 				goto oom;
@@ -1244,6 +1251,8 @@ static int run_pass(struct hvt_diff *d, const char *const *paths[2], const size_
 oom:
 	snprintf(err->msg, sizeof(err->msg), "diff: out of memory");
 out:
+	if (d->tty && d->nevents >= (1u << 20))
+		fprintf(stderr, "\r%40s\r", "");
 	pf_stop(&pf[0]);
 	pf_stop(&pf[1]);
 	hvt_reader_close(r[0]);

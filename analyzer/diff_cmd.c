@@ -18,7 +18,7 @@
 struct dopts {
 	struct hvt_diff_opts d;
 	const char *a, *b;
-	int json;
+	int json, csv;
 	int no_default_ignore;
 	const char *ignore[64];
 	int nignore;
@@ -38,7 +38,7 @@ static void usage(FILE *f)
 	      "  --window N            exits per vCPU and side in one alignment (2048)\n"
 	      "  --resync N            equal exits in a row that end a divergence (8)\n"
 	      "  --max N               entries listed per list, 0 for all (1000)\n"
-	      "  --format text|json\n"
+	      "  --format text|json|csv  (csv: one row per finding)\n"
 	      "Exit status: 0 same, 1 different or incomplete, 2 trouble.\n", f);
 }
 
@@ -82,9 +82,10 @@ static int parse(struct dopts *o, int argc, char **argv)
 			o->ignore[o->nignore++] = v;
 			i++;
 		} else if (!strcmp(a, "--format")) {
-			if (!v || (strcmp(v, "text") && strcmp(v, "json")))
-				return hvt_error("diff: --format takes text or json");
+			if (!v || (strcmp(v, "text") && strcmp(v, "json") && strcmp(v, "csv")))
+				return hvt_error("diff: --format takes text, json or csv");
 			o->json = !strcmp(v, "json");
+			o->csv = !strcmp(v, "csv");
 			i++;
 		} else if (!strcmp(a, "--window") || !strcmp(a, "--resync") ||
 			   !strcmp(a, "--max")) {
@@ -368,6 +369,42 @@ static void json_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	json_decref(j);
 }
 
+/* One row per finding: kind,vcpu,seq_a,seq_b,exit,field,a,b. */
+static void csv_report(FILE *f, const struct hvt_diff *d)
+{
+	const struct hvt_diff_result *r = hvt_diff_result(d);
+	char sa[24], sb[24];
+
+	fprintf(f, "kind,vcpu,seq_a,seq_b,exit,field,a,b\n");
+	for (size_t i = 0; i < r->n_missing_list; i++) {
+		fprintf(f, "missing,%u,%" PRIu64 ",,", r->missing_list[i].vcpu,
+			r->missing_list[i].seq);
+		hvt_csv_field(f, r->missing_list[i].label);
+		fprintf(f, ",,,\n");
+	}
+	for (size_t i = 0; i < r->n_inserted_list; i++) {
+		fprintf(f, "inserted,%u,,%" PRIu64 ",", r->inserted_list[i].vcpu,
+			r->inserted_list[i].seq);
+		hvt_csv_field(f, r->inserted_list[i].label);
+		fprintf(f, ",,,\n");
+	}
+	for (size_t i = 0; i < r->n_fields; i++) {
+		const struct hvt_diff_field *x = &r->fields[i];
+
+		fprintf(f, "field,%u,%s,%s,", x->vcpu,
+			x->seq_a ? (snprintf(sa, sizeof(sa), "%" PRIu64, x->seq_a), sa) : "",
+			x->seq_b ? (snprintf(sb, sizeof(sb), "%" PRIu64, x->seq_b), sb) : "");
+		hvt_csv_field(f, x->label);
+		fputc(',', f);
+		hvt_csv_field(f, x->field);
+		fputc(',', f);
+		hvt_csv_field(f, x->a);
+		fputc(',', f);
+		hvt_csv_field(f, x->b);
+		fputc('\n', f);
+	}
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	struct dopts o;
@@ -406,6 +443,8 @@ int cmd_diff(int argc, char **argv)
 	hvt_output_init();
 	if (o.json)
 		json_report(stdout, &o, d);
+	else if (o.csv)
+		csv_report(stdout, d);
 	else
 		text_report(stdout, &o, d);
 	r = hvt_diff_result(d);

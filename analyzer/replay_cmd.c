@@ -763,7 +763,8 @@ int cmd_replay(int argc, char **argv)
 		.exit = hook_exit,
 		.resume = hook_resume,
 	};
-	int rc, status = HVT_EXIT_OK;
+	int rc = 0, status = HVT_EXIT_OK, tty;
+	uint64_t nev = 0;
 
 	if (parse_args(&o, argc, argv)) {
 		free(o.paths);
@@ -791,7 +792,10 @@ int cmd_replay(int argc, char **argv)
 		fprintf(c.out, "kind,vcpu,seq,detail\n");
 	else if (o.mode == M_STEP && o.fmt == F_JSON)
 		fprintf(c.out, "{\"verb\":\"replay\",\"mode\":\"step\",\"steps\":[");
+	tty = hvt_is_tty(stderr);
 	while (!c.stop && (rc = hvt_reader_next(r, ev, &err)) > 0) {
+		if (tty && !(++nev & 0xfffff))
+			fprintf(stderr, "\rreplay: %" PRIu64 " events...", nev);
 		if (hvt_replay_feed(c.rp, ev)) {
 			rc = -1;
 			snprintf(err.msg, sizeof(err.msg), "replay: out of memory");
@@ -799,6 +803,8 @@ int cmd_replay(int argc, char **argv)
 		}
 	}
 	hvt_reader_close(r);
+	if (tty && nev > 0xfffff)
+		fprintf(stderr, "\r%40s\r", "");
 	if (!c.stop && rc < 0) {
 		if (o.mode == M_CHECK || o.mode == M_STEP)
 			fflush(c.out);

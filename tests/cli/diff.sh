@@ -73,6 +73,13 @@ check "mixed edits: 1 missing, 2 inserted, 1 field" \
 	grep -q '(1 with differing fields), 1 missing in B, 2 inserted in B, ' "$T/out"
 check "the MXCSR change is named with both values" grep -qE 'exit.mxcsr: A 0x[0-9a-f]+, B 0x5f80$' "$T/out"
 
+run diff --format csv "$T/a" "$T/mix"
+check "--format csv: header and one row per finding (1 missing, 2 inserted, 1 field)" \
+	bash -c "head -1 '$T/out' | grep -qx 'kind,vcpu,seq_a,seq_b,exit,field,a,b' &&
+		 [ \$(grep -c '^missing,0,10,,' '$T/out') -eq 1 ] &&
+		 [ \$(grep -c '^inserted,0,,' '$T/out') -eq 2 ] &&
+		 [ \$(grep -c '^field,0,1800,1801,.*,exit.mxcsr,0x[0-9a-f]*,0x5f80\$' '$T/out') -eq 1 ]"
+
 # ---- the window boundary: blocks up to window - resync exits are exact
 synth w1 --exits 3000 --seed 8 --mix cpuid=5,rdmsr=3,io=2 --insert-at 500:56
 synth a-w --exits 3000 --seed 8 --mix cpuid=5,rdmsr=3,io=2
