@@ -1,6 +1,6 @@
-# bench/: `make bench` measures hvtrace against babeltrace2 decode baselines
-# on synthetic traces of 1M and 10M exits (see bench/run.sh for the knobs:
-# BENCH_SIZES, BENCH_REPS, BENCH_DIR).
+# make bench: analysis speed and memory against babeltrace2 and awk baselines
+# (bench/run.sh; BENCH_ARGS e.g. --sizes "100000 1000000" --runs 3).
 .PHONY: bench
-bench: $(BUILD)/bin/hvtrace $(BUILD)/bin/hvtrace-synth
-	@BUILD=$(BUILD) bash bench/run.sh
+bench: all
+	@bash testbed/install-deps.sh build
+	@bash bench/run.sh $(BENCH_ARGS)
