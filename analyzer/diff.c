@@ -86,6 +86,7 @@ struct item {
 	struct hvtrace_exit_rec x;
 	struct hvtrace_resume_rec r;
 	int has_r;
+	int no_resume_counted;
 	uint64_t key;
 };
 
@@ -962,8 +963,14 @@ static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev)
 		}
 		v->have_seq[s] = 1;
 		v->last_seq[s] = e->seq;
-		if (v->q[s].n && !qat(&v->q[s], v->q[s].n - 1)->has_r)
-			st->missing_resumes++;
+		if (v->q[s].n) {
+			struct item *last = qat(&v->q[s], v->q[s].n - 1);
+
+			if (!last->has_r && !last->no_resume_counted) {
+				last->no_resume_counted = 1;
+				st->missing_resumes++;
+			}
+		}
 		v->skip_resume[s] = 0;
 		hvt_qual_decode(e, &q);
 		if (!d->o.async && hvt_exit_is_async(&q)) {
@@ -978,6 +985,7 @@ static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev)
 		d->buffered[s]++;
 		it->x = *e;
 		it->has_r = 0;
+		it->no_resume_counted = 0;
 		it->key = mix(mix(mix(0x68767472, q.reason), q.key), e->rip);
 		st->exits++;
 		return 0;
@@ -1234,18 +1242,20 @@ static int run_pass(struct hvt_diff *d, const char *const *paths[2], const size_
 			goto out;
 		}
 	}
+	/* the trace ends: a last exit without its resume is one more */
+	for (size_t i = 0; i < d->nv; i++)
+		for (int s = 0; s < 2; s++) {
+			struct queue *q = &d->v[i].q[s];
+
+			if (q->n && !qat(q, q->n - 1)->has_r &&
+			    !qat(q, q->n - 1)->no_resume_counted)
+				d->res.side[s].missing_resumes++;
+		}
 	for (size_t i = 0; i < d->nv; i++) {
 		if (advance(d, &d->v[i]))
 			goto oom;
 		compare_sessions(d, &d->v[i]);
 	}
-	for (size_t i = 0; i < d->nv; i++)
-		for (int s = 0; s < 2; s++) {
-			struct queue *q = &d->v[i].q[s];
-
-			if (q->n && !qat(q, q->n - 1)->has_r)
-				d->res.side[s].missing_resumes++;
-		}
 	rc = 0;
 	goto out;
 oom:
