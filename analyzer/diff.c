@@ -1292,9 +1292,9 @@ int hvt_diff_run(struct hvt_diff *d, const char *const *a, size_t na,
 		return -1;
 	}
 	d->nids = 0;
-	d->cap_items = (size_t)d->o.window * 16;
-	if (d->cap_items < 65536)
-		d->cap_items = 65536;
+	d->cap_items = (size_t)d->o.window * 8;
+	if (d->cap_items < 4096)
+		d->cap_items = 4096;
 	d->count_global = 1;
 	if (run_pass(d, paths, np, -1, err))
 		return -1;

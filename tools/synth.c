@@ -186,6 +186,7 @@ struct opts {
 	uint32_t schema_version;
 	bool expect_hist;
 	bool quiet;
+	bool serial;		/* vCPUs run one after the other */
 };
 
 /* Alterable fields, generated from the schema lists. */
@@ -388,7 +389,7 @@ static void usage(FILE *f)
 	      "         [--async-seed S] [--mix NAME=W,...] [--edit-vcpu N]\n"
 	      "         [--drop-seq LIST] [--insert-at SEQ:N] [--alter SEQ:FIELD=VAL]\n"
 	      "         [--discarded N@SEQ] [--break KIND@SEQ] [--schema-version V]\n"
-	      "         [--expect-hist] [--quiet]\n"
+	      "         [--serial-vcpus] [--expect-hist] [--quiet]\n"
 	      "Writes a deterministic synthetic hvtrace CTF trace into DIR (new or empty).\n"
 	      "  --exits N          exits in the unedited trace, all vCPUs (default 1000)\n"
 	      "  --vcpus N          vCPUs, one stream each (default 1, at most 64)\n"
@@ -403,6 +404,7 @@ static void usage(FILE *f)
 	      "  --break KIND@SEQ   break the chain: gap no-resume dup-resume resume-seq\n"
 	      "                     values-len rip rsp\n"
 	      "  --schema-version V schema version written in the session events\n"
+	      "  --serial-vcpus     vCPUs run one after the other, not interleaved\n"
 	      "  --expect-hist      print the exit-reason histogram (CSV) on stdout\n"
 	      "SEQ numbers are those of the unedited trace.\n", f);
 }
@@ -508,6 +510,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
 			o->schema_version = (uint32_t)parse_u64(v, a);
 		} else if (!strcmp(a, "--expect-hist")) {
 			o->expect_hist = true;
+		} else if (!strcmp(a, "--serial-vcpus")) {
+			o->serial = true;
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			o->quiet = true;
 		} else {
@@ -1739,7 +1743,8 @@ static void init_vcpus(struct synth *sy)
 		v->g.cr4 = 0x3706f0;
 		v->g.mxcsr = 0x1f80;
 		v->g.vtsc = 0x1000000000ull + ((uint64_t)i << 24);
-		v->next_ns = 1000 + (int64_t)i * 37;
+		/* serial: each vCPU starts 1000 s after the one before */
+		v->next_ns = 1000 + (int64_t)i * (o->serial ? 1000000000000ll : 37);
 		v->stream = bt_stream_create(sy->sc, sy->trace);
 		if (!v->stream)
 			die("out of memory");

@@ -96,6 +96,20 @@ check "and the report says the window had no resync" grep -q '^note: .* alignmen
 run diff "$T/a-w" "$T/w2"
 check "with the default window the 300 are exact" grep -q ' 0 missing in B, 300 inserted in B' "$T/out"
 
+# ---- runs that interleave their vCPUs differently: one vCPU per pass
+synth il --exits 20000 --vcpus 2 --seed 6
+synth se --exits 20000 --vcpus 2 --seed 6 --serial-vcpus --edit-vcpu 1 --drop-seq 9000
+run diff --window 256 --format json "$T/il" "$T/se"
+/usr/bin/python3 - "$T/out" > "$T/d0" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["summary"]
+ok = s["per_vcpu_passes"] and s["missing_in_b"] == 1 and s["inserted_in_b"] == 0 and \
+     s["field_differences"] == 0 and [(m["vcpu"], m["seq"]) for m in d["missing_in_b"]] == [(1, 9000)]
+print(json.dumps(s)); sys.exit(0 if ok else 1)
+PY
+ok $? "vCPUs interleaved vs one after the other: compared per vCPU, exactly the one dropped exit" "$(cat "$T/d0")"
+
 if json_validator; then
 	for b in a2 drop alt lost; do
 		run diff --format json "$T/a" "$T/$b"
