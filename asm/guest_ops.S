@@ -201,14 +201,23 @@ GOP_SIMPLE	outl_imm, outl %eax, $0x80
 
 /*
  * XSETBV: the frame's RAX/RDX become the current XCR0 and RCX @ecx
- * (0: accepted as a no-op; 1: #GP fixup).
+ * (0: accepted as a no-op; 1: #GP fixup).  When CR4.OSXSAVE is clear (a
+ * kernel that turned XSAVE off) XGETBV and XSETBV raise #UD instead: RAX
+ * and RDX are then 0 and XSETBV's #UD resumes at the same fixup, so the
+ * operation still makes exactly one exit; the checker tells the two cases
+ * apart by the CR4 the exit records.
  */
 .macro GOP_XSETBV name:req, ecx:req
 SYM_FUNC_START(hvt_gop_\name)
 	GOP_ENTER
+	xor	%eax, %eax
+	xor	%edx, %edx
+	mov	%cr4, %rcx
+	bt	$18, %rcx		/* CR4.OSXSAVE */
+	jnc	1f
 	xor	%ecx, %ecx
 	xgetbv
-	mov	%rax, F_GPR(0)(%rdi)
+1:	mov	%rax, F_GPR(0)(%rdi)
 	mov	%rdx, F_GPR(2)(%rdi)
 	movq	$\ecx, F_GPR(1)(%rdi)
 	GOP_LOAD

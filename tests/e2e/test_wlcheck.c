@@ -19,7 +19,18 @@
 
 #define SIM_CR0 0x80050033ull
 #define SIM_CR3 0x10c4e000ull
-#define SIM_CR4 0x3706f0ull
+#define SIM_CR4 0x3706f0ull	/* OSXSAVE set */
+
+/* CR4 of the simulated CPU; tests may clear OSXSAVE (bit 18). */
+static uint64_t sim_cr4 = SIM_CR4;
+/* Non-zero: the CR4 the exits report instead of sim_cr4. */
+static uint64_t sim_report_cr4;
+
+static int sim_no_xsave(unsigned int kind)
+{
+	return (kind == HVT_OP_XSETBV || kind == HVT_OP_XSETBV_GP) &&
+	       !(sim_cr4 & CR4_OSXSAVE);
+}
 #define SIM_XCR0 0x7ull
 #define SIM_RSP 0xffffc90000a3fe40ull
 #define SIM_LOGPTR 0xffffffffc0a01230ull
@@ -73,7 +84,7 @@ static void emit_exit(struct sim *s, struct hvtrace_exit_rec *e)
 	e->gpr[HVT_RSP] = SIM_RSP;
 	e->cr0 = SIM_CR0;
 	e->cr3 = SIM_CR3;
-	e->cr4 = SIM_CR4;
+	e->cr4 = sim_report_cr4 ? sim_report_cr4 : sim_cr4;
 	s->exits++;
 	s->last_reason = e->exit_reason;
 	ev.u.exit = *e;
@@ -118,6 +129,12 @@ static void hw_exit(unsigned int kind, const struct hvt_op *op,
 {
 	e->exit_reason = exit_reason_of(kind, idx);
 	e->rip = site_rip(kind, op, idx);
+	if (sim_no_xsave(kind)) {
+		e->exit_reason = HVTRACE_EXIT_EXCEPTION_NMI;
+		e->intr_info = INTR_VALID | INTR_TYPE_HW_EXC << 8 | VEC_UD;
+		e->rflags |= RFLAGS_RF;
+		return;
+	}
 	switch (kind) {
 	case HVT_OP_CPUID: case HVT_OP_WRMSR: case HVT_OP_WRMSR_GP:
 	case HVT_OP_RDMSR: case HVT_OP_RDMSR_HOST: case HVT_OP_RDTSC:
@@ -213,6 +230,9 @@ static void handle(struct sim *s, unsigned int kind, const struct hvt_op *op,
 	case HVT_OP_XSETBV_GP:
 		fix_len = 3;
 		break;
+	case HVT_OP_XSETBV:
+		fix_len = sim_no_xsave(kind) ? 3 : 0;
+		break;
 	case HVT_OP_UD:
 		fix_len = 2;
 		break;
@@ -270,7 +290,7 @@ static void handle(struct sim *s, unsigned int kind, const struct hvt_op *op,
 	}
 	if (fix_len) {
 		mask |= CHG_RAX;
-		val[HVT_RAX] = kind == HVT_OP_UD ? VEC_UD :
+		val[HVT_RAX] = kind == HVT_OP_UD || sim_no_xsave(kind) ? VEC_UD :
 			       kind == HVT_OP_BP ? VEC_BP : VEC_GP;
 		next_rip = e->rip + fix_len + HVT_FIXUP_GAP;
 		if (faulty(s, F_FIXUP))
@@ -314,7 +334,7 @@ static void sim_op(struct sim *s, const struct hvt_op *plan_op)
 		e.gpr[op.reg] = cr_orig ^ HVT_CR4_TOGGLE_BIT;
 		break;
 	case HVT_OP_XSETBV: case HVT_OP_XSETBV_GP:
-		e.gpr[HVT_RAX] = SIM_XCR0;
+		e.gpr[HVT_RAX] = sim_no_xsave(kind) ? 0 : SIM_XCR0;
 		e.gpr[HVT_RDX] = 0;
 		e.gpr[HVT_RCX] = kind == HVT_OP_XSETBV ? 0 : 1;
 		break;
@@ -623,6 +643,27 @@ static void test_discarded_events_fail(void **state)
 	assert_fails_only(CAT(C_DISCARD));
 }
 
+static void test_xsetbv_without_osxsave_is_ud(void **state)
+{
+	(void)state;
+	sim_cr4 = SIM_CR4 & ~CR4_OSXSAVE;
+	simulate(HVT_WL_xsetbv, 3, 20, F_NONE, 0, 0);
+	sim_cr4 = SIM_CR4;
+	assert_all_pass();
+}
+
+static void test_xsetbv_ud_with_osxsave_fails(void **state)
+{
+	(void)state;
+	/* The CPU raised #UD but the exits' CR4 says OSXSAVE is set. */
+	sim_cr4 = SIM_CR4 & ~CR4_OSXSAVE;
+	sim_report_cr4 = SIM_CR4;
+	simulate(HVT_WL_xsetbv, 3, 20, F_NONE, 0, 0);
+	sim_cr4 = SIM_CR4;
+	sim_report_cr4 = 0;
+	assert_true(stats[C_REASON].failed > 0);
+}
+
 static void test_other_seed_fails(void **state)
 {
 	(void)state;
@@ -654,6 +695,8 @@ int main(void)
 		cmocka_unit_test(test_wrong_qualification_fails),
 		cmocka_unit_test(test_wrong_end_status_fails),
 		cmocka_unit_test(test_discarded_events_fail),
+		cmocka_unit_test(test_xsetbv_without_osxsave_is_ud),
+		cmocka_unit_test(test_xsetbv_ud_with_osxsave_fails),
 		cmocka_unit_test(test_other_seed_fails),
 	};
 

@@ -121,6 +121,7 @@ static const char *const gpr_name[16] = {
 #define INTR_TYPE_SW_INT 4
 #define INTR_TYPE_SW_EXC 6
 #define RFLAGS_RF (1ull << 16)
+#define CR4_OSXSAVE (1ull << 18)
 
 #define BIT(n) (1ull << (n))
 #define CHG_RAX BIT(HVTRACE_CHG_GPR(HVT_RAX))
@@ -262,6 +263,7 @@ struct checker {
 	int end_emitted;	/* OP_END handed out */
 	int finished;		/* the run's last exit was seen */
 	int aligned;		/* the trace still follows the plan */
+	int no_xsave;		/* XSETBV op with CR4.OSXSAVE clear: #UD */
 	uint64_t ops_done;
 	struct model m;
 
@@ -454,9 +456,16 @@ static void check_info(struct checker *ck, const struct hvtrace_exit_rec *e,
 	case HVT_OP_HLT:
 		len = 1;
 		break;
-	case HVT_OP_RDTSCP:
 	case HVT_OP_XSETBV:
 	case HVT_OP_XSETBV_GP:
+		if (ck->no_xsave) {
+			vec = VEC_UD;
+			type = INTR_TYPE_HW_EXC;
+			break;
+		}
+		len = 3;
+		break;
+	case HVT_OP_RDTSCP:
 	case HVT_OP_HC_MARKER:
 	case HVT_OP_HC_LOG:
 	case HVT_OP_HC_LOG_BAD:
@@ -635,6 +644,16 @@ static void check_state(struct checker *ck, const struct hvtrace_exit_rec *e,
 		uint64_t xcr0 = (e->gpr[HVT_RDX] << 32) |
 				(e->gpr[HVT_RAX] & 0xffffffffull);
 
+		if (ck->no_xsave) {
+			check(C_GPR, e->gpr[HVT_RCX] ==
+			      (ck->op_kind == HVT_OP_XSETBV ? 0u : 1u) &&
+			      !e->gpr[HVT_RAX] && !e->gpr[HVT_RDX],
+			      "%s: CR4.OSXSAVE clear: RCX %#" PRIx64 " RDX:RAX %#" PRIx64
+			      ":%#" PRIx64 ", expected ECX and 0:0", at,
+			      (uint64_t)e->gpr[HVT_RCX], (uint64_t)e->gpr[HVT_RDX],
+			      (uint64_t)e->gpr[HVT_RAX]);
+			break;
+		}
 		check(C_GPR, e->gpr[HVT_RCX] ==
 		      (ck->op_kind == HVT_OP_XSETBV ? 0u : 1u) &&
 		      !(e->gpr[HVT_RAX] >> 32) && !(e->gpr[HVT_RDX] >> 32) &&
@@ -667,7 +686,8 @@ static void check_state(struct checker *ck, const struct hvtrace_exit_rec *e,
 
 	/* A fault-class exception exit reports RF as event delivery would
 	 * have pushed it. */
-	if (exit_reason_of(ck->op_kind, 0) == HVTRACE_EXIT_EXCEPTION_NMI)
+	if (exit_reason_of(ck->op_kind, 0) == HVTRACE_EXIT_EXCEPTION_NMI ||
+	    ck->no_xsave)
 		rf_mask = ~RFLAGS_RF;
 	check(C_RFLAGS, (e->rflags & rf_mask) == (m->rflags & rf_mask),
 	      "%s: RFLAGS %#" PRIx64 ", expected %#" PRIx64, at,
@@ -706,6 +726,11 @@ static void on_sync_exit(struct checker *ck, const struct hvtrace_exit_rec *e)
 	}
 	where(ck, e, at, sizeof(at));
 	want = exit_reason_of(kind, idx);
+	/* Without CR4.OSXSAVE, XSETBV raises #UD before it could exit. */
+	ck->no_xsave = (kind == HVT_OP_XSETBV || kind == HVT_OP_XSETBV_GP) &&
+		       !(e->cr4 & CR4_OSXSAVE);
+	if (ck->no_xsave)
+		want = HVTRACE_EXIT_EXCEPTION_NMI;
 	if (!check(C_REASON, e->exit_reason == want,
 		   "%s: %s, expected %s; checking stops following the plan here",
 		   at, reason_name(e->exit_reason, got, sizeof(got)),
@@ -738,6 +763,8 @@ static uint64_t expected_mask(const struct checker *ck, unsigned int kind,
 		return CHG_RAX | CHG_RDX | CHG_RIP;
 	case HVT_OP_RDTSCP:
 		return CHG_RAX | CHG_RCX | CHG_RDX | CHG_RIP;
+	case HVT_OP_XSETBV:
+		return ck->no_xsave ? CHG_RAX | CHG_RIP : CHG_RIP;
 	case HVT_OP_IN_ECHO:
 	case HVT_OP_IN_OTHER:
 	case HVT_OP_WRMSR_GP:
@@ -810,10 +837,14 @@ static void on_sync_resume(struct checker *ck,
 	case HVT_OP_GP:
 		fixed = 1;
 		break;
+	case HVT_OP_XSETBV:
+		fixed = ck->no_xsave;
+		break;
 	}
 	if (fixed) {
 		unsigned int len = kind == HVT_OP_WRMSR_GP ? 2 :
 				   kind == HVT_OP_XSETBV_GP ? 3 :
+				   kind == HVT_OP_XSETBV ? 3 :
 				   kind == HVT_OP_UD ? 2 :
 				   kind == HVT_OP_BP ? 1 : 3;
 
@@ -858,8 +889,18 @@ static void on_sync_resume(struct checker *ck,
 		check_answer(ck, KEY_MSR(op->msr), val[HVT_RAX], val[HVT_RDX],
 			     0, 0, C_CHANGES, "host MSR value", at);
 		break;
-	case HVT_OP_WRMSR_GP:
+	case HVT_OP_XSETBV:
 	case HVT_OP_XSETBV_GP:
+		if (ck->no_xsave) {
+			check(C_CHANGES, val[HVT_RAX] == VEC_UD,
+			      "%s: RAX %#" PRIx64 ", expected the #UD vector 6", at,
+			      val[HVT_RAX]);
+			break;
+		}
+		if (kind == HVT_OP_XSETBV)
+			break;
+		/* fall through */
+	case HVT_OP_WRMSR_GP:
 	case HVT_OP_GP:
 		check(C_CHANGES, val[HVT_RAX] == VEC_GP,
 		      "%s: RAX %#" PRIx64 ", expected the #GP vector 13", at,

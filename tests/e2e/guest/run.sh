@@ -12,15 +12,27 @@ hvt_mark "e2e: load hvtrace.ko"
 insmod modules/hvtrace.ko || { echo "insmod hvtrace.ko failed"; exit 1; }
 hvtctl list > /out/workloads.txt
 hvt_start_sessiond hvtrace || { echo "lttng-sessiond did not start"; exit 1; }
+lsmod > /out/lsmod.txt
+lttng list -k > /out/lttng-list-k.txt 2>&1
+if ! grep -q hvtrace_exit /out/lttng-list-k.txt; then
+	# Say why the probe is missing, then try loading it by hand.
+	echo "lttng does not list hvtrace_exit; loading lttng-probe-hvtrace"
+	modprobe lttng-probe-hvtrace 2>&1 | tee /out/modprobe-probe.txt
+	dmesg | tail -n 20 > /out/dmesg-after-probe.txt
+	lttng list -k > /out/lttng-list-k.txt 2>&1
+	grep -q hvtrace_exit /out/lttng-list-k.txt ||
+		echo "lttng still does not list hvtrace_exit"
+fi
 failed=0
 for wl in $WORKLOADS; do
 	hvt_mark "e2e: $wl seed $SEED iterations $ITERATIONS"
 	lttng create "e2e-$wl" --output="/out/traces/$wl" > /dev/null || failed=1
 	# Large sub-buffers: a run is a burst of full-state events and kernel
 	# channels discard what does not fit.
-	lttng enable-channel -k --subbuf-size=4M --num-subbuf=8 wl > /dev/null
-	lttng enable-event -k -c wl 'hvtrace_*' > /dev/null
-	lttng start > /dev/null
+	lttng enable-channel -k --subbuf-size=4M --num-subbuf=8 wl \
+		>> /out/lttng.log 2>&1 || failed=1
+	lttng enable-event -k -c wl 'hvtrace_*' >> /out/lttng.log 2>&1 || failed=1
+	lttng start >> /out/lttng.log 2>&1 || failed=1
 	hvtctl run "$wl" -s "$SEED" -n "$ITERATIONS" > "/out/runs/$wl.txt" 2>&1
 	echo "rc=$?" >> "/out/runs/$wl.txt"
 	lttng stop > /dev/null
