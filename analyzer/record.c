@@ -45,7 +45,15 @@
 
 #define REC_CHANNEL		"hvtrace"
 #define REC_DEF_SUBBUF		(4ULL << 20)	/* 4 MiB */
-#define REC_DEF_NUM_SUBBUF	64ULL		/* 256 MiB per CPU */
+/*
+ * Default sub-buffers per CPU: 256 MiB per CPU (TESTBED: 64 MiB lost half of
+ * an 800k-exit burst, 256 MiB none), but LTTng allocates every possible
+ * CPU's buffer up front, so the total is capped at 1 GiB and each CPU gets
+ * at least 32 MiB.
+ */
+#define REC_MAX_NUM_SUBBUF	64ULL
+#define REC_MIN_NUM_SUBBUF	8ULL
+#define REC_TOTAL_BUDGET	(1ULL << 30)
 #define REC_MAX_WORKLOADS	256
 
 struct rec_opts {
@@ -98,7 +106,8 @@ static void rec_usage(FILE *f)
 		"                      (default ./hvtrace-NAME-YYYYmmdd-HHMMSS)\n"
 		"  --subbuf-size SIZE  LTTng sub-buffer size, power of 2, k/M/G suffix\n"
 		"                      (default 4M)\n"
-		"  --num-subbuf N      sub-buffers per CPU, power of 2 (default 64)\n"
+		"  --num-subbuf N      sub-buffers per CPU, power of 2 (default 64, fewer\n"
+		"                      on machines with many CPUs: at most 1 GiB in all)\n"
 		"  --list              list the module's workloads\n");
 }
 
@@ -193,6 +202,18 @@ static bool parse_traps(const char *s, uint64_t *mask)
 	return true;
 }
 
+static uint64_t default_num_subbuf(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	uint64_t n = REC_MAX_NUM_SUBBUF;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	while (n > REC_MIN_NUM_SUBBUF && n * REC_DEF_SUBBUF * (uint64_t)ncpu > REC_TOTAL_BUDGET)
+		n /= 2;
+	return n;
+}
+
 static int rec_parse(int argc, char **argv, struct rec_opts *o)
 {
 	enum { O_SUBBUF = 256, O_NUMSUB, O_LIST };
@@ -216,7 +237,7 @@ static int rec_parse(int argc, char **argv, struct rec_opts *o)
 	o->seed = 1;
 	o->iterations = 20;
 	o->subbuf_size = REC_DEF_SUBBUF;
-	o->num_subbuf = REC_DEF_NUM_SUBBUF;
+	o->num_subbuf = default_num_subbuf();
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "w:s:n:c:t:o:h", longopts, NULL)) != -1) {
