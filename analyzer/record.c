@@ -240,7 +240,7 @@ static int rec_parse(int argc, char **argv, struct rec_opts *o)
 	o->num_subbuf = default_num_subbuf();
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "w:s:n:c:t:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":w:s:n:c:t:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			o->workload = optarg;

@@ -30,3 +30,6 @@ e2e: e2e-prep
 
 demo: e2e-prep
 	@bash testbed/demo.sh
+
+# record's argument handling needs no module: a fast suite.
+CHECK_SUITES += testbed/test-record-cli.sh
