@@ -30,7 +30,7 @@ e2e-tools: $(WLCHECK_BIN) $(WLCHECK_ASAN_BIN) $(E2E_PLAN_TEST) \
 	$(E2E_PLAN_ASAN_TEST) $(E2E_WLCHECK_TEST) $(E2E_WLCHECK_ASAN_TEST)
 check: e2e-tools
 CHECK_SUITES += $(E2E_PLAN_TEST) $(E2E_PLAN_ASAN_TEST) $(E2E_WLCHECK_TEST) \
-	$(E2E_WLCHECK_ASAN_TEST)
+	$(E2E_WLCHECK_ASAN_TEST) tests/e2e/test_wlcheck_real.sh
 
 $(WLCHECK_BIN): tests/e2e/wlcheck.c $(E2E_PLAN_DEPS) kmod/hypercall.h \
 		analyzer/reader.h $(HVT_LIB)

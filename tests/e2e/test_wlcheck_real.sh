@@ -1,0 +1,51 @@
+#!/bin/bash
+# hvtrace-wlcheck on real recordings (tests/e2e/traces): the right
+# (workload, seed, iterations) passes every check; any other is reported as
+# a failure (status 1); bad input is one line on stderr and status 2.  TAP.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+wlcheck=${HVT_WLCHECK:-$top/build/bin/hvtrace-wlcheck}
+traces=$top/tests/e2e/traces
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+# expect STATUS NAME ARGS...: run the checker, compare its exit status
+expect() {
+	want=$1 name=$2
+	shift 2
+	"$wlcheck" "$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		ok "$name (status $rc)"
+	else
+		not_ok "$name (status $rc, want $want)"
+		sed 's/^/# /' "$tmp/out" "$tmp/err" | head -n 40
+	fi
+}
+
+expect 0 "mix seed 42 x5 matches its plan" "$traces/mix-s42-n5" mix 42 5
+grep -q '^ok 7 - GPRs at each exit ([1-9][0-9]* checked, 0 failed)' "$tmp/out" &&
+	ok "mix: GPRs were checked at every exit" || not_ok "mix: GPR checks missing"
+expect 0 "triplefault seed 42 x5 matches its plan (status -EFAULT)" \
+	"$traces/triplefault-s42-n5" triplefault 42 5
+expect 1 "mix with another seed: no such run" "$traces/mix-s42-n5" mix 43 5
+grep -q '^not ok 1 - session start' "$tmp/out" &&
+	ok "another seed fails the session-start check" ||
+	not_ok "another seed: session start not reported"
+expect 1 "mix with other iterations: no such run" "$traces/mix-s42-n5" mix 42 4
+expect 1 "a trace checked as another workload" "$traces/mix-s42-n5" cpuid 42 5
+expect 2 "unknown workload" "$traces/mix-s42-n5" nosuch 42 5
+[ "$(wc -l < "$tmp/err")" -eq 1 ] && ok "unknown workload: one line on stderr" ||
+	not_ok "unknown workload: $(wc -l < "$tmp/err") lines on stderr"
+expect 2 "missing trace folder" "$tmp/none" mix 42 5
+expect 2 "folder without a trace" "$tmp" mix 42 5
+expect 2 "seed not a number" "$traces/mix-s42-n5" mix 4x2 5
+expect 2 "negative seed" "$traces/mix-s42-n5" mix -1 5
+expect 2 "zero iterations" "$traces/mix-s42-n5" mix 42 0
+expect 2 "missing argument" "$traces/mix-s42-n5" mix 42
+expect 0 "--help" --help
+echo "1..$n"
+[ "$failed" -eq 0 ]
