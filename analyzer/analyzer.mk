@@ -35,7 +35,16 @@ HVT_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(HVT_UNIT_SRCS
 HVT_ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%-asan,$(HVT_UNIT_SRCS))
 HVT_CLI_TESTS := $(sort $(wildcard tests/cli/*.sh))
 # Each CLI test also runs against the sanitized binary, through a wrapper.
-HVT_ASAN_CLI_TESTS := $(patsubst tests/cli/%.sh,$(BUILD)/asan/tests/cli/%-asan,$(HVT_CLI_TESTS))
+HVT_ASAN_CLI_TESTS := $(patsubst tests/cli/%.sh,$(BUILD)/asan/tests/cli/%-asan,\
+	$(filter-out tests/cli/fuzz.sh,$(HVT_CLI_TESTS)))
+
+# Fuzz targets of the reader (tests/unit/fuzz_reader.c, run by tests/cli/fuzz.sh):
+# a deterministic mutation loop built with gcc + ASan/UBSan, and, when clang
+# is installed, a libFuzzer target over a clang-built copy of the library.
+HVT_FUZZ_MUT := $(BUILD)/asan/tests/fuzz/fuzz_reader_mut
+HVT_CLANG := $(shell command -v clang 2>/dev/null)
+HVT_FUZZ_LF := $(if $(HVT_CLANG),$(BUILD)/fuzz/fuzz_reader)
+HVT_FUZZ_OBJS := $(patsubst analyzer/%.c,$(BUILD)/fuzz/obj/analyzer/%.o,$(HVT_LIB_SRCS))
 
 # Sanitized runs: libbabeltrace2 keeps plugin objects for the process
 # lifetime, so leak reports would be noise; every other check stays on.
@@ -48,6 +57,7 @@ analyzer: $(HVT_LIB) $(HVT_BIN)
 analyzer-asan: $(HVT_ASAN_LIB) $(HVT_ASAN_BIN)
 # The integration tests read traces written by tools/ (hvtrace-synth).
 analyzer-tests: $(HVT_UNIT_BINS) analyzer-asan $(HVT_ASAN_UNIT_BINS) $(HVT_ASAN_CLI_TESTS) \
+	$(HVT_FUZZ_MUT) $(HVT_FUZZ_LF) \
 	$(if $(wildcard tools/synth.c),$(BUILD)/bin/hvtrace-synth)
 check: analyzer-tests
 HVT_SUITES := $(HVT_UNIT_BINS) $(HVT_ASAN_UNIT_BINS) $(HVT_CLI_TESTS) \
@@ -108,14 +118,31 @@ $(BUILD)/asan/tests/cli/%-asan: tests/cli/%.sh
 	printf '#!/bin/sh\nHVTRACE=$(abspath $(HVT_ASAN_BIN)) exec bash $(abspath $<) "$$@"\n' > $@
 	chmod +x $@
 
+$(HVT_FUZZ_MUT): tests/unit/fuzz_reader.c $(HVT_ASAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(HVT_CPPFLAGS) $(HVT_CFLAGS) $(HVT_SAN) -DHVT_FUZZ_STANDALONE -o $@ $< \
+		$(HVT_ASAN_LIB) $(HVT_LDLIBS)
+
+$(BUILD)/fuzz/obj/analyzer/%.o: analyzer/%.c
+	@mkdir -p $(@D)
+	$(HVT_CLANG) $(HVT_CPPFLAGS) $(HVT_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+		-c $< -o $@
+$(BUILD)/fuzz/obj/analyzer/fallback.o: HVT_CPPFLAGS += $(HVT_FALLBACK_DEFS)
+$(BUILD)/fuzz/obj/analyzer/fallback.o: $(HVT_FALLBACK_STAMP)
+
+$(BUILD)/fuzz/fuzz_reader: tests/unit/fuzz_reader.c $(HVT_FUZZ_OBJS)
+	@mkdir -p $(@D)
+	$(HVT_CLANG) $(HVT_CPPFLAGS) $(HVT_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ \
+		$< $(HVT_FUZZ_OBJS) $(HVT_LDLIBS)
+
 analyzer-install: $(HVT_BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(HVT_BIN) $(DESTDIR)$(PREFIX)/bin/hvtrace
 install: analyzer-install
 
 analyzer-clean:
-	rm -rf $(BUILD)/lib/libhvt.a $(BUILD)/asan
+	rm -rf $(BUILD)/lib/libhvt.a $(BUILD)/asan $(BUILD)/fuzz
 clean: analyzer-clean
 
--include $(HVT_LIB_OBJS:.o=.d) $(HVT_ASAN_OBJS:.o=.d) \
+-include $(HVT_LIB_OBJS:.o=.d) $(HVT_ASAN_OBJS:.o=.d) $(HVT_FUZZ_OBJS:.o=.d) \
 	$(BUILD)/obj/analyzer/main.d $(BUILD)/asan/obj/analyzer/main.d

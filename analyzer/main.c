@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "guard.h"
 #include "hvtrace_events.h"
 #include "verbs.h"
 
@@ -56,6 +57,8 @@ int main(int argc, char **argv)
 		       HVTRACE_SCHEMA_VERSION);
 		return HVT_EXIT_OK;
 	}
+	/* A corrupt trace must end in one clear line even if libbabeltrace2 aborts. */
+	hvt_guard_enable();
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[1], verbs[i].name))
 			return verbs[i].run(argc - 1, argv + 1);

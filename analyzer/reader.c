@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "guard.h"
 #include "reader.h"
 
 /* ---- field descriptors generated from the schema ---------------------- */
@@ -157,6 +158,7 @@ struct hvt_reader {
 	char **paths;		/* trace folders found */
 	size_t npaths;
 
+	int guarded;		/* hvt_guard_begin() was called */
 	uint64_t other_events;	/* events that are not hvtrace_* */
 	char other_names[256];	/* some event names, for the error message */
 	int nevents_seen;
@@ -456,7 +458,9 @@ static int refill(struct hvt_reader *r, struct hvt_err *err)
 			return -1;
 		}
 		r->pos = r->n = 0;
+		hvt_guard_step_begin();
 		st = bt_graph_run_once(r->graph);
+		hvt_guard_step_end();
 		switch (st) {
 		case BT_GRAPH_RUN_ONCE_STATUS_OK:
 		case BT_GRAPH_RUN_ONCE_STATUS_AGAIN:
@@ -1051,6 +1055,8 @@ struct hvt_reader *hvt_reader_open(const char *const *paths, size_t npaths,
 		return NULL;
 	}
 	r->flags = flags;
+	r->guarded = 1;
+	hvt_guard_begin(npaths == 1 ? paths[0] : "the traces");
 	for (i = 0; i < npaths; i++) {
 		struct stat st;
 		size_t before = r->npaths;
@@ -1075,7 +1081,11 @@ struct hvt_reader *hvt_reader_open(const char *const *paths, size_t npaths,
 		}
 	}
 	r->ntraces_expected = r->npaths;
-	if (build_graph(r, err) || peek_start(r, err))
+	/* source.ctf.fs scans every stream file while it initializes. */
+	hvt_guard_step_begin();
+	i = (size_t)build_graph(r, err);
+	hvt_guard_step_end();
+	if (i || peek_start(r, err))
 		goto fail;
 	return r;
 fail:
@@ -1137,5 +1147,7 @@ void hvt_reader_close(struct hvt_reader *r)
 	for (i = 0; i < r->npaths; i++)
 		free(r->paths[i]);
 	free(r->paths);
+	if (r->guarded)
+		hvt_guard_end();
 	free(r);
 }

@@ -79,6 +79,13 @@ for verb in hist dump; do
 	else
 		ok 1 "$verb: garbled stream file" "status $RC" "$(head -3 "$T/err")"
 	fi
+	# Inputs found by fuzzing on which libbabeltrace2 2.0 itself aborts
+	# (an assertion) or loops allocating without end: the guard makes both
+	# one line and status 2.
+	expect_error "$verb: packet sizes libbabeltrace2 asserts on" \
+		"corrupt trace: libbabeltrace2 stopped: msg-iter.c" $verb tests/cli/data/bt-assert
+	HVT_WATCHDOG_SECONDS=2 expect_error "$verb: packet libbabeltrace2 loops on" \
+		"corrupt trace: libbabeltrace2 made no progress for 2 s" $verb tests/cli/data/bt-loop
 	# One good and one bad input: the bad one is named.
 	synth good-$verb --exits 10
 	expect_error "$verb: good + missing input" "$T/nope2" $verb "$T/good-$verb" "$T/nope2"
