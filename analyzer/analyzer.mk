@@ -23,13 +23,6 @@ HVT_ASAN_LIB := $(BUILD)/asan/lib/libhvt.a
 HVT_BIN := $(BUILD)/bin/hvtrace
 HVT_ASAN_BIN := $(BUILD)/asan/bin/hvtrace
 
-# Verbs whose files belong to other parts of the tree: until such a file
-# exists, fallback.c provides a stub that says the verb is not built in.
-HVT_VERB_FILES := replay:analyzer/replay_cmd.c diff:analyzer/diff_cmd.c \
-	record:analyzer/record.c
-HVT_FALLBACK_DEFS := $(foreach v,$(HVT_VERB_FILES),$(if $(wildcard \
-	$(word 2,$(subst :, ,$(v)))),,-DHVT_FALLBACK_$(word 1,$(subst :, ,$(v)))))
-
 HVT_UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 HVT_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(HVT_UNIT_SRCS))
 HVT_ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%-asan,$(HVT_UNIT_SRCS))
@@ -77,16 +70,6 @@ $(BUILD)/asan/obj/analyzer/%.o: analyzer/%.c
 	@mkdir -p $(@D)
 	$(CC) $(HVT_CPPFLAGS) $(HVT_CFLAGS) $(HVT_SAN) -c $< -o $@
 
-# Rebuild fallback.o whenever the set of missing verb files changes.
-HVT_FALLBACK_STAMP := $(BUILD)/obj/analyzer/fallback.flags
-$(shell mkdir -p $(BUILD)/obj/analyzer && (echo '$(HVT_FALLBACK_DEFS)' | \
-	cmp -s - $(HVT_FALLBACK_STAMP) || \
-	echo '$(HVT_FALLBACK_DEFS)' > $(HVT_FALLBACK_STAMP)))
-$(BUILD)/obj/analyzer/fallback.o $(BUILD)/asan/obj/analyzer/fallback.o: \
-	HVT_CPPFLAGS += $(HVT_FALLBACK_DEFS)
-$(BUILD)/obj/analyzer/fallback.o $(BUILD)/asan/obj/analyzer/fallback.o: \
-	$(HVT_FALLBACK_STAMP)
-
 $(HVT_LIB): $(HVT_LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -127,8 +110,6 @@ $(BUILD)/fuzz/obj/analyzer/%.o: analyzer/%.c
 	@mkdir -p $(@D)
 	$(HVT_CLANG) $(HVT_CPPFLAGS) $(HVT_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
 		-c $< -o $@
-$(BUILD)/fuzz/obj/analyzer/fallback.o: HVT_CPPFLAGS += $(HVT_FALLBACK_DEFS)
-$(BUILD)/fuzz/obj/analyzer/fallback.o: $(HVT_FALLBACK_STAMP)
 
 $(BUILD)/fuzz/fuzz_reader: tests/unit/fuzz_reader.c $(HVT_FUZZ_OBJS)
 	@mkdir -p $(@D)
