@@ -3,6 +3,7 @@
 # loads hvtrace.ko, records each workload of /in/env's WORKLOADS in its own
 # LTTng session (/out/traces/WORKLOAD), runs it with SEED and ITERATIONS
 # through hvtctl, and keeps hvtctl's answer in /out/runs/WORKLOAD.txt.
+# REPEAT=2 records every run a second time (WORKLOAD.2) for seed parity.
 # The traces are checked on the host by hvtrace-wlcheck.
 . /usr/lib/hvtrace-testbed/lib.sh
 cd /in
@@ -24,20 +25,26 @@ if ! grep -q hvtrace_exit /out/lttng-list-k.txt; then
 		echo "lttng still does not list hvtrace_exit"
 fi
 failed=0
-for wl in $WORKLOADS; do
-	hvt_mark "e2e: $wl seed $SEED iterations $ITERATIONS"
-	lttng create "e2e-$wl" --output="/out/traces/$wl" > /dev/null || failed=1
+# record NAME WORKLOAD: one LTTng session around one hvtctl run
+record() {
+	name=$1 wl=$2
+	hvt_mark "e2e: $name: $wl seed $SEED iterations $ITERATIONS"
+	lttng create "e2e-$name" --output="/out/traces/$name" > /dev/null || failed=1
 	# Large sub-buffers: a run is a burst of full-state events and kernel
 	# channels discard what does not fit.
 	lttng enable-channel -k --subbuf-size=4M --num-subbuf=8 wl \
 		>> /out/lttng.log 2>&1 || failed=1
 	lttng enable-event -k -c wl 'hvtrace_*' >> /out/lttng.log 2>&1 || failed=1
 	lttng start >> /out/lttng.log 2>&1 || failed=1
-	hvtctl run "$wl" -s "$SEED" -n "$ITERATIONS" > "/out/runs/$wl.txt" 2>&1
-	echo "rc=$?" >> "/out/runs/$wl.txt"
+	hvtctl run "$wl" -s "$SEED" -n "$ITERATIONS" > "/out/runs/$name.txt" 2>&1
+	echo "rc=$?" >> "/out/runs/$name.txt"
 	lttng stop > /dev/null
 	lttng destroy > /dev/null
-	cat "/out/runs/$wl.txt"
+	cat "/out/runs/$name.txt"
+}
+for wl in $WORKLOADS; do
+	record "$wl" "$wl"
+	[ "${REPEAT:-1}" -ge 2 ] && record "$wl.2" "$wl"
 done
 dmesg | grep hvtrace > /out/dmesg-hvtrace.txt
 rmmod hvtrace || failed=1
