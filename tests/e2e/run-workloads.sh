@@ -4,10 +4,12 @@
 # workload, each followed by the checker's own TAP lines as diagnostics).
 #
 # usage: tests/e2e/run-workloads.sh [--seed S] [--iterations N] [--out DIR]
-#            [--timeout SEC] [--twice] [WORKLOAD...]
+#            [--timeout SEC] [--twice] [--slice-us US] [WORKLOAD...]
 # --twice records every workload a second time in the same boot, checks
 # that trace too, and requires `hvtrace diff` to call the two the same
 # (seed parity: only the fields schemas/ names as nondeterministic differ).
+# --slice-us US loads hvtrace.ko with slice_us=US: a short slice makes
+# preemption-timer exits (asynchronous) fall between and inside operations.
 # Default: every workload, seed 42, 20 iterations, out build/e2e-workloads.
 # Needs: kmod/hvtrace.ko and kmod/lttng-probe-hvtrace.ko (make -C kmod
 # LTTNG_SRC=...), kmod/tools/hvtctl, build/bin/hvtrace-wlcheck; override
@@ -22,6 +24,7 @@ iters=20
 out=$top/build/e2e-workloads
 timeout_s=3000
 twice=no
+slice=""
 wls=()
 die() { echo "$prog: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -31,6 +34,7 @@ while [ $# -gt 0 ]; do
 	--out) out=${2:-}; shift 2 || die "--out needs a value" ;;
 	--timeout) timeout_s=${2:-}; shift 2 || die "--timeout needs a value" ;;
 	--twice) twice=yes; shift ;;
+	--slice-us) slice=${2:-}; shift 2 || die "--slice-us needs a value" ;;
 	-h|--help) sed -n 's/^# usage: //p; s/^#            /    /p' "$0"; exit 0 ;;
 	-*) die "unknown option '$1'" ;;
 	*) wls+=("$1"); shift ;;
@@ -38,6 +42,7 @@ while [ $# -gt 0 ]; do
 done
 [[ $seed =~ ^[0-9]+$ ]] || die "bad --seed '$seed'"
 [[ $iters =~ ^[0-9]+$ ]] && [ "$iters" -ge 1 ] || die "bad --iterations '$iters'"
+[ -z "$slice" ] || [[ $slice =~ ^[0-9]+$ ]] || die "bad --slice-us '$slice'"
 kmod=${HVT_KMOD_DIR:-$top/kmod}
 hvtctl=${HVT_HVTCTL:-$top/kmod/tools/hvtctl}
 wlcheck=${HVT_WLCHECK:-$top/build/bin/hvtrace-wlcheck}
@@ -62,6 +67,7 @@ cp "$hvtctl" "$payload/bin/hvtctl"
 cp "$here/guest/run.sh" "$payload/run.sh"
 printf 'WORKLOADS="%s"\nSEED=%s\nITERATIONS=%s\nREPEAT=%s\n' "${wls[*]}" \
 	"$seed" "$iters" "$([ $twice = yes ] && echo 2 || echo 1)" > "$payload/env"
+[ -n "$slice" ] && echo "HVT_INSMOD_ARGS=slice_us=$slice" >> "$payload/env"
 rm -rf "$out"
 "$top/testbed/guest-run.sh" --payload "$payload" --out "$out" \
 	--timeout "$timeout_s" >&2

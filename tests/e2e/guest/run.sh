@@ -10,7 +10,10 @@ cd /in
 . /in/env
 mkdir -p /out/traces /out/runs
 hvt_mark "e2e: load hvtrace.ko"
-insmod modules/hvtrace.ko || { echo "insmod hvtrace.ko failed"; exit 1; }
+# HVT_INSMOD_ARGS e.g. slice_us=20: frequent preemption-timer exits
+# (asynchronous) between and inside the workloads' operations.
+insmod modules/hvtrace.ko ${HVT_INSMOD_ARGS:-} ||
+	{ echo "insmod hvtrace.ko failed"; exit 1; }
 hvtctl list > /out/workloads.txt
 hvt_start_sessiond hvtrace || { echo "lttng-sessiond did not start"; exit 1; }
 lsmod > /out/lsmod.txt
