@@ -173,7 +173,7 @@ static u64 hvt_ctl_msr(int plain, int true_ctl)
 static int hvt_adjust_ctl(u64 cap, u32 want, u32 required, u32 *out,
 			  const char *name)
 {
-	u32 v = (want | (u32)cap) & (u32)(cap >> 32);
+	u32 v = (want | required | (u32)cap) & (u32)(cap >> 32);
 
 	if ((v & required) != required) {
 		pr_err("CPU lacks required %s controls %#x (allowed %#x)\n",
