@@ -77,7 +77,7 @@ int hvt_reason_skips_insn(uint32_t basic);
 	V(ORPHAN_RESUME, "orphan-resume", "a resume with no exit before it") \
 	V(VALUES_LEN, "values-len", "values length is not popcount(changed)") \
 	V(UNKNOWN_BITS, "unknown-bits", "changed has bits beyond the schema") \
-	V(RIP_SKIP, "rip-skip", "RIP not advanced by insn_len past a completed instruction") \
+	V(RIP_SKIP, "rip-skip", "RIP not advanced by insn_len past a completed instruction (a fault fixup with the vector in RAX excepted)") \
 	V(RSP, "rsp", "exit rsp differs from gpr[4]")			\
 	V(ACTION, "action", "unknown action, or inject without a valid event") \
 	V(DISCARDED, "discarded", "the tracer discarded events")
@@ -144,6 +144,12 @@ uint64_t hvt_replay_violation_total(const struct hvt_replay *rp);
 /* Events the tracer reported discarded (and discarded-event records). */
 uint64_t hvt_replay_discarded(const struct hvt_replay *rp);
 uint64_t hvt_replay_discard_records(const struct hvt_replay *rp);
+/*
+ * Skipping exits resumed elsewhere than after the instruction with RAX set
+ * to an exception vector: faults delivered at a guest fixup (the sandbox's
+ * exception table, kmod/workload.h), not violations.
+ */
+uint64_t hvt_replay_fault_fixups(const struct hvt_replay *rp);
 /* Events lost (discard records, seq gaps): the timeline is incomplete. */
 int hvt_replay_incomplete(const struct hvt_replay *rp);
 

@@ -290,6 +290,7 @@ static int finish_check(struct rctx *c)
 		json_object_set_new(t, "resumes", hvt_json_u64(resumes));
 		json_object_set_new(t, "vcpus", json_integer((json_int_t)nv));
 		json_object_set_new(t, "discarded_events", hvt_json_u64(hvt_replay_discarded(rp)));
+		json_object_set_new(t, "fault_fixups", hvt_json_u64(hvt_replay_fault_fixups(rp)));
 		json_object_set_new(t, "violation_total", hvt_json_u64(total));
 		json_object_set_new(t, "violations_shown", hvt_json_u64(c->printed));
 		json_object_set_new(t, "counts", counts);
@@ -299,6 +300,11 @@ static int finish_check(struct rctx *c)
 			exits, resumes, nv, nv == 1 ? "" : "s");
 		if (!total) {
 			fprintf(c->out, "chain OK\n");
+			if (hvt_replay_fault_fixups(rp))
+				fprintf(c->out, "(%" PRIu64 " faulting instruction%s resumed at %s fixup with the vector in rax)\n",
+					hvt_replay_fault_fixups(rp),
+					hvt_replay_fault_fixups(rp) == 1 ? "" : "s",
+					hvt_replay_fault_fixups(rp) == 1 ? "its" : "their");
 		} else {
 			int first = 1;
 

@@ -249,17 +249,34 @@ static void test_rip_must_skip_completed_instruction(void **st)
 	hvt_replay_feed(rp, e);
 	assert_int_equal(s.n, 2);
 	assert_int_equal(s.v[1].kind, HVT_VIOL_RIP_SKIP);
+	/* a fault delivered at a fixup (vector 13 in rax) is no violation */
+	hvt_replay_feed(rp, exit_ev(0, 3));
+	e = (struct hvt_event *)resume_ev(0, 3);
+	e->u.resume.values[0] = 13;
+	e->u.resume.values[1] = 0x1000 + 3 + 2 + 1;
+	hvt_replay_feed(rp, e);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(hvt_replay_fault_fixups(rp), 1);
+	/* the same RIP without a vector in rax is */
+	hvt_replay_feed(rp, exit_ev(0, 4));
+	e = (struct hvt_event *)resume_ev(0, 4);
+	e->u.resume.values[0] = 0x1234;
+	e->u.resume.values[1] = 0x1000 + 4 + 2 + 1;
+	hvt_replay_feed(rp, e);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.v[2].kind, HVT_VIOL_RIP_SKIP);
+	assert_int_equal(s.v[2].seq, 4);
 	/* an exception exit does not skip: no rip needed */
-	e = (struct hvt_event *)exit_ev(0, 3);
+	e = (struct hvt_event *)exit_ev(0, 5);
 	e->u.exit.exit_reason = HVTRACE_EXIT_EXCEPTION_NMI;
 	hvt_replay_feed(rp, e);
-	e = (struct hvt_event *)resume_ev(0, 3);
+	e = (struct hvt_event *)resume_ev(0, 5);
 	e->u.resume.changed = 0;
 	e->u.resume.values_len = 0;
 	e->u.resume.action = HVTRACE_ACT_INJECT;
 	e->u.resume.inject_info = 0x80000306;
 	hvt_replay_feed(rp, e);
-	assert_int_equal(s.n, 2);
+	assert_int_equal(s.n, 3);
 	hvt_replay_free(rp);
 }
 
