@@ -135,6 +135,7 @@ struct hvt_diff {
 	struct prefetch *pf;	/* [2], one decoding thread per trace */
 	int overflow;
 	int tty;			/* progress on stderr */
+	uint64_t rip_mask;		/* RIP bits in the alignment key */
 	uint64_t nevents;
 	size_t cap_items;
 	uint32_t first_vcpu_after;	/* vCPU whose next ops fill first.after */
@@ -246,6 +247,7 @@ struct hvt_diff *hvt_diff_new(const struct hvt_diff_opts *o)
 		d->o.resync = 1;
 	d->filter = -1;
 	d->tty = hvt_is_tty(stderr);
+	d->rip_mask = !o->rip_mask ? ~0ull : o->rip_mask == HVT_DIFF_RIP_NONE ? 0 : o->rip_mask;
 	default_ignores(d);
 	return d;
 }
@@ -635,6 +637,32 @@ static void elem_name(const struct fdesc *f, unsigned int i, char *buf, size_t l
 		snprintf(buf, len, "%s.%s[%u]", ev_short[f->ev], f->name, i);
 }
 
+/*
+ * A register ignored in the exit state is ignored in what the handler
+ * wrote to it too (--ignore rip also skips the resume's new RIP).
+ */
+static int reg_ignored(const struct hvt_diff *d, unsigned int bit)
+{
+	static int gpr = -1, rip, rflags, xmm, mxcsr;
+
+	if (gpr < 0) {
+		rip = find_fdesc(EVK_EXIT, "rip");
+		rflags = find_fdesc(EVK_EXIT, "rflags");
+		xmm = find_fdesc(EVK_EXIT, "xmm");
+		mxcsr = find_fdesc(EVK_EXIT, "mxcsr");
+		gpr = find_fdesc(EVK_EXIT, "gpr");
+	}
+	if (bit < 16)
+		return d->ign[gpr].all || (d->ign[gpr].elems >> bit & 1);
+	if (bit == HVTRACE_CHG_RIP)
+		return d->ign[rip].all;
+	if (bit == HVTRACE_CHG_RFLAGS)
+		return d->ign[rflags].all;
+	if (bit < HVTRACE_CHG_MXCSR)
+		return d->ign[xmm].all || (d->ign[xmm].elems >> (bit - HVTRACE_CHG_XMM_LO(0)) & 1);
+	return bit == HVTRACE_CHG_MXCSR && d->ign[mxcsr].all;
+}
+
 /* Resume values named by register when both masks agree. */
 static void cmp_values(struct pairctx *p, const struct fdesc *f, const struct fignore *ig,
 		       const struct hvtrace_resume_rec *a, const struct hvtrace_resume_rec *b)
@@ -652,7 +680,8 @@ static void cmp_values(struct pairctx *p, const struct fdesc *f, const struct fi
 		for (unsigned int bit = 0; bit < HVTRACE_CHG_NBITS && i < na; bit++) {
 			if (!(a->changed & (1ull << bit)))
 				continue;
-			if (a->values[i] != b->values[i] && !(ig->elems & (1ull << i))) {
+			if (a->values[i] != b->values[i] && !(ig->elems & (1ull << i)) &&
+			    !reg_ignored(p->d, bit)) {
 				snprintf(name, sizeof(name), "resume.values[%u] (%s)", i,
 					 hvt_chg_bit_name(bit, reg, sizeof(reg)));
 				fmt_val(f, a->values[i], va, sizeof(va));
@@ -986,7 +1015,7 @@ static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev)
 		it->x = *e;
 		it->has_r = 0;
 		it->no_resume_counted = 0;
-		it->key = mix(mix(mix(0x68767472, q.reason), q.key), e->rip);
+		it->key = mix(mix(mix(0x68767472, q.reason), q.key), e->rip & d->rip_mask);
 		st->exits++;
 		return 0;
 	}

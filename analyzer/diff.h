@@ -29,7 +29,13 @@ struct hvt_diff_opts {
 	unsigned int resync;	/* equal exits in a row that end a divergence */
 	int async;		/* compare asynchronous exits too */
 	uint64_t max_list;	/* entries kept per list (0: no limit) */
+	uint64_t rip_mask;	/* RIP bits in the key: ~0 all (0 is read as
+				 * all), 0xfff the page offset (code moved by
+				 * whole pages, e.g. a module loaded elsewhere),
+				 * HVT_DIFF_RIP_NONE none */
 };
+
+#define HVT_DIFF_RIP_NONE 1	/* rip_mask value meaning: RIP not in the key */
 
 /* An exit present in one run only. */
 struct hvt_diff_item {

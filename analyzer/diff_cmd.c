@@ -35,6 +35,10 @@ static void usage(FILE *f)
 	      "  --no-default-ignore   compare the nondeterministic fields and seq too\n"
 	      "  --async               compare asynchronous exits (external interrupts,\n"
 	      "                        NMIs, interrupt/NMI windows, preemption timer)\n"
+	      "  --rip-key full|page|none  how much of RIP identifies an exit: all of it\n"
+	      "                        (default), its offset in the page (runs whose\n"
+	      "                        code was loaded at another address; add\n"
+	      "                        --ignore rip), or nothing\n"
 	      "  --window N            exits per vCPU and side in one alignment (2048)\n"
 	      "  --resync N            equal exits in a row that end a divergence (8)\n"
 	      "  --max N               entries listed per list, 0 for all (1000)\n"
@@ -72,6 +76,12 @@ static int parse(struct dopts *o, int argc, char **argv)
 			exit(0);
 		} else if (!strcmp(a, "--async")) {
 			o->d.async = 1;
+		} else if (!strcmp(a, "--rip-key")) {
+			if (!v || (strcmp(v, "full") && strcmp(v, "page") && strcmp(v, "none")))
+				return hvt_error("diff: --rip-key takes full, page or none");
+			o->d.rip_mask = !strcmp(v, "full") ? ~0ull :
+					!strcmp(v, "page") ? 0xfff : HVT_DIFF_RIP_NONE;
+			i++;
 		} else if (!strcmp(a, "--no-default-ignore")) {
 			o->no_default_ignore = 1;
 		} else if (!strcmp(a, "--ignore")) {
@@ -321,6 +331,8 @@ static void json_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	json_object_set_new(j, "async_compared", json_boolean(o->d.async));
 	json_object_set_new(j, "window", json_integer(o->d.window));
 	json_object_set_new(j, "resync", json_integer(o->d.resync));
+	json_object_set_new(j, "rip_key", json_string(o->d.rip_mask == 0xfff ? "page" :
+				o->d.rip_mask == HVT_DIFF_RIP_NONE ? "none" : "full"));
 	json_object_set_new(j, "same", json_boolean(hvt_diff_same(r)));
 	json_object_set_new(j, "incomplete", json_boolean(hvt_diff_incomplete(r)));
 	if (r->first.valid) {

@@ -187,6 +187,7 @@ struct opts {
 	bool expect_hist;
 	bool quiet;
 	bool serial;		/* vCPUs run one after the other */
+	uint64_t code_base;	/* guest code address (a module's load address) */
 };
 
 /* Alterable fields, generated from the schema lists. */
@@ -389,7 +390,7 @@ static void usage(FILE *f)
 	      "         [--async-seed S] [--mix NAME=W,...] [--edit-vcpu N]\n"
 	      "         [--drop-seq LIST] [--insert-at SEQ:N] [--alter SEQ:FIELD=VAL]\n"
 	      "         [--discarded N@SEQ] [--break KIND@SEQ] [--schema-version V]\n"
-	      "         [--serial-vcpus] [--expect-hist] [--quiet]\n"
+	      "         [--serial-vcpus] [--code-base ADDR] [--expect-hist] [--quiet]\n"
 	      "Writes a deterministic synthetic hvtrace CTF trace into DIR (new or empty).\n"
 	      "  --exits N          exits in the unedited trace, all vCPUs (default 1000)\n"
 	      "  --vcpus N          vCPUs, one stream each (default 1, at most 64)\n"
@@ -405,6 +406,8 @@ static void usage(FILE *f)
 	      "                     values-len rip rsp\n"
 	      "  --schema-version V schema version written in the session events\n"
 	      "  --serial-vcpus     vCPUs run one after the other, not interleaved\n"
+	      "  --code-base ADDR   guest code address (default 0xffffffffc0400000):\n"
+	      "                     the same run with its code loaded elsewhere\n"
 	      "  --expect-hist      print the exit-reason histogram (CSV) on stdout\n"
 	      "SEQ numbers are those of the unedited trace.\n", f);
 }
@@ -510,6 +513,11 @@ static void parse_args(struct opts *o, int argc, char **argv)
 			o->schema_version = (uint32_t)parse_u64(v, a);
 		} else if (!strcmp(a, "--expect-hist")) {
 			o->expect_hist = true;
+		} else if (!strcmp(a, "--code-base")) {
+			NEEDV();
+			o->code_base = parse_u64(v, a);
+			if (o->code_base & 0xfff)
+				die("--code-base: a page-aligned address");
 		} else if (!strcmp(a, "--serial-vcpus")) {
 			o->serial = true;
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
@@ -573,7 +581,8 @@ static const uint8_t exc_forms[][4] = {
 };
 
 #define ARRN(a) (sizeof(a) / sizeof((a)[0]))
-#define GUEST_CODE 0xffffffffc0400000ull
+#define GUEST_CODE_DEFAULT 0xffffffffc0400000ull
+static uint64_t guest_code = GUEST_CODE_DEFAULT;
 #define GUEST_STACK 0xffffc90000a08000ull
 
 static void build_sites(uint64_t seed)
@@ -585,7 +594,7 @@ static void build_sites(uint64_t seed)
 		for (int i = 0; i < NSITES; i++) {
 			struct site *s = &sites[k][i];
 
-			s->rip = GUEST_CODE + k * 0x1000 + (uint64_t)i * 0xa0 +
+			s->rip = guest_code + k * 0x1000 + (uint64_t)i * 0xa0 +
 				 rng_below(&r, 0x60);
 			switch (kinds[k].reason) {
 			case HVTRACE_EXIT_CPUID:
@@ -1134,7 +1143,7 @@ static bool next_pair(struct synth *sy, struct vcpu *v)
 			/* an extra exit at a site of its own; main state untouched */
 			struct gstate tmp = v->g;
 			struct site s = {
-				.rip = GUEST_CODE + 0xf000 + rng_below(&v->ins, 0x100),
+				.rip = guest_code + 0xf000 + rng_below(&v->ins, 0x100),
 				.p1 = 0x40000010 + rng_below(&v->ins, 4),
 				.insn_len = 2,
 			};
@@ -1736,7 +1745,7 @@ static void init_vcpus(struct synth *sy)
 		for (int r = 0; r < 16; r++)
 			v->g.gpr[r] = mix64(o->seed, 0x600 + i * 16 + (unsigned int)r) >> 16;
 		v->g.gpr[4] = GUEST_STACK - 0x100;
-		v->g.rip = GUEST_CODE;
+		v->g.rip = guest_code;
 		v->g.rflags = 0x2;
 		v->g.cr0 = 0x80050033;
 		v->g.cr3 = 0x10a000 + ((uint64_t)i << 12);
@@ -1863,6 +1872,8 @@ int main(int argc, char **argv)
 
 	parse_args(&sy.o, argc, argv);
 	check_out_dir(sy.o.out);
+	if (sy.o.code_base)
+		guest_code = sy.o.code_base;
 	build_sites(sy.o.seed);
 
 	mic = bt_message_iterator_class_create(synth_next);

@@ -96,6 +96,16 @@ check "and the report says the window had no resync" grep -q '^note: .* alignmen
 run diff "$T/a-w" "$T/w2"
 check "with the default window the 300 are exact" grep -q ' 0 missing in B, 300 inserted in B' "$T/out"
 
+# ---- the same run with its code loaded at another address
+synth r1 --exits 3000 --seed 4
+synth r2 --exits 3000 --seed 4 --code-base 0xffffffffc0a13000 --drop-seq 77
+run diff --rip-key page --ignore rip "$T/r1" "$T/r2"
+check "code moved by whole pages: --rip-key page --ignore rip finds just the dropped exit" \
+	grep -q '(0 with differing fields), 1 missing in B, 0 inserted in B, 0 session fields differ: DIFFERENT$' "$T/out"
+run diff --rip-key page "$T/r1" "$T/r2"
+check "without --ignore rip, every exit's rip and resumed rip differ" \
+	grep -qE '^field differences: [0-9]+ in 2850 aligned exits$' "$T/out"
+
 # ---- runs that interleave their vCPUs differently: one vCPU per pass
 synth il --exits 20000 --vcpus 2 --seed 6
 synth se --exits 20000 --vcpus 2 --seed 6 --serial-vcpus --edit-vcpu 1 --drop-seq 9000
