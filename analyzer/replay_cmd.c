@@ -147,6 +147,8 @@ static int parse_args(struct ropts *o, int argc, char **argv)
 		return hvt_error("replay: missing TRACE (try hvtrace replay --help)");
 	if ((o->have_from || o->count) && o->mode != M_STEP)
 		return hvt_error("replay: --from and --count go with --step");
+	if (o->vcpu >= 0 && o->mode != M_AT && o->mode != M_STEP)
+		return hvt_error("replay: --vcpu goes with --at and --step");
 	if (o->flt && o->mode != M_AT)
 		return hvt_error("replay: --float goes with --at");
 	if (o->fmt == F_CSV && (o->mode == M_AT || o->mode == M_STEP))
@@ -838,11 +840,11 @@ int cmd_replay(int argc, char **argv)
 			json_object_set_new(t, "steps_shown", hvt_json_u64(c.printed));
 			json_object_set_new(t, "incomplete", json_boolean(hvt_replay_incomplete(c.rp)));
 			stream_json_close(&c, t);
-		} else if (!c.printed) {
-			fprintf(stderr, "hvtrace: replay: no exit%s%s to step through\n",
-				o.vcpu >= 0 ? " on that vCPU" : "",
-				o.have_from ? " from that seq" : "");
 		}
+		if (!c.printed)
+			status = hvt_error("replay: no exit%s%s to step through",
+					   o.vcpu >= 0 ? " on that vCPU" : "",
+					   o.have_from ? " from that seq on" : "");
 		break;
 	case M_AT:
 		if (!c.found) {

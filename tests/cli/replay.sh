@@ -128,6 +128,8 @@ expect_error "--at a seq that does not exist" "no exit with seq 99999" replay --
 expect_error "--at without a number" "--at" replay --at x "$T/clean"
 expect_error "two modes at once" "choose one" replay --check --step "$T/clean"
 expect_error "unknown option" "--bogus" replay --bogus "$T/clean"
+expect_error "--step from past the end" "no exit" replay --step --from 999999 "$T/clean"
+expect_error "--vcpu with --check" "--vcpu goes with" replay --check --vcpu 1 "$T/clean"
 expect_error "no trace" "missing TRACE" replay
 synth v9 --exits 20 --schema-version 9
 expect_error "a trace of an unknown schema version" "schema" replay --check "$T/v9"
