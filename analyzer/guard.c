@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "guard.h"
@@ -18,7 +20,7 @@ static int guard_on;
 static int guard_depth;
 static int saved_fd = -1, capture_fd = -1;
 static char guard_what[512];
-static struct sigaction old_abrt, old_alrm;
+static struct sigaction old_abrt;
 static unsigned int watchdog_seconds = 10;
 
 void hvt_guard_enable(void)
@@ -45,13 +47,23 @@ static void put(int fd, const char *s, size_t n)
 
 #define PUTS(fd, lit) put(fd, lit, sizeof(lit) - 1)
 
-static void on_alarm(int sig)
+/*
+ * The watchdog: steps in progress and a progress count, updated with
+ * relaxed atomics (no system call on the hot path); a thread checks them
+ * every 100 ms.
+ */
+static atomic_uint busy;
+static atomic_ulong progress;
+static pthread_t watchdog;
+static pthread_cond_t watchdog_cond = PTHREAD_COND_INITIALIZER;
+static int watchdog_stop, watchdog_running;
+
+static void stalled(void)
 {
 	char num[16];
 	int i = (int)sizeof(num);
 	unsigned int v = watchdog_seconds;
 
-	(void)sig;
 	do {
 		num[--i] = (char)('0' + v % 10);
 		v /= 10;
@@ -64,16 +76,47 @@ static void on_alarm(int sig)
 	_exit(HVT_EXIT_ERROR);
 }
 
+static void *watchdog_main(void *arg)
+{
+	unsigned long last = atomic_load_explicit(&progress, memory_order_relaxed);
+	unsigned int ticks = 0;
+
+	(void)arg;
+	pthread_mutex_lock(&guard_lock);
+	while (!watchdog_stop) {
+		struct timespec ts;
+		unsigned long now;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_nsec -= 1000000000;
+			ts.tv_sec++;
+		}
+		pthread_cond_timedwait(&watchdog_cond, &guard_lock, &ts);
+		now = atomic_load_explicit(&progress, memory_order_relaxed);
+		if (now != last || !atomic_load_explicit(&busy, memory_order_relaxed)) {
+			last = now;
+			ticks = 0;
+			continue;
+		}
+		if (++ticks >= 10 * watchdog_seconds)
+			stalled();
+	}
+	pthread_mutex_unlock(&guard_lock);
+	return NULL;
+}
+
 void hvt_guard_step_begin(void)
 {
-	if (capture_fd >= 0)
-		alarm(watchdog_seconds);
+	atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&busy, 1, memory_order_relaxed);
 }
 
 void hvt_guard_step_end(void)
 {
-	if (capture_fd >= 0)
-		alarm(0);
+	atomic_fetch_add_explicit(&progress, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&busy, 1, memory_order_relaxed);
 }
 
 /* Async-signal-safe: fstat, pread, write, _exit only. */
@@ -148,13 +191,13 @@ void hvt_guard_begin(const char *what)
 	sa.sa_handler = on_abort;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGABRT, &sa, &old_abrt);
-	sa.sa_handler = on_alarm;
-	sigaction(SIGALRM, &sa, &old_alrm);
 	if (getenv("HVT_WATCHDOG_SECONDS")) {
 		unsigned long v = strtoul(getenv("HVT_WATCHDOG_SECONDS"), NULL, 10);
 
 		watchdog_seconds = v >= 1 && v <= 86400 ? (unsigned int)v : 10;
 	}
+	watchdog_stop = 0;
+	watchdog_running = !pthread_create(&watchdog, NULL, watchdog_main, NULL);
 	pthread_mutex_unlock(&guard_lock);
 }
 
@@ -170,9 +213,15 @@ void hvt_guard_end(void)
 		return;
 	}
 	fflush(stderr);
-	alarm(0);
+	if (watchdog_running) {
+		watchdog_stop = 1;
+		pthread_cond_signal(&watchdog_cond);
+		pthread_mutex_unlock(&guard_lock);
+		pthread_join(watchdog, NULL);
+		pthread_mutex_lock(&guard_lock);
+		watchdog_running = 0;
+	}
 	sigaction(SIGABRT, &old_abrt, NULL);
-	sigaction(SIGALRM, &old_alrm, NULL);
 	dup2(saved_fd, 2);
 	while ((n = pread(capture_fd, buf, sizeof(buf), off)) > 0) {
 		put(2, buf, (size_t)n);

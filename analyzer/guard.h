@@ -24,8 +24,8 @@ void hvt_guard_enable(void);
  * Watchdog around one step of the graph: some corrupt packets (a zero
  * packet size) make libbabeltrace2 loop, allocating without end.  While the
  * guard is active, a step that takes longer than HVT_WATCHDOG_SECONDS
- * (default 10) ends the process with one line and status 2.  Cheap: one
- * alarm() per batch of messages.
+ * (default 10) ends the process with one line and status 2.  Cheap: two
+ * relaxed atomic additions per step; a thread looks every 100 ms.
  */
 void hvt_guard_step_begin(void);
 void hvt_guard_step_end(void);

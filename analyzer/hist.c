@@ -12,8 +12,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hist.h"
 #include "output.h"
@@ -51,7 +53,8 @@ struct vstate {
 
 struct warning {
 	enum { W_DISCARDED, W_SEQ_GAP, W_SEQ_BACK } kind;
-	uint32_t stream, vcpu;
+	char stream[200];
+	uint32_t vcpu;
 	uint64_t count, first, last;	/* gap: missing seq range */
 	int64_t begin_ns, end_ns;
 };
@@ -69,11 +72,12 @@ struct hist {
 	struct vstate *vcpus;
 	size_t nvcpus, cap_vcpus, last_vcpu;
 
-	uint64_t events, exits, resumes, sessions, unmatched_resumes;
+	uint64_t events, exits, resumes, sessions, unmatched_resumes, other_events;
 	uint64_t no_resume, negative_latency;
 	uint64_t discarded, discarded_records, seq_missing, seq_gaps, seq_back;
 	int64_t first_ns, last_ns;
 	int have_ts;
+	int threads;		/* decoding threads used */
 	struct hvt_lat total;
 
 	struct warning warnings[MAX_WARNINGS];
@@ -112,7 +116,7 @@ static int grow_slots(struct hist *h)
 }
 
 static struct group *find_group(struct hist *h, uint32_t reason, uint64_t key,
-				const struct hvt_qual *q, const struct hvtrace_exit_rec *e)
+				const struct hvt_qual *q, uint64_t rip, uint32_t vcpu)
 {
 	size_t j;
 	struct group *g;
@@ -140,8 +144,8 @@ static struct group *find_group(struct hist *h, uint32_t reason, uint64_t key,
 	g->reason = reason;
 	g->key = key;
 	g->q = *q;
-	g->rip = e->rip;
-	g->vcpu = e->vcpu;
+	g->rip = rip;
+	g->vcpu = vcpu;
 	hvt_lat_init(&g->lat);
 	h->slots[j] = (uint32_t)++h->ngroups;
 	if (2 * h->ngroups > h->nslots && grow_slots(h))
@@ -214,7 +218,7 @@ static int add_exit(struct hist *h, const struct hvt_event *ev)
 	default:
 		break;
 	}
-	g = find_group(h, reason, key, &q, e);
+	g = find_group(h, reason, key, &q, e->rip, e->vcpu);
 	if (!g)
 		return -1;
 	g->count++;
@@ -247,7 +251,8 @@ static int add_exit(struct hist *h, const struct hvt_event *ev)
 		}
 		if (w) {
 			w->vcpu = e->vcpu;
-			w->stream = ev->stream;
+			snprintf(w->stream, sizeof(w->stream), "%s",
+				 hvt_reader_stream_name(h->r, ev->stream));
 			w->begin_ns = ev->ts_ns;
 		}
 	}
@@ -318,7 +323,8 @@ static int hist_add(struct hist *h, const struct hvt_event *ev)
 		h->discarded_records++;
 		if (w) {
 			w->kind = W_DISCARDED;
-			w->stream = ev->stream;
+			snprintf(w->stream, sizeof(w->stream), "%s",
+				 hvt_reader_stream_name(h->r, ev->stream));
 			w->count = ev->u.discarded.count;
 			w->begin_ns = ev->u.discarded.begin_ns;
 			w->end_ns = ev->u.discarded.end_ns;
@@ -412,7 +418,7 @@ static double pct(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-static void warning_text(const struct hvt_reader *r, const struct warning *w,
+static void warning_text(const struct warning *w,
 			 char *buf, size_t len)
 {
 	switch (w->kind) {
@@ -420,22 +426,22 @@ static void warning_text(const struct hvt_reader *r, const struct warning *w,
 		if (w->count)
 			snprintf(buf, len, "%s: %" PRIu64 " events discarded by the tracer between %"
 				 PRId64 " and %" PRId64 " ns",
-				 hvt_reader_stream_name(r, w->stream), w->count,
+				 w->stream, w->count,
 				 w->begin_ns, w->end_ns);
 		else
 			snprintf(buf, len, "%s: events discarded by the tracer (count unknown) between %"
 				 PRId64 " and %" PRId64 " ns",
-				 hvt_reader_stream_name(r, w->stream), w->begin_ns, w->end_ns);
+				 w->stream, w->begin_ns, w->end_ns);
 		break;
 	case W_SEQ_GAP:
 		snprintf(buf, len, "%s: vcpu %" PRIu32 " seq gap: exits %" PRIu64 "..%" PRIu64
-			 " missing (%" PRIu64 ")", hvt_reader_stream_name(r, w->stream),
+			 " missing (%" PRIu64 ")", w->stream,
 			 w->vcpu, w->first, w->last, w->count);
 		break;
 	case W_SEQ_BACK:
 		snprintf(buf, len, "%s: vcpu %" PRIu32 " seq went back from %" PRIu64 " to %"
 			 PRIu64 " (a new module load, or a reordered trace)",
-			 hvt_reader_stream_name(r, w->stream), w->vcpu, w->first, w->last);
+			 w->stream, w->vcpu, w->first, w->last);
 		break;
 	}
 }
@@ -464,7 +470,7 @@ static json_t *lat_json(const struct hvt_lat *l)
 	return o;
 }
 
-static json_t *warnings_json(const struct hist *h, const struct hvt_reader *r)
+static json_t *warnings_json(const struct hist *h)
 {
 	json_t *a = json_array();
 	size_t i;
@@ -474,10 +480,10 @@ static json_t *warnings_json(const struct hist *h, const struct hvt_reader *r)
 		json_t *o = json_object();
 		char text[512];
 
-		warning_text(r, w, text, sizeof(text));
+		warning_text(w, text, sizeof(text));
 		json_object_set_new(o, "kind", json_string(w->kind == W_DISCARDED ? "discarded" :
 			w->kind == W_SEQ_GAP ? "seq_gap" : "seq_back"));
-		json_object_set_new(o, "stream", json_string(hvt_reader_stream_name(r, w->stream)));
+		json_object_set_new(o, "stream", json_string(w->stream));
 		if (w->kind == W_DISCARDED) {
 			json_object_set_new(o, "count", hvt_json_u64(w->count));
 			json_object_set_new(o, "begin_ns", json_integer(w->begin_ns));
@@ -519,8 +525,9 @@ static int print_json(const struct hist *h, const struct hvt_reader *r,
 	json_object_set_new(root, "exits", hvt_json_u64(h->exits));
 	json_object_set_new(root, "resumes", hvt_json_u64(h->resumes));
 	json_object_set_new(root, "sessions", hvt_json_u64(h->sessions));
-	json_object_set_new(root, "other_events", hvt_json_u64(hvt_reader_other_events(r)));
+	json_object_set_new(root, "other_events", hvt_json_u64(h->other_events));
 	json_object_set_new(root, "vcpus", json_integer((json_int_t)h->nvcpus));
+	json_object_set_new(root, "threads", json_integer(h->threads));
 	json_object_set_new(root, "first_ns", h->have_ts ? json_integer(h->first_ns) : json_null());
 	json_object_set_new(root, "last_ns", h->have_ts ? json_integer(h->last_ns) : json_null());
 	json_object_set_new(root, "span_ns", json_integer(h->have_ts ? h->last_ns - h->first_ns : 0));
@@ -533,7 +540,7 @@ static int print_json(const struct hist *h, const struct hvt_reader *r,
 	json_object_set_new(lost, "resumes_without_exit", hvt_json_u64(h->unmatched_resumes));
 	json_object_set_new(lost, "negative_latencies", hvt_json_u64(h->negative_latency));
 	json_object_set_new(root, "lost", lost);
-	json_object_set_new(root, "warnings", warnings_json(h, r));
+	json_object_set_new(root, "warnings", warnings_json(h));
 	json_object_set_new(root, "warnings_omitted", hvt_json_u64(h->warnings_dropped));
 	for (i = 0; i < shown; i++) {
 		const struct group *g = &h->groups[i];
@@ -760,6 +767,8 @@ static void hist_usage(FILE *f)
 		"  --vcpu N                    count the exits of vCPU N only\n"
 		"  --format text|json|csv      output format (default text)\n"
 		"  --svg FILE                  also write a bar chart to FILE\n"
+		"  --threads N                 decoding threads (default 0: one per stream\n"
+		"                              file group, at most one per CPU)\n"
 		"  -h, --help                  this help\n\n"
 		"TRACE: a CTF trace folder, or a folder with traces below it (LTTng output).\n"
 		"Lost events (discarded by the tracer, or seq gaps) are reported as warnings.\n");
@@ -799,6 +808,7 @@ int hvt_hist_parse(int argc, char **argv, struct hvt_hist_opts *o)
 		{ "vcpu", required_argument, NULL, 'v' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "svg", required_argument, NULL, 'g' },
+		{ "threads", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -840,6 +850,11 @@ int hvt_hist_parse(int argc, char **argv, struct hvt_hist_opts *o)
 		case 'g':
 			o->svg = optarg;
 			break;
+		case 'j':
+			if (parse_count(optarg, 256, &o->threads))
+				return hvt_error("hist: --threads takes a number from 0 (automatic) to 256, not '%s'",
+						 optarg);
+			break;
 		case 'h':
 			o->help = 1;
 			return 0;
@@ -857,16 +872,195 @@ int hvt_hist_parse(int argc, char **argv, struct hvt_hist_opts *o)
 	return 0;
 }
 
+/* ---- running: one reader per part, each on its own thread ------------- */
+
+struct worker {
+	pthread_t th;
+	const struct hvt_hist_opts *o;
+	unsigned int part, nparts;
+	int progress;
+	struct hvt_reader *r;
+	struct hist h;
+	struct hvt_err err;
+	int rc;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct hvt_event ev;
+	int rc;
+
+	w->h.by = w->o->by;
+	w->h.vcpu_filter = w->o->vcpu;
+	hvt_lat_init(&w->h.total);
+	w->r = hvt_reader_open_part(w->o->paths, w->o->npaths, HVT_READ_KEYS_ONLY,
+				    w->part, w->nparts, &w->err);
+	if (!w->r) {
+		w->rc = -1;
+		return NULL;
+	}
+	w->h.r = w->r;
+	while ((rc = hvt_reader_next(w->r, &ev, &w->err)) > 0) {
+		if (hist_add(&w->h, &ev)) {
+			rc = -1;
+			snprintf(w->err.msg, sizeof(w->err.msg), "out of memory");
+			break;
+		}
+		if (w->progress && !(w->h.events & ((1u << 20) - 1)))
+			fprintf(stderr, "\rhvtrace hist: %" PRIu64 " events...", w->h.events);
+	}
+	if (w->progress && w->h.events >= (1u << 20))
+		fprintf(stderr, "\r%*s\r", 48, "");
+	w->h.other_events = hvt_reader_other_events(w->r);
+	w->rc = rc < 0 ? -1 : 0;
+	return NULL;
+}
+
+static int cmp_warnings(const void *pa, const void *pb)
+{
+	const struct warning *a = pa, *b = pb;
+
+	if (a->begin_ns != b->begin_ns)
+		return a->begin_ns < b->begin_ns ? -1 : 1;
+	return strcmp(a->stream, b->stream);
+}
+
+/*
+ * Add a part's results.  Returns -1 when out of memory; sets *conflict when
+ * a vCPU shows up in two parts (its seq and exit/resume pairs would then be
+ * checked piecewise: the caller reads again on one thread).
+ */
+static int hist_merge(struct hist *dst, const struct hist *src, int *conflict)
+{
+	size_t i, j;
+
+	for (i = 0; i < src->ngroups; i++) {
+		const struct group *g = &src->groups[i];
+		struct group *d = find_group(dst, g->reason, g->key, &g->q, g->rip, g->vcpu);
+
+		if (!d)
+			return -1;
+		d->count += g->count;
+		if (hvt_lat_merge(&d->lat, &g->lat))
+			return -1;
+	}
+	for (i = 0; i < src->nvcpus; i++) {
+		const struct vstate *v = &src->vcpus[i];
+
+		for (j = 0; j < dst->nvcpus; j++)
+			if (dst->vcpus[j].trace == v->trace && dst->vcpus[j].vcpu == v->vcpu)
+				*conflict = 1;
+		if (!get_vcpu(dst, v->trace, v->vcpu))
+			return -1;
+	}
+	if (hvt_lat_merge(&dst->total, &src->total))
+		return -1;
+	dst->events += src->events;
+	dst->exits += src->exits;
+	dst->resumes += src->resumes;
+	dst->sessions += src->sessions;
+	dst->unmatched_resumes += src->unmatched_resumes;
+	dst->other_events += src->other_events;
+	dst->no_resume += src->no_resume;
+	dst->negative_latency += src->negative_latency;
+	dst->discarded += src->discarded;
+	dst->discarded_records += src->discarded_records;
+	dst->seq_missing += src->seq_missing;
+	dst->seq_gaps += src->seq_gaps;
+	dst->seq_back += src->seq_back;
+	if (src->have_ts) {
+		if (!dst->have_ts || src->first_ns < dst->first_ns)
+			dst->first_ns = src->first_ns;
+		if (!dst->have_ts || src->last_ns > dst->last_ns)
+			dst->last_ns = src->last_ns;
+		dst->have_ts = 1;
+	}
+	for (i = 0; i < src->nwarnings; i++) {
+		struct warning *w = add_warning(dst);
+
+		if (w)
+			*w = src->warnings[i];
+	}
+	dst->warnings_dropped += src->warnings_dropped;
+	return 0;
+}
+
+/*
+ * Read the traces with nthreads parts into *h.  Returns 0, 1 when the
+ * parts overlap (read again with one), or -1 after printing the error.
+ */
+static int hist_run(const struct hvt_hist_opts *o, unsigned int nthreads, struct hist *h,
+		    struct worker **workers_out)
+{
+	struct worker *w = calloc(nthreads, sizeof(*w));
+	unsigned int i, started = 0;
+	int conflict = 0, ret = 0;
+
+	*workers_out = w;
+	if (!w)
+		return hvt_error("out of memory"), -1;
+	for (i = 0; i < nthreads; i++) {
+		w[i].o = o;
+		w[i].part = i;
+		w[i].nparts = nthreads;
+	}
+	if (nthreads == 1) {
+		w[0].progress = hvt_is_tty(stderr);
+		worker_main(&w[0]);
+	} else {
+		for (i = 0; i < nthreads; i++) {
+			if (pthread_create(&w[i].th, NULL, worker_main, &w[i])) {
+				w[i].rc = -1;
+				snprintf(w[i].err.msg, sizeof(w[i].err.msg),
+					 "cannot start a decoding thread");
+				break;
+			}
+			started++;
+		}
+		for (i = 0; i < started; i++)
+			pthread_join(w[i].th, NULL);
+	}
+	for (i = 0; i < nthreads; i++)
+		if (w[i].rc < 0)
+			return hvt_error("%s", w[i].err.msg), -1;
+	memset(h, 0, sizeof(*h));
+	h->r = w[0].r;
+	h->by = o->by;
+	h->vcpu_filter = o->vcpu;
+	h->threads = (int)nthreads;
+	hvt_lat_init(&h->total);
+	for (i = 0; i < nthreads && !ret; i++)
+		if (hist_merge(h, &w[i].h, &conflict)) {
+			hvt_error("out of memory");
+			ret = -1;
+		}
+	if (!ret && nthreads > 1)
+		qsort(h->warnings, h->nwarnings, sizeof(h->warnings[0]), cmp_warnings);
+	return ret ? ret : conflict;
+}
+
+static void workers_free(struct worker *w, unsigned int n)
+{
+	unsigned int i;
+
+	if (!w)
+		return;
+	for (i = 0; i < n; i++) {
+		hist_free(&w[i].h);
+		hvt_reader_close(w[i].r);
+	}
+	free(w);
+}
+
 int cmd_hist(int argc, char **argv)
 {
-	struct hvt_err err = { { 0 } };
 	struct hvt_hist_opts o;
-	struct hvt_event ev;
-	struct hvt_reader *r;
+	struct worker *workers = NULL;
+	unsigned int nthreads;
 	struct hist h;
 	size_t shown, i;
 	int rc, ret = HVT_EXIT_OK;
-	int tty;
 
 	if (hvt_hist_parse(argc, argv, &o))
 		return HVT_EXIT_ERROR;
@@ -875,34 +1069,40 @@ int cmd_hist(int argc, char **argv)
 		return HVT_EXIT_OK;
 	}
 	hvt_output_init();
-	r = hvt_reader_open(o.paths, o.npaths, HVT_READ_KEYS_ONLY, &err);
-	if (!r)
-		return hvt_error("%s", err.msg);
-	memset(&h, 0, sizeof(h));
-	h.r = r;
-	h.by = o.by;
-	h.vcpu_filter = o.vcpu;
-	hvt_lat_init(&h.total);
-	tty = hvt_is_tty(stderr);
-	while ((rc = hvt_reader_next(r, &ev, &err)) > 0) {
-		if (hist_add(&h, &ev)) {
-			rc = -1;
-			snprintf(err.msg, sizeof(err.msg), "out of memory");
-			break;
-		}
-		if (tty && !(h.events & ((1u << 20) - 1)))
-			fprintf(stderr, "\rhvtrace hist: %" PRIu64 " events...", h.events);
+	nthreads = (unsigned int)o.threads;
+	if (!nthreads) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		nthreads = hvt_reader_max_parts(o.paths, o.npaths);
+		if (cpus > 0 && nthreads > (unsigned long)cpus)
+			nthreads = (unsigned int)cpus;
+		if (nthreads > 16)
+			nthreads = 16;
+	} else {
+		unsigned int max = hvt_reader_max_parts(o.paths, o.npaths);
+
+		if (nthreads > max)
+			nthreads = max;
 	}
-	if (tty && h.events >= (1u << 20))
-		fprintf(stderr, "\r%*s\r", 48, "");
+	if (!nthreads)
+		nthreads = 1;
+	memset(&h, 0, sizeof(h));
+	rc = hist_run(&o, nthreads, &h, &workers);
+	if (rc == 1) {
+		/* A vCPU spans streams of different parts: one thread it is. */
+		hist_free(&h);
+		workers_free(workers, nthreads);
+		nthreads = 1;
+		rc = hist_run(&o, 1, &h, &workers);
+	}
 	if (rc < 0) {
-		ret = hvt_error("%s", err.msg);
+		ret = HVT_EXIT_ERROR;
 		goto out;
 	}
 	for (i = 0; i < h.nwarnings; i++) {
 		char text[512];
 
-		warning_text(r, &h.warnings[i], text, sizeof(text));
+		warning_text(&h.warnings[i], text, sizeof(text));
 		hvt_warn("%s", text);
 	}
 	if (h.warnings_dropped)
@@ -925,17 +1125,17 @@ int cmd_hist(int argc, char **argv)
 	if (o.top > 0 && (size_t)o.top < shown)
 		shown = (size_t)o.top;
 	if (o.format == HVT_FMT_JSON)
-		rc = print_json(&h, r, &o, shown);
+		rc = print_json(&h, h.r, &o, shown);
 	else
-		rc = print_table(&h, r, &o, shown);
+		rc = print_table(&h, h.r, &o, shown);
 	if (!rc && o.svg)
-		rc = print_svg(&h, r, &o, shown);
+		rc = print_svg(&h, h.r, &o, shown);
 	if (rc == -1)
 		ret = hvt_error("cannot write the output: %s", strerror(errno));
 	else if (rc)
 		ret = HVT_EXIT_ERROR;
 out:
 	hist_free(&h);
-	hvt_reader_close(r);
+	workers_free(workers, nthreads);
 	return ret;
 }

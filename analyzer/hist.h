@@ -18,6 +18,7 @@ struct hvt_hist_opts {
 	int64_t top;		/* -1: every row */
 	int64_t vcpu;		/* -1: every vCPU */
 	const char *svg;	/* NULL: no chart */
+	int64_t threads;	/* 0: automatic */
 	int help;
 	const char *const *paths;
 	size_t npaths;

@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "guard.h"
 #include "reader.h"
@@ -105,6 +107,23 @@ static unsigned int exit_key_count(const struct field_desc *fd)
 	return 0;
 }
 
+static unsigned int resume_key_count(const struct field_desc *fd)
+{
+	static const size_t keys[] = {
+		offsetof(struct hvtrace_resume_rec, vcpu),
+		offsetof(struct hvtrace_resume_rec, seq),
+		offsetof(struct hvtrace_resume_rec, action),
+		offsetof(struct hvtrace_resume_rec, changed),
+		offsetof(struct hvtrace_resume_rec, tsc),
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(keys); i++)
+		if (keys[i] == fd->off)
+			return fd->count;
+	return 0;
+}
+
 /* ---- reader state ------------------------------------------------------ */
 
 /* One event class seen in the trace, with its resolved member indices. */
@@ -157,6 +176,18 @@ struct hvt_reader {
 
 	char **paths;		/* trace folders found */
 	size_t npaths;
+	char **abs_paths;	/* their real paths (stream names start so) */
+
+	/*
+	 * What source.ctf.fs reads: the trace folders themselves, or for one
+	 * part of a parallel read, folders of symbolic links to the metadata
+	 * and to this part's stream files (tmp[i] set: removed at close).
+	 */
+	char **inputs;
+	char **abs_inputs;
+	size_t *input_trace;	/* index in paths */
+	int *input_tmp;
+	size_t ninputs;
 
 	int guarded;		/* hvt_guard_begin() was called */
 	uint64_t other_events;	/* events that are not hvtrace_* */
@@ -393,7 +424,7 @@ static int build_graph(struct hvt_reader *r, struct hvt_err *err)
 		take_bt_error(err, "cannot create the sink");
 		return -1;
 	}
-	for (t = 0; t < r->npaths; t++) {
+	for (t = 0; t < r->ninputs; t++) {
 		const bt_component_source *src;
 		bt_value *params = bt_value_map_create();
 		bt_value *inputs = NULL;
@@ -406,7 +437,7 @@ static int build_graph(struct hvt_reader *r, struct hvt_err *err)
 			return -1;
 		}
 		bad = bt_value_map_insert_empty_array_entry(params, "inputs", &inputs) ||
-		      bt_value_array_append_string_element(inputs, r->paths[t]);
+		      bt_value_array_append_string_element(inputs, r->inputs[t]);
 		if (bad) {
 			bt_value_put_ref(params);
 			set_err(err, "out of memory");
@@ -417,7 +448,7 @@ static int build_graph(struct hvt_reader *r, struct hvt_err *err)
 						  BT_LOGGING_LEVEL_NONE, &src) !=
 		    BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
 			bt_value_put_ref(params);
-			take_bt_error(err, r->paths[t]);
+			take_bt_error(err, r->paths[r->input_trace[t]]);
 			return -1;
 		}
 		bt_value_put_ref(params);
@@ -430,7 +461,7 @@ static int build_graph(struct hvt_reader *r, struct hvt_err *err)
 
 			if (!ip || bt_graph_connect_ports(r->graph, op, ip, NULL) !=
 				   BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
-				take_bt_error(err, r->paths[t]);
+				take_bt_error(err, r->paths[r->input_trace[t]]);
 				return -1;
 			}
 		}
@@ -575,6 +606,8 @@ static int resolve_class(struct hvt_reader *r, struct ev_class *c,
 		c->take[f] = fd->count;
 		if ((r->flags & HVT_READ_KEYS_ONLY) && s->type == HVT_EV_EXIT)
 			c->take[f] = (unsigned short)exit_key_count(fd);
+		if ((r->flags & HVT_READ_KEYS_ONLY) && s->type == HVT_EV_RESUME)
+			c->take[f] = (unsigned short)resume_key_count(fd);
 	}
 	return 0;
 }
@@ -689,6 +722,7 @@ static uint32_t add_stream(struct hvt_reader *r, const bt_stream *stream)
 	const char *name;
 	char buf[64];
 	uint32_t i = stream_index(r, stream);
+	size_t k;
 
 	if (i != UINT32_MAX)
 		return i;
@@ -709,10 +743,34 @@ static uint32_t add_stream(struct hvt_reader *r, const bt_stream *stream)
 	si = &r->streams[r->nstreams];
 	si->stream = stream;
 	si->has_clock = bt_stream_class_borrow_default_clock_class_const(sc) != NULL;
-	si->name = strdup(name);
+	si->name = NULL;
+	si->trace = UINT32_MAX;
+	/*
+	 * source.ctf.fs names a stream by its file's path: map it back to the
+	 * trace folder it came from (and, for a folder of links, to the
+	 * original path).
+	 */
+	for (k = 0; k < r->ninputs && !si->name; k++) {
+		const char *pre[2] = { r->abs_inputs[k], r->inputs[k] };
+		int j;
+
+		for (j = 0; j < 2; j++) {
+			size_t n = pre[j] ? strlen(pre[j]) : 0;
+
+			if (!n || strncmp(name, pre[j], n) || name[n] != '/')
+				continue;
+			si->trace = (uint32_t)r->input_trace[k];
+			if (asprintf(&si->name, "%s%s", r->abs_paths[r->input_trace[k]],
+				     name + n) < 0)
+				si->name = NULL;
+			break;
+		}
+	}
+	if (!si->name)
+		si->name = strdup(name);
 	if (!si->name)
 		return UINT32_MAX;
-	{
+	if (si->trace == UINT32_MAX) {
 		const bt_trace *tr = bt_stream_borrow_trace_const(stream);
 		const bt_trace **nt;
 		uint32_t t;
@@ -729,7 +787,7 @@ static uint32_t add_stream(struct hvt_reader *r, const bt_stream *stream)
 			r->traces_seen = nt;
 			nt[r->ntraces_seen++] = tr;
 		}
-		si->trace = t;
+		si->trace = (uint32_t)r->npaths + t;
 	}
 	check_trace(r, bt_stream_class_borrow_trace_class_const(sc));
 	return r->last_stream = r->nstreams++;
@@ -754,6 +812,11 @@ static inline void store(void *dst, unsigned int size, uint64_t v)
 	}
 }
 
+/*
+ * Fill the record from the payload.  Every byte of every schema field is
+ * written (values, or zeros past a shorter array and for fields skipped in
+ * keys-only mode), so no record-wide memset is needed per event.
+ */
 static void decode_payload(const struct ev_class *c, const bt_field *payload,
 			   void *rec)
 {
@@ -764,10 +827,14 @@ static void decode_payload(const struct ev_class *c, const bt_field *payload,
 	for (f = 0; f < s->nfields; f++) {
 		const struct field_desc *fd = &s->fields[f];
 		const bt_field *fld;
-		uint64_t len, i;
+		uint64_t len = 0, i;
 
-		if (!c->take[f])
+		if (!c->take[f]) {
+			memset(base + fd->off, 0, (size_t)fd->esize * fd->count);
+			if (fd->kind == FD_SEQ)
+				memset(base + fd->len_off, 0, fd->lsize);
 			continue;
+		}
 		fld = bt_field_structure_borrow_member_field_by_index_const(payload, c->idx[f]);
 		switch (fd->kind) {
 		case FD_SCALAR:
@@ -782,6 +849,9 @@ static void decode_payload(const struct ev_class *c, const bt_field *payload,
 				store(base + fd->off + i * fd->esize, fd->esize,
 				      int_value(bt_field_array_borrow_element_field_by_index_const(fld, i),
 						c->is_signed[f]));
+			if (len < fd->count)
+				memset(base + fd->off + len * fd->esize, 0,
+				       (size_t)(fd->count - len) * fd->esize);
 			if (fd->kind == FD_SEQ)
 				store(base + fd->len_off, fd->lsize, len);
 			break;
@@ -802,7 +872,7 @@ static void decode_payload(const struct ev_class *c, const bt_field *payload,
 						bt_field_array_borrow_element_field_by_index_const(fld, i),
 						c->is_signed[f]);
 			}
-			base[fd->off + len] = '\0';
+			memset(base + fd->off + len, 0, fd->count - len);
 			break;
 		}
 	}
@@ -819,20 +889,6 @@ static void *record_of(struct hvt_event *ev)
 		return &ev->u.session;
 	default:
 		return NULL;
-	}
-}
-
-static size_t record_size(enum hvt_ev_type t)
-{
-	switch (t) {
-	case HVT_EV_EXIT:
-		return sizeof(struct hvtrace_exit_rec);
-	case HVT_EV_RESUME:
-		return sizeof(struct hvtrace_resume_rec);
-	case HVT_EV_SESSION:
-		return sizeof(struct hvtrace_session_rec);
-	default:
-		return sizeof(((struct hvt_event *)0)->u.discarded);
 	}
 }
 
@@ -887,7 +943,6 @@ static int convert(struct hvt_reader *r, const bt_message *m,
 			ev->stream = add_stream(r, st);
 		ev->ts_ns = r->streams[ev->stream].has_clock ?
 			snapshot_ns(bt_message_event_borrow_default_clock_snapshot_const(m)) : 0;
-		memset(record_of(ev), 0, record_size(ev->type));
 		decode_payload(c, bt_event_borrow_payload_field_const(e), record_of(ev));
 		return 1;
 	}
@@ -1039,14 +1094,343 @@ static int peek_start(struct hvt_reader *r, struct hvt_err *err)
 	return 0;
 }
 
-struct hvt_reader *hvt_reader_open(const char *const *paths, size_t npaths,
-				   unsigned int flags, struct hvt_err *err)
+/* ---- inputs and parts ---------------------------------------------------- */
+
+/*
+ * Stream files of one trace folder that belong to one stream: LTTng names
+ * them CHANNEL_CPU, and CHANNEL_CPU_N when it rotates trace files, so a
+ * trailing _N is dropped when what is left still ends in _DIGITS.
+ */
+static void group_key(const char *file, char *key, size_t len)
 {
-	struct hvt_reader *r;
+	const char *u = strrchr(file, '_'), *v, *p;
+
+	snprintf(key, len, "%s", file);
+	if (!u || !u[1])
+		return;
+	for (p = u + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return;
+	for (v = u - 1; v > file && *v >= '0' && *v <= '9'; v--)
+		;
+	if (v < u - 1 && *v == '_' && (size_t)(u - file) < len)
+		key[u - file] = '\0';
+}
+
+struct sgroup {
+	size_t trace;
+	char key[256];
+	uint64_t size;
+	unsigned int part;
+};
+
+struct sfile {
+	size_t group;
+	char *name;
+};
+
+struct plan {
+	struct sgroup *groups;
+	size_t ngroups;
+	struct sfile *files;
+	size_t nfiles;
+};
+
+static void plan_free(struct plan *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->nfiles; i++)
+		free(pl->files[i].name);
+	free(pl->files);
+	free(pl->groups);
+	memset(pl, 0, sizeof(*pl));
+}
+
+static int cmp_sfile(const void *a, const void *b)
+{
+	return strcmp(((const struct sfile *)a)->name, ((const struct sfile *)b)->name);
+}
+
+/* The data stream files of every trace, grouped by stream. */
+static int plan_files(struct hvt_reader *r, struct plan *pl)
+{
+	size_t t, f, g;
+
+	for (t = 0; t < r->npaths; t++) {
+		DIR *d = opendir(r->paths[t]);
+		struct dirent *de;
+		size_t first = pl->nfiles;
+
+		if (!d)
+			return -1;
+		while ((de = readdir(d))) {
+			char p[PATH_MAX];
+			struct stat st;
+			struct sfile *nf;
+
+			if (de->d_name[0] == '.' || !strcmp(de->d_name, "metadata"))
+				continue;
+			if (snprintf(p, sizeof(p), "%s/%s", r->paths[t], de->d_name) >=
+			    (int)sizeof(p) || stat(p, &st) || !S_ISREG(st.st_mode))
+				continue;
+			nf = realloc(pl->files, (pl->nfiles + 1) * sizeof(*nf));
+			if (!nf) {
+				closedir(d);
+				return -1;
+			}
+			pl->files = nf;
+			nf[pl->nfiles].name = strdup(de->d_name);
+			nf[pl->nfiles].group = 0;	/* set below */
+			if (!nf[pl->nfiles].name) {
+				closedir(d);
+				return -1;
+			}
+			pl->nfiles++;
+		}
+		closedir(d);
+		if (pl->nfiles > first)
+			qsort(pl->files + first, pl->nfiles - first, sizeof(*pl->files),
+			      cmp_sfile);
+		for (f = first; f < pl->nfiles; f++) {
+			char key[256], p[PATH_MAX];
+			struct stat st;
+			struct sgroup *ng;
+
+			group_key(pl->files[f].name, key, sizeof(key));
+			for (g = 0; g < pl->ngroups; g++)
+				if (pl->groups[g].trace == t && !strcmp(pl->groups[g].key, key))
+					break;
+			if (g == pl->ngroups) {
+				ng = realloc(pl->groups, (pl->ngroups + 1) * sizeof(*ng));
+				if (!ng)
+					return -1;
+				pl->groups = ng;
+				memset(&ng[g], 0, sizeof(ng[g]));
+				ng[g].trace = t;
+				snprintf(ng[g].key, sizeof(ng[g].key), "%s", key);
+				pl->ngroups++;
+			}
+			snprintf(p, sizeof(p), "%s/%s", r->paths[t], pl->files[f].name);
+			if (!stat(p, &st))
+				pl->groups[g].size += (uint64_t)st.st_size;
+			pl->files[f].group = g;
+		}
+	}
+	return 0;
+}
+
+/* Biggest stream first onto the least loaded part: the same on every part. */
+static void plan_assign(struct plan *pl, unsigned int nparts)
+{
+	uint64_t load[256] = { 0 };
+	size_t done, g;
+
+	if (nparts > 256)
+		nparts = 256;
+	for (g = 0; g < pl->ngroups; g++)
+		pl->groups[g].part = UINT32_MAX;
+	for (done = 0; done < pl->ngroups; done++) {
+		size_t best = SIZE_MAX;
+		unsigned int p, least = 0;
+
+		for (g = 0; g < pl->ngroups; g++)
+			if (pl->groups[g].part == UINT32_MAX &&
+			    (best == SIZE_MAX || pl->groups[g].size > pl->groups[best].size))
+				best = g;
+		for (p = 1; p < nparts; p++)
+			if (load[p] < load[least])
+				least = p;
+		pl->groups[best].part = least;
+		load[least] += pl->groups[best].size + 1;
+	}
+}
+
+static int add_input(struct hvt_reader *r, const char *dir, size_t trace, int tmp)
+{
+	size_t n = r->ninputs + 1;
+	char **ni = realloc(r->inputs, n * sizeof(*ni));
+	char **na;
+	size_t *nt;
+	int *nk;
+
+	if (!ni)
+		return -1;
+	r->inputs = ni;
+	na = realloc(r->abs_inputs, n * sizeof(*na));
+	if (!na)
+		return -1;
+	r->abs_inputs = na;
+	nt = realloc(r->input_trace, n * sizeof(*nt));
+	if (!nt)
+		return -1;
+	r->input_trace = nt;
+	nk = realloc(r->input_tmp, n * sizeof(*nk));
+	if (!nk)
+		return -1;
+	r->input_tmp = nk;
+	ni[r->ninputs] = strdup(dir);
+	na[r->ninputs] = realpath(dir, NULL);
+	nt[r->ninputs] = trace;
+	nk[r->ninputs] = tmp;
+	r->ninputs++;
+	return ni[r->ninputs - 1] ? 0 : -1;
+}
+
+static int join(char *buf, size_t len, const char *a, const char *b)
+{
+	int n = snprintf(buf, len, "%s/%s", a, b);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* A folder of links: the trace's metadata, index/ and this part's files. */
+static int link_part(struct hvt_reader *r, const struct plan *pl, size_t t,
+		     unsigned int part, struct hvt_err *err)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char dir[PATH_MAX], from[PATH_MAX] = "", to[PATH_MAX] = "";
+	const char *abs = r->abs_paths[t];
+	size_t f, used = 0;
+	struct stat st;
+
+	for (f = 0; f < pl->nfiles; f++)
+		used += pl->groups[pl->files[f].group].trace == t &&
+			pl->groups[pl->files[f].group].part == part;
+	if (!used)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/hvtrace-part-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	if (!mkdtemp(dir)) {
+		set_err(err, "cannot create a folder for a parallel read: %s", strerror(errno));
+		return -1;
+	}
+	if (add_input(r, dir, t, 1)) {
+		set_err(err, "out of memory");
+		return -1;
+	}
+	if (join(from, sizeof(from), abs, "metadata") || join(to, sizeof(to), dir, "metadata") ||
+	    symlink(from, to))
+		goto fail;
+	if (join(from, sizeof(from), abs, "index"))
+		goto fail;
+	if (!stat(from, &st) && S_ISDIR(st.st_mode)) {
+		if (join(to, sizeof(to), dir, "index") || symlink(from, to))
+			goto fail;
+	}
+	for (f = 0; f < pl->nfiles; f++) {
+		const struct sgroup *g = &pl->groups[pl->files[f].group];
+
+		if (g->trace != t || g->part != part)
+			continue;
+		if (join(from, sizeof(from), abs, pl->files[f].name) ||
+		    join(to, sizeof(to), dir, pl->files[f].name) || symlink(from, to))
+			goto fail;
+	}
+	return 0;
+fail:
+	set_err(err, "cannot link %s into %s: %s", from, dir, strerror(errno));
+	return -1;
+}
+
+static void remove_tmp_input(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char p[PATH_MAX];
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) < (int)sizeof(p))
+			unlink(p);	/* only links live here */
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/* Discovery of the trace folders below each path (the same for every part). */
+static int find_inputs(struct hvt_reader *r, const char *const *paths, size_t npaths,
+		       struct hvt_err *err)
+{
 	size_t i;
 
 	if (!npaths) {
 		set_err(err, "no trace given");
+		return -1;
+	}
+	for (i = 0; i < npaths; i++) {
+		struct stat st;
+		size_t before = r->npaths;
+
+		if (stat(paths[i], &st)) {
+			set_err(err, "%s: %s", paths[i], strerror(errno));
+			return -1;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			set_err(err, "%s: not a trace folder (give the folder that holds the CTF 'metadata' file, or a folder above it)",
+				paths[i]);
+			return -1;
+		}
+		if (find_traces(r, paths[i], 0)) {
+			set_err(err, "out of memory");
+			return -1;
+		}
+		if (r->npaths == before) {
+			set_err(err, "%s: not a CTF trace (no 'metadata' file in it or below it)",
+				paths[i]);
+			return -1;
+		}
+	}
+	r->abs_paths = calloc(r->npaths, sizeof(*r->abs_paths));
+	if (!r->abs_paths) {
+		set_err(err, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < r->npaths; i++) {
+		r->abs_paths[i] = realpath(r->paths[i], NULL);
+		if (!r->abs_paths[i])
+			r->abs_paths[i] = strdup(r->paths[i]);
+		if (!r->abs_paths[i]) {
+			set_err(err, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+unsigned int hvt_reader_max_parts(const char *const *paths, size_t npaths)
+{
+	struct hvt_reader *r = calloc(1, sizeof(*r));
+	struct hvt_err err;
+	struct plan pl = { 0 };
+	unsigned int n = 1;
+
+	if (!r)
+		return 1;
+	if (!find_inputs(r, paths, npaths, &err) && !plan_files(r, &pl) && pl.ngroups > 1)
+		n = pl.ngroups > 256 ? 256 : (unsigned int)pl.ngroups;
+	plan_free(&pl);
+	hvt_reader_close(r);
+	return n;
+}
+
+/* libbabeltrace2 objects are not shared between readers, but plugin loading
+ * and graph teardown touch library-wide state: one reader at a time there. */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct hvt_reader *hvt_reader_open_part(const char *const *paths, size_t npaths,
+					unsigned int flags, unsigned int part,
+					unsigned int nparts, struct hvt_err *err)
+{
+	struct hvt_reader *r;
+	size_t i;
+	int bad;
+
+	if (!nparts || part >= nparts) {
+		set_err(err, "bad part %u of %u", part, nparts);
 		return NULL;
 	}
 	r = calloc(1, sizeof(*r));
@@ -1057,40 +1441,55 @@ struct hvt_reader *hvt_reader_open(const char *const *paths, size_t npaths,
 	r->flags = flags;
 	r->guarded = 1;
 	hvt_guard_begin(npaths == 1 ? paths[0] : "the traces");
-	for (i = 0; i < npaths; i++) {
-		struct stat st;
-		size_t before = r->npaths;
+	if (find_inputs(r, paths, npaths, err))
+		goto fail;
+	if (nparts == 1) {
+		for (i = 0; i < r->npaths; i++)
+			if (add_input(r, r->paths[i], i, 0)) {
+				set_err(err, "out of memory");
+				goto fail;
+			}
+	} else {
+		struct plan pl = { 0 };
 
-		if (stat(paths[i], &st)) {
-			set_err(err, "%s: %s", paths[i], strerror(errno));
-			goto fail;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			set_err(err, "%s: not a trace folder (give the folder that holds the CTF 'metadata' file, or a folder above it)",
-				paths[i]);
-			goto fail;
-		}
-		if (find_traces(r, paths[i], 0)) {
+		if (plan_files(r, &pl)) {
+			plan_free(&pl);
 			set_err(err, "out of memory");
 			goto fail;
 		}
-		if (r->npaths == before) {
-			set_err(err, "%s: not a CTF trace (no 'metadata' file in it or below it)",
-				paths[i]);
+		plan_assign(&pl, nparts);
+		for (i = 0; i < r->npaths; i++)
+			if (link_part(r, &pl, i, part, err)) {
+				plan_free(&pl);
+				goto fail;
+			}
+		plan_free(&pl);
+		if (!r->ninputs) {
+			set_err(err, "part %u of %u has no stream file", part, nparts);
 			goto fail;
 		}
 	}
-	r->ntraces_expected = r->npaths;
+	r->ntraces_expected = r->ninputs;
+	pthread_mutex_lock(&open_lock);
 	/* source.ctf.fs scans every stream file while it initializes. */
 	hvt_guard_step_begin();
-	i = (size_t)build_graph(r, err);
+	bad = build_graph(r, err);
 	hvt_guard_step_end();
-	if (i || peek_start(r, err))
+	if (!bad)
+		bad = peek_start(r, err);
+	pthread_mutex_unlock(&open_lock);
+	if (bad)
 		goto fail;
 	return r;
 fail:
 	hvt_reader_close(r);
 	return NULL;
+}
+
+struct hvt_reader *hvt_reader_open(const char *const *paths, size_t npaths,
+				   unsigned int flags, struct hvt_err *err)
+{
+	return hvt_reader_open_part(paths, npaths, flags, 0, 1, err);
 }
 
 const char *hvt_reader_stream_name(const struct hvt_reader *r, uint32_t stream)
@@ -1134,10 +1533,25 @@ void hvt_reader_close(struct hvt_reader *r)
 	for (; r->pos < r->n; r->pos++)
 		bt_message_put_ref(r->msgs[r->pos]);
 	free(r->msgs);
+	pthread_mutex_lock(&open_lock);
 	bt_graph_put_ref(r->graph);
 	bt_plugin_put_ref(r->ctf);
 	bt_plugin_put_ref(r->utils);
+	pthread_mutex_unlock(&open_lock);
 	bt_current_thread_clear_error();
+	for (i = 0; i < r->ninputs; i++) {
+		if (r->input_tmp[i])
+			remove_tmp_input(r->inputs[i]);
+		free(r->inputs[i]);
+		free(r->abs_inputs[i]);
+	}
+	free(r->inputs);
+	free(r->abs_inputs);
+	free(r->input_trace);
+	free(r->input_tmp);
+	for (i = 0; i < r->npaths && r->abs_paths; i++)
+		free(r->abs_paths[i]);
+	free(r->abs_paths);
 	for (i = 0; i < r->nstreams; i++)
 		free(r->streams[i].name);
 	free(r->streams);

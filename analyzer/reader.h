@@ -36,7 +36,8 @@ struct hvt_event {
 /* Open flags. */
 #define HVT_READ_KEYS_ONLY 0x1	/* exit: only vcpu seq reason qual insn_len
 				 * rip tsc gpr[0..2] intr_info guest_linear
-				 * guest_phys (the rest zero); resume: all */
+				 * guest_phys; resume: vcpu seq action changed
+				 * tsc; session: all (the rest reads as zero) */
 
 struct hvt_err {
 	char msg[512];		/* one line, no trailing newline */
@@ -54,6 +55,21 @@ struct hvt_reader;
 struct hvt_reader *hvt_reader_open(const char *const *paths, size_t npaths,
 				   unsigned int flags, struct hvt_err *err);
 
+/*
+ * Parallel reading: the stream files of the traces are split in nparts
+ * groups (whole streams, balanced by size; the split is the same for every
+ * part), and this reader reads part `part` only, through a folder of links
+ * it removes at close.  Events are in time order within the part; each
+ * stream (an LTTng per-CPU buffer, hence each vCPU of a sandbox run) lives
+ * in exactly one part.  Run one reader per thread and merge the results.
+ * hvt_reader_max_parts() says how many parts make sense (the number of
+ * streams; 1 when the traces cannot be split).
+ */
+struct hvt_reader *hvt_reader_open_part(const char *const *paths, size_t npaths,
+					unsigned int flags, unsigned int part,
+					unsigned int nparts, struct hvt_err *err);
+unsigned int hvt_reader_max_parts(const char *const *paths, size_t npaths);
+
 /* 1: *ev filled; 0: end of trace; -1: error (err->msg set, e.g. corrupt). */
 int hvt_reader_next(struct hvt_reader *r, struct hvt_event *ev,
 		    struct hvt_err *err);
@@ -62,7 +78,8 @@ const char *hvt_reader_stream_name(const struct hvt_reader *r, uint32_t stream);
 uint32_t hvt_reader_stream_count(const struct hvt_reader *r);
 
 /*
- * Which trace a stream belongs to (0, 1, ... in order of first appearance):
+ * Which trace a stream belongs to (the index of its folder in
+ * hvt_reader_trace_path(), the same in every part of a parallel read):
  * vCPU numbers and seq restart in each trace, so per-vCPU state is keyed by
  * (trace, vcpu) when several traces are read together.
  */
