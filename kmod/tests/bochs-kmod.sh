@@ -75,15 +75,12 @@ if [ -f "$trace/metadata" ] && command -v babeltrace2 > /dev/null; then
 	# Every field of every event, straight from the schema's lists.
 	for ev in exit resume session; do
 		EV=$(echo $ev | tr a-z A-Z)
-		fields=$(cc -E -P -x c -I schemas - <<-CPP 2>/dev/null | tr ' ' '\n' | grep -v '^$'
-			#include "hvtrace_events.h"
-			#define F(t, n) n
-			#define A(t, n, c) n
-			#define T(n, c) n
-			#define S(t, n, lt, m) n
-			HVTRACE_${EV}_FIELDS(F, F, A, T, S)
-			CPP
-		)
+		fields=$(printf '%s\n' '#include "hvtrace_events.h"' \
+			'#define F(t, n) n' '#define A(t, n, c) n' \
+			'#define T(n, c) n' '#define S(t, n, lt, m) n' \
+			"HVTFIELDS HVTRACE_${EV}_FIELDS(F, F, A, T, S)" |
+			${CC:-cc} -E -P -x c -I schemas - 2>/dev/null |
+			sed -n 's/^HVTFIELDS //p')
 		line=$(grep -m1 "hvtrace_$ev:" "$work/trace.txt")
 		missing=""
 		for f in $fields; do

@@ -58,6 +58,23 @@ check "selftest-cpuid x10: status 0" [ "$(field status)" = 0 ]
 check "selftest-cpuid x10: 11 exits (10 CPUID + VMCALL end)" [ "$(field exits)" = 11 ]
 check "selftest-cpuid x10: last exit is VMCALL" grep -q "end_reason=0x12(VMCALL)" /tmp/run.out
 
+hvt_mark "kmod: ftrace sees the tracepoints"
+tr=/sys/kernel/tracing
+if [ -d $tr/events/hvtrace ]; then
+	cp $tr/events/hvtrace/hvtrace_exit/format /out/ftrace-hvtrace_exit.format
+	check "ftrace format of hvtrace_exit has gpr[16], xmm[32], mxcsr" \
+		sh -c 'grep -q "u64 gpr\[16\]" /out/ftrace-hvtrace_exit.format && grep -q "u64 xmm\[32\]" /out/ftrace-hvtrace_exit.format && grep -q "mxcsr" /out/ftrace-hvtrace_exit.format'
+	echo 1 > $tr/events/hvtrace/enable
+	: > $tr/trace
+	run_wl selftest-cpuid -n 4
+	echo 0 > $tr/events/hvtrace/enable
+	cat $tr/trace > /out/ftrace.txt
+	check "ftrace records 5 hvtrace_exit, 5 hvtrace_resume, 2 hvtrace_session" \
+		sh -c '[ $(grep -c "hvtrace_exit:" /out/ftrace.txt) = 5 ] && [ $(grep -c "hvtrace_resume:" /out/ftrace.txt) = 5 ] && [ $(grep -c "hvtrace_session:" /out/ftrace.txt) = 2 ]'
+else
+	not_ok "tracefs has events/hvtrace"
+fi
+
 hvt_mark "kmod: argument validation"
 hvtctl check-args > /out/check-args.tap 2>&1
 sed 's/^/# check-args: /' /out/check-args.tap
