@@ -9,7 +9,9 @@
 # A run whose inputs (modules, hvtrace, hvtctl, scripts, parameters) have not
 # changed is not repeated unless --force is given.
 #
-# usage: testbed/e2e-run.sh [--force] [--quiet]
+# usage: testbed/e2e-run.sh [--force] [--quiet] [--no-retry]
+#   --no-retry: when the last boot with the same inputs failed, fail at once
+#   (e2e-check.sh uses it so that one failure is not booted twice)
 # Needs: kmod/hvtrace.ko, kmod/lttng-probe-hvtrace.ko, kmod/tools/hvtctl,
 #        build/bin/hvtrace (make kmod hvtctl analyzer); override with
 #        HVT_KMOD_DIR, HVT_HVTCTL, HVT_BIN.
@@ -23,11 +25,13 @@ die() { echo "$prog: $*" >&2; exit 2; }
 
 force=no
 quiet=
+retry=yes
 while [ $# -gt 0 ]; do
 	case $1 in
 	--force) force=yes ;;
 	--quiet) quiet=--quiet ;;
-	*) die "unknown option '$1' (usage: e2e-run.sh [--force] [--quiet])" ;;
+	--no-retry) retry=no ;;
+	*) die "unknown option '$1' (usage: e2e-run.sh [--force] [--quiet] [--no-retry])" ;;
 	esac
 	shift
 done
@@ -59,6 +63,10 @@ if [ "$force" = no ] && [ -f "$latest/inputs.sha" ] &&
    [ "$(cat "$latest/inputs.sha")" = "$inputs" ] && [ -f "$latest/novmx/alive.txt" ]; then
 	echo "$prog: results in $latest are current (same modules, tools and scripts); not booting again" >&2
 	exit 0
+fi
+if [ "$force" = no ] && [ "$retry" = no ] && [ -f "$res/failed.sha" ] &&
+   [ "$(cat "$res/failed.sha")" = "$inputs" ]; then
+	die "the last boot with these inputs failed (see $latest); run testbed/e2e-run.sh to retry"
 fi
 
 work=$(mktemp -d "$res/.work.XXXXXX")
@@ -103,7 +111,9 @@ echo "$params" > "$latest/env"
 printf 'main=%s novmx=%s seconds=%s\n' "$mrc" "$nrc" "$elapsed" > "$latest/boot-status.txt"
 if [ "$mrc" -ne 0 ] || [ "$nrc" -ne 0 ]; then
 	[ "$nrc" -eq 0 ] || sed 's/^/novmx: /' "$work/novmx.log" | tail -n 30 >&2
+	echo "$inputs" > "$res/failed.sha"
 	die "a boot failed (scenario status $mrc, negative boot status $nrc); see $latest"
 fi
 echo "$inputs" > "$latest/inputs.sha"
+rm -f "$res/failed.sha"
 echo "$prog: both boots finished in ${elapsed}s; results in $latest" >&2
