@@ -69,8 +69,6 @@ static int add_count(struct hvt_lat *l, uint64_t v, uint64_t count)
 
 int hvt_lat_add(struct hvt_lat *l, uint64_t v)
 {
-	double d;
-
 	if (add_count(l, v, 1))
 		return -1;
 	if (!l->n || v < l->min)
@@ -79,16 +77,14 @@ int hvt_lat_add(struct hvt_lat *l, uint64_t v)
 		l->max = v;
 	l->n++;
 	l->sum += v;
-	d = (double)v - l->mean;
-	l->mean += d / (double)l->n;
-	l->m2 += d * ((double)v - l->mean);
+	l->sumsq += (unsigned __int128)v * v;
+	l->mean = (double)l->sum / (double)l->n;
 	return 0;
 }
 
 int hvt_lat_merge(struct hvt_lat *dst, const struct hvt_lat *src)
 {
 	unsigned int b, s;
-	double n, d;
 
 	if (!src->n)
 		return 0;
@@ -105,23 +101,27 @@ int hvt_lat_merge(struct hvt_lat *dst, const struct hvt_lat *src)
 				return -1;
 		}
 	}
-	/* Chan et al.: combine the two partial means and M2 sums. */
-	n = (double)dst->n + (double)src->n;
-	d = src->mean - dst->mean;
-	dst->m2 += src->m2 + d * d * (double)dst->n * (double)src->n / n;
-	dst->mean += d * (double)src->n / n;
 	if (!dst->n || src->min < dst->min)
 		dst->min = src->min;
 	if (!dst->n || src->max > dst->max)
 		dst->max = src->max;
 	dst->n += src->n;
 	dst->sum += src->sum;
+	dst->sumsq += src->sumsq;
+	dst->mean = (double)dst->sum / (double)dst->n;
 	return 0;
 }
 
 double hvt_lat_stddev(const struct hvt_lat *l)
 {
-	return l->n ? sqrt(l->m2 / (double)l->n) : 0.0;
+	long double n, mean, var;
+
+	if (!l->n)
+		return 0.0;
+	n = (long double)l->n;
+	mean = (long double)l->sum / n;
+	var = (long double)l->sumsq / n - mean * mean;
+	return var > 0 ? (double)sqrtl(var) : 0.0;
 }
 
 uint64_t hvt_lat_percentile(const struct hvt_lat *l, double p)

@@ -2,8 +2,10 @@
 /*
  * Streaming latency statistics with bounded memory.
  *
- * Count, sum, min and max are exact; mean and (population) standard
- * deviation use Welford's update in double precision.  Percentiles come
+ * Count, sum, sum of squares (128 bits), min and max are exact integers,
+ * so the mean and the (population) standard deviation computed from them
+ * do not depend on the order samples were added or merged in: a parallel
+ * read prints exactly what a sequential one does.  Percentiles come
  * from a log-linear histogram: values below 2^HVT_LAT_SUB_BITS have one
  * bucket each (exact); above, each power of two [2^e, 2^(e+1)) is split in
  * 2^HVT_LAT_SUB_BITS equal buckets, so a bucket is at most 1/64 of its
@@ -23,7 +25,8 @@
 
 struct hvt_lat {
 	uint64_t n, sum, min, max;
-	double mean, m2;
+	unsigned __int128 sumsq;
+	double mean;		/* sum / n, kept up to date */
 	uint64_t *block[HVT_LAT_BLOCKS];
 };
 

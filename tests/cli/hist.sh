@@ -219,4 +219,37 @@ d = json.load(open(sys.argv[1]))
 sys.exit(0 if d["exits"] == 500 and d["lost"]["seq_gaps"] == 0 and d["lost"]["seq_backwards"] == 0 and len(d["traces"]) == 2 else 1)' "$T/out"
 ok $? "two traces: 500 exits, no false gaps" "$(head -c 400 "$T/out")"
 
+# Parallel decoding (one reader per stream group) gives the same result as
+# one thread, in every format, warnings included.
+for args in "" "--by qual" "--by rip" "--format csv" "--by vcpu --format csv"; do
+	run hist --threads 1 $args "$T/mix"
+	cp "$T/out" "$T/one"
+	run hist --threads 3 $args "$T/mix"
+	cmp -s "$T/one" "$T/out"
+	ok $? "--threads 3 = --threads 1 (hist $args)" "$(diff "$T/one" "$T/out" | head -5)"
+done
+run hist --threads 1 --format json "$T/lost"
+grep -v '"threads"' "$T/out" > "$T/one"
+cp "$T/err" "$T/one.err"
+run hist --threads 2 --format json "$T/lost"
+grep -q '"threads": 2' "$T/out"
+ok $? "--threads 2 used two threads"
+grep -v '"threads"' "$T/out" | cmp -s - "$T/one" && cmp -s "$T/err" "$T/one.err"
+ok $? "--threads 2 = --threads 1 on a trace with lost events (json and warnings)"
+
+# Memory stays bounded: 3x the exits, the same peak RSS (past the
+# libbabeltrace2 warm-up, which babeltrace2 -c sink.utils.dummy shows too).
+if [ -x /usr/bin/time ]; then
+	synth small --exits 100000 --vcpus 2 --seed 3
+	synth large --exits 300000 --vcpus 2 --seed 3
+	/usr/bin/time -f %M -o "$T/rss-small" "$HVTRACE" hist --threads 1 "$T/small" > /dev/null
+	/usr/bin/time -f %M -o "$T/rss-large" "$HVTRACE" hist --threads 1 "$T/large" > /dev/null
+	small=$(tail -1 "$T/rss-small")
+	large=$(tail -1 "$T/rss-large")
+	test $((large * 100)) -le $((small * 110))
+	ok $? "peak RSS at 300k exits ($large KB) within 1.10x of 100k exits ($small KB)"
+else
+	skip "bounded memory" "/usr/bin/time not installed"
+fi
+
 done_testing
