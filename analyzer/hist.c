@@ -25,6 +25,7 @@
 #include "verbs.h"
 
 #define MAX_WARNINGS 64		/* kept in detail; the rest only counted */
+#define MAX_RUNS 16		/* runs described in the header */
 
 static const char *const by_names[] = { "reason", "qual", "rip", "vcpu" };
 static const char *const sort_names[] = { "count", "time", "mean", "max", "name" };
@@ -59,6 +60,16 @@ struct warning {
 	int64_t begin_ns, end_ns;
 };
 
+/* A workload run, from its hvtrace_session records. */
+struct run {
+	uint32_t trace;
+	uint64_t run_id, seed, iterations, dropped;
+	char workload[sizeof(((struct hvtrace_session_rec *)0)->workload) + 1];
+	char module[sizeof(((struct hvtrace_session_rec *)0)->module_version) + 1];
+	int ended;
+	int32_t status;
+};
+
 struct hist {
 	const struct hvt_reader *r;
 	enum hvt_hist_by by;
@@ -79,6 +90,10 @@ struct hist {
 	int have_ts;
 	int threads;		/* decoding threads used */
 	struct hvt_lat total;
+
+	struct run runs[MAX_RUNS];
+	size_t nruns;
+	uint64_t runs_omitted;
 
 	struct warning warnings[MAX_WARNINGS];
 	size_t nwarnings;
@@ -294,6 +309,61 @@ static int add_resume(struct hist *h, const struct hvt_event *ev)
 	return 0;
 }
 
+static void copy_text(char *dst, size_t len, const char *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len && i < n && src[i]; i++)
+		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+/* From a session record, or (merge) from another part's run. */
+static void note_run(struct hist *h, uint32_t trace, const struct hvtrace_session_rec *s,
+		     const struct run *other)
+{
+	uint64_t id = s ? s->run_id : other->run_id;
+	struct run *r = NULL;
+	size_t i;
+
+	if (other)
+		trace = other->trace;
+	for (i = 0; i < h->nruns; i++)
+		if (h->runs[i].trace == trace && h->runs[i].run_id == id)
+			r = &h->runs[i];
+	if (!r) {
+		if (h->nruns == MAX_RUNS) {
+			h->runs_omitted++;
+			return;
+		}
+		r = &h->runs[h->nruns++];
+		memset(r, 0, sizeof(*r));
+		r->trace = trace;
+		r->run_id = id;
+	}
+	if (other) {
+		if (!r->workload[0])
+			*r = *other;
+		if (other->ended) {
+			r->ended = 1;
+			r->status = other->status;
+			if (other->dropped > r->dropped)
+				r->dropped = other->dropped;
+		}
+		return;
+	}
+	copy_text(r->workload, sizeof(r->workload), s->workload, sizeof(s->workload));
+	copy_text(r->module, sizeof(r->module), s->module_version, sizeof(s->module_version));
+	r->seed = s->seed;
+	r->iterations = s->iterations;
+	if (s->phase == HVTRACE_PHASE_END) {
+		r->ended = 1;
+		r->status = s->status;
+		if (s->dropped > r->dropped)
+			r->dropped = s->dropped;
+	}
+}
+
 static int hist_add(struct hist *h, const struct hvt_event *ev)
 {
 	h->events++;
@@ -315,6 +385,7 @@ static int hist_add(struct hist *h, const struct hvt_event *ev)
 		return add_resume(h, ev);
 	case HVT_EV_SESSION:
 		h->sessions++;
+		note_run(h, hvt_reader_stream_trace(h->r, ev->stream), &ev->u.session, NULL);
 		return 0;
 	case HVT_EV_DISCARDED: {
 		struct warning *w = add_warning(h);
@@ -539,7 +610,36 @@ static int print_json(const struct hist *h, const struct hvt_reader *r,
 	json_object_set_new(lost, "exits_without_resume", hvt_json_u64(h->no_resume));
 	json_object_set_new(lost, "resumes_without_exit", hvt_json_u64(h->unmatched_resumes));
 	json_object_set_new(lost, "negative_latencies", hvt_json_u64(h->negative_latency));
+	{
+		uint64_t dropped = 0;
+
+		for (i = 0; i < h->nruns; i++)
+			dropped += h->runs[i].dropped;
+		json_object_set_new(lost, "dropped_by_module", hvt_json_u64(dropped));
+	}
 	json_object_set_new(root, "lost", lost);
+	{
+		json_t *runs = json_array();
+
+		for (i = 0; i < h->nruns; i++) {
+			const struct run *rr = &h->runs[i];
+			json_t *ro = json_object();
+
+			json_object_set_new(ro, "trace", json_string(hvt_reader_trace_path(r, rr->trace) ?
+				hvt_reader_trace_path(r, rr->trace) : "?"));
+			json_object_set_new(ro, "run_id", hvt_json_u64(rr->run_id));
+			json_object_set_new(ro, "workload", json_string(rr->workload));
+			json_object_set_new(ro, "seed", hvt_json_u64(rr->seed));
+			json_object_set_new(ro, "iterations", hvt_json_u64(rr->iterations));
+			json_object_set_new(ro, "module_version", json_string(rr->module));
+			json_object_set_new(ro, "ended", json_boolean(rr->ended));
+			json_object_set_new(ro, "status", rr->ended ? json_integer(rr->status) : json_null());
+			json_object_set_new(ro, "dropped", hvt_json_u64(rr->dropped));
+			json_array_append_new(runs, ro);
+		}
+		json_object_set_new(root, "runs", runs);
+		json_object_set_new(root, "runs_omitted", hvt_json_u64(h->runs_omitted));
+	}
 	json_object_set_new(root, "warnings", warnings_json(h));
 	json_object_set_new(root, "warnings_omitted", hvt_json_u64(h->warnings_dropped));
 	for (i = 0; i < shown; i++) {
@@ -669,6 +769,23 @@ static int print_table(const struct hist *h, const struct hvt_reader *r,
 		if (h->seq_missing)
 			printf("  seq gaps %" PRIu64 " exits", h->seq_missing);
 		printf("\n");
+		for (k = 0; k < h->nruns && k < 4; k++) {
+			const struct run *rr = &h->runs[k];
+
+			printf("run %" PRIu64 ": workload %s seed %" PRIu64 " iterations %" PRIu64
+			       " module %s", rr->run_id, rr->workload[0] ? rr->workload : "?",
+			       rr->seed, rr->iterations, rr->module[0] ? rr->module : "?");
+			if (rr->ended)
+				printf(", ended with status %" PRId32, rr->status);
+			else
+				printf(", no end record");
+			if (rr->dropped)
+				printf(", %" PRIu64 " exits dropped by the module", rr->dropped);
+			printf("\n");
+		}
+		if (h->nruns > 4 || h->runs_omitted)
+			printf("... %" PRIu64 " more runs\n", (uint64_t)(h->nruns - (h->nruns > 4 ? 4 : h->nruns)) +
+			       h->runs_omitted);
 		printf("grouped by %s; handler time = resume.tsc - exit.tsc in TSC cycles;"
 		       " p50/p99 within 0.8%%\n", by_names[o->by]);
 		if (o->vcpu >= 0)
@@ -983,6 +1100,9 @@ static int hist_merge(struct hist *dst, const struct hist *src, int *conflict)
 			*w = src->warnings[i];
 	}
 	dst->warnings_dropped += src->warnings_dropped;
+	for (i = 0; i < src->nruns; i++)
+		note_run(dst, 0, NULL, &src->runs[i]);
+	dst->runs_omitted += src->runs_omitted;
 	return 0;
 }
 
@@ -1107,6 +1227,11 @@ int cmd_hist(int argc, char **argv)
 	}
 	if (h.warnings_dropped)
 		hvt_warn("%" PRIu64 " more warnings not shown", h.warnings_dropped);
+	for (i = 0; i < h.nruns; i++)
+		if (h.runs[i].dropped)
+			hvt_warn("run %" PRIu64 ": the module handled %" PRIu64
+				 " exits while no tracer was attached (not in the trace)",
+				 h.runs[i].run_id, h.runs[i].dropped);
 	if (h.no_resume)
 		hvt_warn("%" PRIu64 " exits have no resume event: their handler time is unknown",
 			 h.no_resume);
