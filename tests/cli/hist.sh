@@ -219,6 +219,16 @@ d = json.load(open(sys.argv[1]))
 sys.exit(0 if d["exits"] == 500 and d["lost"]["seq_gaps"] == 0 and d["lost"]["seq_backwards"] == 0 and len(d["traces"]) == 2 else 1)' "$T/out"
 ok $? "two traces: 500 exits, no false gaps" "$(head -c 400 "$T/out")"
 
+# The run is described from its session records.
+/usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d["runs"]
+sys.exit(0 if len(r) == 1 and r[0]["seed"] == 11 and r[0]["workload"] and r[0]["ended"] and
+         d["lost"]["dropped_by_module"] == 0 else 1)' "$T/hist.json"
+ok $? "json names the run (workload, seed 11, ended)"
+check "text header names the run" grep -Eq '^run [0-9]+: workload [a-z-]+ seed 11 ' "$T/hist.txt"
+
 # Parallel decoding (one reader per stream group) gives the same result as
 # one thread, in every format, warnings included.
 for args in "" "--by qual" "--by rip" "--format csv" "--by vcpu --format csv"; do
