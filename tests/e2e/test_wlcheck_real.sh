@@ -31,6 +31,11 @@ grep -q '^ok 7 - GPRs at each exit ([1-9][0-9]* checked, 0 failed)' "$tmp/out" &
 	ok "mix: GPRs were checked at every exit" || not_ok "mix: GPR checks missing"
 expect 0 "triplefault seed 42 x5 matches its plan (status -EFAULT)" \
 	"$traces/triplefault-s42-n5" triplefault 42 5
+expect 0 "xmm seed 5 x10 with preemption-timer exits matches its plan" \
+	"$traces/xmm-s5-n10-slice1" xmm 5 10
+grep -q '^# run .*(11 synchronous, 10 asynchronous)' "$tmp/out" &&
+	ok "xmm: the 10 asynchronous exits were skipped, 11 synchronous checked" ||
+	not_ok "xmm: asynchronous exits not counted as expected"
 expect 1 "mix with another seed: no such run" "$traces/mix-s42-n5" mix 43 5
 grep -q '^not ok 1 - session start' "$tmp/out" &&
 	ok "another seed fails the session-start check" ||
