@@ -36,6 +36,16 @@ expect 0 "xmm seed 5 x10 with preemption-timer exits matches its plan" \
 grep -q '^# run .*(11 synchronous, 10 asynchronous)' "$tmp/out" &&
 	ok "xmm: the 10 asynchronous exits were skipped, 11 synchronous checked" ||
 	not_ok "xmm: asynchronous exits not counted as expected"
+# --plan lists exactly the synchronous exits the real run made.
+"$wlcheck" "$traces/mix-s42-n5" mix 42 5 > "$tmp/check" 2>&1
+sync=$(sed -n 's/^# run .*exits (\([0-9]*\) synchronous.*/\1/p' "$tmp/check")
+planned=$("$wlcheck" --plan mix 42 5 | tail -n +2 | wc -l)
+[ -n "$sync" ] && [ "$planned" -eq "$sync" ] &&
+	ok "--plan lists the $planned synchronous exits of the recorded run" ||
+	not_ok "--plan lists $planned exits, the recorded run made '$sync'"
+"$wlcheck" --plan mix 42 5 | tail -n 1 | grep -q ' END .*VMCALL' &&
+	ok "--plan ends with the HVT_HC_END VMCALL" || not_ok "--plan: no END line last"
+expect 2 "--plan with a bad workload" --plan nosuch 1 1
 expect 1 "mix with another seed: no such run" "$traces/mix-s42-n5" mix 43 5
 grep -q '^not ok 1 - session start' "$tmp/out" &&
 	ok "another seed fails the session-start check" ||

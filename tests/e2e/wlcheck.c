@@ -1181,12 +1181,66 @@ static void usage(FILE *f)
 	unsigned int i;
 
 	fprintf(f, "usage: " PROG " TRACE_DIR WORKLOAD SEED ITERATIONS\n"
+		"       " PROG " --plan WORKLOAD SEED ITERATIONS\n"
 		"Checks a recorded sandbox run against the workload's plan; TAP on stdout.\n"
+		"--plan prints the synchronous exits the plan expects, one per line.\n"
 		"Exit status: 0 all checks pass, 1 a check failed, 2 bad input.\n"
 		"Workloads:");
 	for (i = 0; i < HVT_WL_COUNT; i++)
 		fprintf(f, " %s", hvt_plan_workload_name(i));
 	fputc('\n', f);
+}
+
+/* --plan: the expected synchronous exits, one line each. */
+static void print_plan(unsigned int wl, uint64_t seed, uint64_t iterations)
+{
+	static struct checker ck;
+	unsigned int kind, idx;
+	uint64_t n = 0;
+	char rn[48];
+
+	checker_init(&ck, wl, seed, iterations);
+	printf("%-8s %-10s %-4s %-12s %-2s %-18s %s\n", "exit", "iteration",
+	       "op", "operation", "#", "reason", "operands (RAX RBX RCX RDX RFLAGS MXCSR)");
+	while (next_expected(&ck, &kind, &idx)) {
+		const struct hvt_op *op = &ck.op;
+		const uint64_t *g = op->frame.gpr;
+		char what[64] = "";
+
+		switch (kind) {
+		case HVT_OP_CPUID:
+			snprintf(what, sizeof(what), "leaf %#x.%u", op->leaf,
+				 op->subleaf);
+			break;
+		case HVT_OP_WRMSR: case HVT_OP_RDMSR: case HVT_OP_RDMSR_HOST:
+		case HVT_OP_WRMSR_GP:
+			snprintf(what, sizeof(what), "msr %#x", op->msr);
+			break;
+		case HVT_OP_OUT_ECHO: case HVT_OP_IN_ECHO:
+		case HVT_OP_OUT_OTHER: case HVT_OP_IN_OTHER:
+			snprintf(what, sizeof(what), "port %#x size %u %s",
+				 op->port, op->size, op->imm ? "imm" : "dx");
+			break;
+		case HVT_OP_CR0_TOGGLE: case HVT_OP_CR4_TOGGLE:
+		case HVT_OP_CR3_STORE: case HVT_OP_CR3_RELOAD:
+			snprintf(what, sizeof(what), "via %s", gpr_name[op->reg]);
+			break;
+		}
+		n++;
+		if (kind == OP_END)
+			printf("%-8" PRIu64 " %-10s %-4s %-12s %-2u %-18s RBX 0\n", n,
+			       "-", "-", "END", 0u,
+			       reason_name(exit_reason_of(kind, idx), rn, sizeof(rn)));
+		else
+			printf("%-8" PRIu64 " %-10" PRIu64 " %-4u %-12s %-2u %-18s %s%s%#" PRIx64
+			       " %#" PRIx64 " %#" PRIx64 " %#" PRIx64 " %#" PRIx64 " %#x\n",
+			       n, op->iteration, op->index, hvt_plan_op_name(kind), idx,
+			       reason_name(exit_reason_of(kind, idx), rn, sizeof(rn)),
+			       what, *what ? "; " : "", g[HVT_RAX], g[HVT_RBX],
+			       g[HVT_RCX], g[HVT_RDX], op->frame.rflags,
+			       op->frame.mxcsr);
+		ck.exit_idx++;
+	}
 }
 
 static void report(struct checker *ck, int *all_ok)
@@ -1228,6 +1282,16 @@ int main(int argc, char **argv)
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
+		return 0;
+	}
+	if (argc == 5 && !strcmp(argv[1], "--plan")) {
+		id = hvt_plan_workload_id(argv[2]);
+		if (id < 0 || parse_u64(argv[3], &seed) ||
+		    parse_u64(argv[4], &iterations) || !iterations) {
+			fprintf(stderr, PROG ": --plan: expected WORKLOAD SEED ITERATIONS (try --help)\n");
+			return 2;
+		}
+		print_plan((unsigned int)id, seed, iterations);
 		return 0;
 	}
 	if (argc != 5) {
