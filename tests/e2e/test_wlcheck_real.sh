@@ -52,6 +52,18 @@ grep -q '^not ok 1 - session start' "$tmp/out" &&
 	not_ok "another seed: session start not reported"
 expect 1 "mix with other iterations: no such run" "$traces/mix-s42-n5" mix 42 4
 expect 1 "a trace checked as another workload" "$traces/mix-s42-n5" cpuid 42 5
+# Damage a copy of the real trace: bytes overwritten inside an event are
+# caught by the checks; a truncated stream is an unreadable trace.
+cp -r "$traces/mix-s42-n5" "$tmp/bad"
+printf 'garbage' | dd of="$tmp/bad/kernel/wl_0" bs=1 seek=5000 conv=notrunc 2> /dev/null
+expect 1 "7 bytes overwritten in a real trace are reported" "$tmp/bad" mix 42 5
+grep -q '^not ok' "$tmp/out" && ok "the damaged event fails a check" ||
+	not_ok "the damaged event passed every check"
+cp -r "$traces/mix-s42-n5" "$tmp/short"
+truncate -s 10000 "$tmp/short/kernel/wl_0"
+expect 2 "a truncated real trace is unreadable" "$tmp/short" mix 42 5
+[ "$(wc -l < "$tmp/err")" -eq 1 ] && ok "truncated trace: one line on stderr" ||
+	not_ok "truncated trace: $(wc -l < "$tmp/err") lines on stderr"
 expect 2 "unknown workload" "$traces/mix-s42-n5" nosuch 42 5
 [ "$(wc -l < "$tmp/err")" -eq 1 ] && ok "unknown workload: one line on stderr" ||
 	not_ok "unknown workload: $(wc -l < "$tmp/err") lines on stderr"
