@@ -107,23 +107,27 @@ struct kind {
 	const char *alias;
 	bool async;
 	unsigned int base;
+	bool fault;	/* refused: #GP delivered at the guest's fixup */
 };
 
 static const struct kind kinds[] = {
-	{ HVTRACE_EXIT_CPUID, "cpuid", false, 1100 },
-	{ HVTRACE_EXIT_RDMSR, "rdmsr", false, 900 },
-	{ HVTRACE_EXIT_WRMSR, "wrmsr", false, 1000 },
-	{ HVTRACE_EXIT_IO_INSTRUCTION, "io", false, 2400 },
-	{ HVTRACE_EXIT_VMCALL, "vmcall", false, 1500 },
-	{ HVTRACE_EXIT_HLT, "hlt", false, 4000 },
-	{ HVTRACE_EXIT_RDTSC, "rdtsc", false, 700 },
-	{ HVTRACE_EXIT_RDTSCP, "rdtscp", false, 760 },
-	{ HVTRACE_EXIT_CR_ACCESS, "cr", false, 1300 },
-	{ HVTRACE_EXIT_XSETBV, "xsetbv", false, 1200 },
-	{ HVTRACE_EXIT_INVD, "invd", false, 800 },
-	{ HVTRACE_EXIT_EXCEPTION_NMI, "exception", false, 2000 },
-	{ HVTRACE_EXIT_EXTERNAL_INTERRUPT, "extint", true, 3000 },
-	{ HVTRACE_EXIT_PREEMPTION_TIMER, "preempt", true, 600 },
+	{ HVTRACE_EXIT_CPUID, "cpuid", false, 1100, false },
+	{ HVTRACE_EXIT_RDMSR, "rdmsr", false, 900, false },
+	{ HVTRACE_EXIT_WRMSR, "wrmsr", false, 1000, false },
+	{ HVTRACE_EXIT_IO_INSTRUCTION, "io", false, 2400, false },
+	{ HVTRACE_EXIT_VMCALL, "vmcall", false, 1500, false },
+	{ HVTRACE_EXIT_HLT, "hlt", false, 4000, false },
+	{ HVTRACE_EXIT_RDTSC, "rdtsc", false, 700, false },
+	{ HVTRACE_EXIT_RDTSCP, "rdtscp", false, 760, false },
+	{ HVTRACE_EXIT_CR_ACCESS, "cr", false, 1300, false },
+	{ HVTRACE_EXIT_XSETBV, "xsetbv", false, 1200, false },
+	{ HVTRACE_EXIT_INVD, "invd", false, 800, false },
+	{ HVTRACE_EXIT_EXCEPTION_NMI, "exception", false, 2000, false },
+	{ HVTRACE_EXIT_EXTERNAL_INTERRUPT, "extint", true, 3000, false },
+	{ HVTRACE_EXIT_PREEMPTION_TIMER, "preempt", true, 600, false },
+	/* WRMSR to an MSR the hypervisor refuses (kmod/workload.h: resumed
+	 * at the fixup one NOP past the instruction, RAX = 13) */
+	{ HVTRACE_EXIT_WRMSR, "wrmsr-gp", false, 1600, true },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -292,7 +296,7 @@ static void parse_mix(struct opts *o, const char *spec)
 			    !strcasecmp(tok, reason_name(kinds[k].reason)))
 				break;
 		if (k == NKINDS)
-			die("--mix: cannot synthesize exit reason '%s' (known: cpuid rdmsr wrmsr io vmcall hlt rdtsc rdtscp cr xsetbv invd exception extint preempt)",
+			die("--mix: cannot synthesize exit reason '%s' (known: cpuid rdmsr wrmsr io vmcall hlt rdtsc rdtscp cr xsetbv invd exception extint preempt wrmsr-gp)",
 			    tok);
 		o->weight[k] = (unsigned int)parse_u64(eq + 1, "--mix weight");
 		if (o->weight[k] > 1000000)
@@ -608,7 +612,8 @@ static void build_sites(uint64_t seed)
 				s->insn_len = 2;
 				break;
 			case HVTRACE_EXIT_WRMSR:
-				s->p1 = wrmsr_idx[rng_below(&r, ARRN(wrmsr_idx))];
+				s->p1 = kinds[k].fault ? 0x40000140 + rng_below(&r, 0x40) :
+					wrmsr_idx[rng_below(&r, ARRN(wrmsr_idx))];
 				s->insn_len = 2;
 				break;
 			case HVTRACE_EXIT_IO_INSTRUCTION: {
@@ -963,6 +968,13 @@ static void make_exit(struct pair *p, struct gstate *g, unsigned int k,
 		break;
 	}
 	case HVTRACE_EXIT_WRMSR:
+		if (kinds[k].fault) {
+			chg(rr, 0, 13);			/* #GP */
+			chg(rr, HVTRACE_CHG_RIP, newrip + 1);	/* the fixup */
+			break;
+		}
+		chg(rr, HVTRACE_CHG_RIP, newrip);
+		break;
 	case HVTRACE_EXIT_HLT:
 	case HVTRACE_EXIT_XSETBV:
 	case HVTRACE_EXIT_INVD:

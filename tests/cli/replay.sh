@@ -16,6 +16,14 @@ ok $RC "--check passes on a clean trace (status 0)" "$(cat "$T/out" "$T/err")"
 check "--check says chain OK with every exit and resume" \
 	grep -q '^replay check: 3000 exits, 3000 resumes on 2 vCPUs: chain OK$' "$T/out"
 
+# ---- refused WRMSRs resumed at their fault fixup (RAX = 13) are no violation
+synth gp --exits 1000 --seed 12 --mix cpuid=5,wrmsr=2,wrmsr-gp=2
+run replay --check "$T/gp"
+ok $RC "--check passes with faults delivered at fixups" "$(cat "$T/out")"
+nfix=$(grep -o '^([0-9]* faulting instructions resumed at their fixup' "$T/out" | grep -o '[0-9]*')
+nbt=$(babeltrace2 "$T/gp" 2>/dev/null | grep ' hvtrace_resume: ' | grep -c 'values = \[ \[0\] = 0xD, ')
+check "every fixup resume is counted ($nbt with RAX = 13 in babeltrace2)" test "${nfix:-0}" -eq "$nbt" -a "$nbt" -gt 0
+
 # ---- every violation kind, reported once at its seq
 brk() {		# brk NAME KIND SEQ WANT-SEQ WANT-KIND [synth args]
 	local name=$1 kind=$2 seq=$3 wseq=$4 wkind=$5
