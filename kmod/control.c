@@ -46,12 +46,14 @@ static int hvt_check_header(const void __user *argp, u32 want_size)
 	return 0;
 }
 
-static const struct hvt_workload *hvt_lookup(const char *name, u32 *exc)
+static const struct hvt_workload *hvt_lookup(const char *name, u32 *exc,
+					     enum hvt_vmcs_fault *fault)
 {
 	const struct hvt_workload *wl;
 
 	*exc = ~0u;
-	wl = hvt_selftest_find(name, exc);
+	*fault = HVT_FAULT_NONE;
+	wl = hvt_selftest_find(name, exc, fault);
 	if (wl)
 		return wl;
 	return hvt_workload_find(name);
@@ -83,7 +85,7 @@ static long hvt_ioc_run(void __user *argp)
 	if (!memchr(r.workload, 0, sizeof(r.workload)))
 		return hvt_reject(-EINVAL, "workload name not NUL-terminated");
 	memset(&req, 0, sizeof(req));
-	req.wl = hvt_lookup(r.workload, &req.exc_bitmap);
+	req.wl = hvt_lookup(r.workload, &req.exc_bitmap, &req.fault);
 	if (!req.wl || !req.wl->guest_main)
 		return hvt_reject(-EINVAL, "unknown workload \"%s\"",
 				  r.workload);

@@ -45,10 +45,21 @@ static_assert(sizeof(struct hvt_regs) == HVT_REGS_SIZE);
 /* RDTSC/RDTSCP return HVT_VTSC_STEP * n for the n-th such exit of a run. */
 #define HVT_VTSC_STEP		0x100000ull
 
+/*
+ * Self-tests of the error paths: a deliberately broken VMCS (never used by
+ * the workload library).
+ */
+enum hvt_vmcs_fault {
+	HVT_FAULT_NONE = 0,
+	HVT_FAULT_GUEST_STATE,	/* GUEST_RFLAGS bit 1 clear: VM-entry failure */
+	HVT_FAULT_CONTROL,	/* CR3-target count 5 > 4: VMfailValid, error 7 */
+};
+
 /* A run request, filled by control.c, executed by vmx.c on req->cpu. */
 struct hvt_run_req {
 	const struct hvt_workload *wl;
 	u32 exc_bitmap;		/* exception bitmap (all ones but for selftests) */
+	enum hvt_vmcs_fault fault;	/* selftests only */
 	u64 seed;
 	u64 iterations;
 	u32 cpu;
@@ -165,7 +176,8 @@ int hvt_control_init(void);
 void hvt_control_exit(void);
 
 /* selftest.c */
-const struct hvt_workload *hvt_selftest_find(const char *name, u32 *exc_bitmap);
+const struct hvt_workload *hvt_selftest_find(const char *name, u32 *exc_bitmap,
+					     enum hvt_vmcs_fault *fault);
 const struct hvt_workload *hvt_selftest_get(unsigned int index);
 
 /* asm/vmexit.S */

@@ -88,6 +88,7 @@ static notrace void hvt_st_unhandled(const struct hvt_wl_args *args)
 struct hvt_selftest {
 	struct hvt_workload wl;
 	u32 exc_bitmap;
+	enum hvt_vmcs_fault fault;
 };
 
 static const struct hvt_selftest hvt_selftests[] = {
@@ -102,15 +103,21 @@ static const struct hvt_selftest hvt_selftests[] = {
 	    0, NULL, NULL, hvt_st_triple_fault }, 0 },
 	{ { "selftest-unhandled", "MONITOR: unhandled exit, run error -EFAULT",
 	    0, NULL, NULL, hvt_st_unhandled }, ~0u },
+	{ { "selftest-entry-fail", "invalid guest RFLAGS: VM-entry failure exit, run error -EIO",
+	    0, NULL, NULL, hvt_st_cpuid }, ~0u, HVT_FAULT_GUEST_STATE },
+	{ { "selftest-vmfail", "invalid control: VMLAUNCH VMfailValid (error 7), run error -EIO",
+	    0, NULL, NULL, hvt_st_cpuid }, ~0u, HVT_FAULT_CONTROL },
 };
 
-const struct hvt_workload *hvt_selftest_find(const char *name, u32 *exc)
+const struct hvt_workload *hvt_selftest_find(const char *name, u32 *exc,
+					     enum hvt_vmcs_fault *fault)
 {
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(hvt_selftests); i++) {
 		if (!strcmp(name, hvt_selftests[i].wl.name)) {
 			*exc = hvt_selftests[i].exc_bitmap;
+			*fault = hvt_selftests[i].fault;
 			return &hvt_selftests[i].wl;
 		}
 	}

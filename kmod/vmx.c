@@ -600,6 +600,12 @@ static int hvt_vmcs_setup(struct hvt_cpu *pc, struct hvt_run_req *req)
 	hvt_vmwrite(v, GUEST_RIP, (unsigned long)hvt_guest_entry);
 	hvt_vmwrite(v, GUEST_RFLAGS, X86_EFLAGS_FIXED);
 
+	/* Self-tests of the failure paths break the VMCS on purpose. */
+	if (req->fault == HVT_FAULT_GUEST_STATE)
+		hvt_vmwrite(v, GUEST_RFLAGS, 0);
+	else if (req->fault == HVT_FAULT_CONTROL)
+		hvt_vmwrite(v, CR3_TARGET_COUNT, 5);
+
 	/* GPRs zero but RDI = args; XMM zero; MXCSR at its reset value. */
 	memset(&v->regs, 0, sizeof(v->regs));
 	pc->args.seed = req->seed;
