@@ -89,6 +89,16 @@ run_wl selftest-unhandled
 check "unhandled MONITOR: status -EFAULT" [ "$(field status)" = -14 ]
 check "unhandled MONITOR: end reason MONITOR" grep -q "(MONITOR)" /tmp/run.out
 check "unhandled exit logged with its name" dmesg_has "unhandled exit reason: exit MONITOR"
+run_wl selftest-entry-fail
+check "invalid guest state: status -EIO" [ "$(field status)" = -5 ]
+check "invalid guest state: VM-entry failure exit 0x80000021" grep -q "end_reason=0x80000021(ENTRY_FAIL_GUEST_STATE)" /tmp/run.out
+run_wl selftest-vmfail
+check "invalid control: status -EIO, no exit" sh -c '[ "$(field status)" = -5 ] && [ "$(field exits)" = 0 ]'
+check "invalid control: VM-instruction error 7" [ "$(field vm_insn_error)" = 7 ]
+check "VMLAUNCH failure logged with its error" dmesg_has "VMLAUNCH failed (VMfailValid), VM-instruction error 7"
+hvtctl counters > /tmp/counters.txt
+check "counters: entry_failures and vmx_failures counted" \
+	sh -c 'grep -q "^entry_failures [1-9]" /tmp/counters.txt && grep -q "^vmx_failures [1-9]" /tmp/counters.txt'
 run_wl selftest-spin -n 30
 check "spin: completes with status 0" [ "$(field status)" = 0 ]
 hvtctl counters > /out/counters-after-spin.txt
@@ -135,6 +145,8 @@ if hvt_start_sessiond hvtrace; then
 	lttng start > /dev/null
 	run_wl selftest-mix -n 3 -s 7
 	check "selftest-mix under LTTng: status 0" [ "$(field status)" = 0 ]
+	# the same run again: the host compares the two (determinism)
+	run_wl selftest-mix -n 3 -s 7
 	for wl in $(cut -d' ' -f1 /out/workloads.txt | grep -v '^selftest'); do
 		run_wl "$wl" -n 2 -s 42
 		echo "# $wl: $(cat /tmp/run.out)"
