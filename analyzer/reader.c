@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "guard.h"
+#include "qual.h"
 #include "reader.h"
 
 /* ---- field descriptors generated from the schema ---------------------- */
@@ -83,27 +84,40 @@ static const struct ev_schema schemas[] = {
  * HVT_READ_KEYS_ONLY: how many elements of an exit field to decode (0: skip).
  * The key fields are those hist and qualification decoding need.
  */
-static unsigned int exit_key_count(const struct field_desc *fd)
+#define KIND(k) (1u << HVTRACE_QUAL_##k)
+#define ALWAYS 0u
+
+/*
+ * HVT_READ_KEYS_ONLY on an exit: which fields to decode, how many elements,
+ * and for which qualification kinds (ALWAYS: every exit).  The reason is
+ * decoded first; the rest only when its kind needs it (qual.c).
+ */
+static unsigned int exit_key_count(const struct field_desc *fd, unsigned int *need)
 {
-	static const size_t keys[] = {
-		offsetof(struct hvtrace_exit_rec, vcpu),
-		offsetof(struct hvtrace_exit_rec, seq),
-		offsetof(struct hvtrace_exit_rec, exit_reason),
-		offsetof(struct hvtrace_exit_rec, exit_qual),
-		offsetof(struct hvtrace_exit_rec, insn_len),
-		offsetof(struct hvtrace_exit_rec, guest_linear),
-		offsetof(struct hvtrace_exit_rec, guest_phys),
-		offsetof(struct hvtrace_exit_rec, intr_info),
-		offsetof(struct hvtrace_exit_rec, rip),
-		offsetof(struct hvtrace_exit_rec, tsc),
+	static const struct { size_t off; unsigned int need; } keys[] = {
+		{ offsetof(struct hvtrace_exit_rec, vcpu), ALWAYS },
+		{ offsetof(struct hvtrace_exit_rec, seq), ALWAYS },
+		{ offsetof(struct hvtrace_exit_rec, exit_reason), ALWAYS },
+		{ offsetof(struct hvtrace_exit_rec, rip), ALWAYS },
+		{ offsetof(struct hvtrace_exit_rec, tsc), ALWAYS },
+		{ offsetof(struct hvtrace_exit_rec, exit_qual),
+		  KIND(IO) | KIND(CR) | KIND(DR) | KIND(EPT) | KIND(TASK_SWITCH) | KIND(INVLPG) },
+		{ offsetof(struct hvtrace_exit_rec, intr_info), KIND(EXCEPTION) },
+		{ offsetof(struct hvtrace_exit_rec, guest_phys), KIND(EPT) },
+		{ offsetof(struct hvtrace_exit_rec, guest_linear), KIND(EPT) },
 	};
 	size_t i;
 
-	if (fd->off == offsetof(struct hvtrace_exit_rec, gpr))
-		return 3;	/* RAX RCX RDX: CPUID leaf/subleaf, MSR, VMCALL */
+	if (fd->off == offsetof(struct hvtrace_exit_rec, gpr)) {
+		/* RAX, RCX: CPUID leaf/subleaf, MSR index, hypercall number */
+		*need = KIND(CPUID) | KIND(MSR) | KIND(VMCALL);
+		return 2;
+	}
 	for (i = 0; i < ARRAY_LEN(keys); i++)
-		if (keys[i] == fd->off)
+		if (keys[i].off == fd->off) {
+			*need = keys[i].need;
 			return fd->count;
+		}
 	return 0;
 }
 
@@ -113,7 +127,6 @@ static unsigned int resume_key_count(const struct field_desc *fd)
 		offsetof(struct hvtrace_resume_rec, vcpu),
 		offsetof(struct hvtrace_resume_rec, seq),
 		offsetof(struct hvtrace_resume_rec, action),
-		offsetof(struct hvtrace_resume_rec, changed),
 		offsetof(struct hvtrace_resume_rec, tsc),
 	};
 	size_t i;
@@ -133,6 +146,9 @@ struct ev_class {
 	uint64_t idx[MAX_FIELDS];
 	unsigned char is_signed[MAX_FIELDS];
 	unsigned short take[MAX_FIELDS];	/* elements to decode, 0: skip */
+	unsigned int need[MAX_FIELDS];		/* qual kinds needing it, 0: all */
+	int by_kind;		/* keys-only exit: decode in two passes */
+	size_t reason_field;	/* index of exit_reason in the schema */
 };
 
 struct stream_info {
@@ -604,8 +620,13 @@ static int resolve_class(struct hvt_reader *r, struct ev_class *c,
 		c->idx[f] = m;
 		c->is_signed[f] = (unsigned char)sgn;
 		c->take[f] = fd->count;
-		if ((r->flags & HVT_READ_KEYS_ONLY) && s->type == HVT_EV_EXIT)
-			c->take[f] = (unsigned short)exit_key_count(fd);
+		c->need[f] = ALWAYS;
+		if (s->type == HVT_EV_EXIT && fd->off == offsetof(struct hvtrace_exit_rec, exit_reason))
+			c->reason_field = f;
+		if ((r->flags & HVT_READ_KEYS_ONLY) && s->type == HVT_EV_EXIT) {
+			c->take[f] = (unsigned short)exit_key_count(fd, &c->need[f]);
+			c->by_kind = 1;
+		}
 		if ((r->flags & HVT_READ_KEYS_ONLY) && s->type == HVT_EV_RESUME)
 			c->take[f] = (unsigned short)resume_key_count(fd);
 	}
@@ -821,15 +842,28 @@ static void decode_payload(const struct ev_class *c, const bt_field *payload,
 			   void *rec)
 {
 	const struct ev_schema *s = c->schema;
+	unsigned int kinds = ~0u;
 	char *base = rec;
 	size_t f;
 
+	if (c->by_kind) {
+		/* The reason first: it says which other keys the exit needs. */
+		const struct field_desc *fd = &s->fields[c->reason_field];
+		const bt_field *fld = bt_field_structure_borrow_member_field_by_index_const(
+			payload, c->idx[c->reason_field]);
+		uint32_t reason = (uint32_t)int_value(fld, c->is_signed[c->reason_field]);
+
+		store(base + fd->off, fd->esize, reason);
+		kinds = 1u << hvt_exit_qual_kind(reason & HVTRACE_EXIT_REASON_BASIC_MASK);
+	}
 	for (f = 0; f < s->nfields; f++) {
 		const struct field_desc *fd = &s->fields[f];
 		const bt_field *fld;
 		uint64_t len = 0, i;
 
-		if (!c->take[f]) {
+		if (c->by_kind && f == c->reason_field)
+			continue;
+		if (!c->take[f] || (c->need[f] && !(c->need[f] & kinds))) {
 			memset(base + fd->off, 0, (size_t)fd->esize * fd->count);
 			if (fd->kind == FD_SEQ)
 				memset(base + fd->len_off, 0, fd->lsize);

@@ -34,10 +34,14 @@ struct hvt_event {
 };
 
 /* Open flags. */
-#define HVT_READ_KEYS_ONLY 0x1	/* exit: only vcpu seq reason qual insn_len
-				 * rip tsc gpr[0..2] intr_info guest_linear
-				 * guest_phys; resume: vcpu seq action changed
-				 * tsc; session: all (the rest reads as zero) */
+/*
+ * HVT_READ_KEYS_ONLY: exit: vcpu seq exit_reason rip tsc, plus what the
+ * reason's qualification decoding needs (qual.h): exit_qual (I/O, CR, DR,
+ * EPT, task switch, INVLPG), gpr[0..1] (CPUID, MSR, VMCALL), intr_info
+ * (exception), guest_phys and guest_linear (EPT); resume: vcpu seq action
+ * tsc; session: all.  Everything else reads as zero.
+ */
+#define HVT_READ_KEYS_ONLY 0x1
 
 struct hvt_err {
 	char msg[512];		/* one line, no trailing newline */
