@@ -74,7 +74,10 @@ mkdir -p "$top/build/cache"
 mkdir -p "$top/build/testbed-runs"
 work=$(mktemp -d "$top/build/testbed-runs/run.XXXXXX")
 tailpid=""
+bpid=""
 cleanup() {
+	# timeout(1) puts Bochs in a process group of its own: stop it by id.
+	[ -n "$bpid" ] && kill "$bpid" 2> /dev/null
 	[ -n "$tailpid" ] && pkill -P "$tailpid" 2> /dev/null
 	rm -rf "$work"
 }
@@ -132,9 +135,12 @@ if [ "$quiet" = no ]; then
 	tailpid=$!
 fi
 set +e
-(cd "$work" && timeout -k 10 "$timeout_s" bochs -q -unlock -rc dbg.rc -f bochsrc.txt \
-	< /dev/null > bochs.stdout 2>&1)
+(cd "$work" && exec timeout -k 10 "$timeout_s" bochs -q -unlock -rc dbg.rc -f bochsrc.txt \
+	< /dev/null > bochs.stdout 2>&1) &
+bpid=$!
+wait "$bpid"
 brc=$?
+bpid=""
 set -e
 elapsed=$(( $(date +%s) - start ))
 sleep 0.3
