@@ -13,8 +13,10 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hist.h"
@@ -993,6 +995,8 @@ int hvt_hist_parse(int argc, char **argv, struct hvt_hist_opts *o)
 
 struct worker {
 	pthread_t th;
+	atomic_ulong seen;	/* events so far, for the progress line */
+	atomic_int done;
 	const struct hvt_hist_opts *o;
 	unsigned int part, nparts;
 	int progress;
@@ -1024,13 +1028,17 @@ static void *worker_main(void *arg)
 			snprintf(w->err.msg, sizeof(w->err.msg), "out of memory");
 			break;
 		}
-		if (w->progress && !(w->h.events & ((1u << 20) - 1)))
-			fprintf(stderr, "\rhvtrace hist: %" PRIu64 " events...", w->h.events);
+		if (!(w->h.events & 0xffff)) {
+			atomic_store_explicit(&w->seen, w->h.events, memory_order_relaxed);
+			if (w->progress && !(w->h.events & ((1u << 20) - 1)))
+				fprintf(stderr, "\rhvtrace hist: %" PRIu64 " events...", w->h.events);
+		}
 	}
 	if (w->progress && w->h.events >= (1u << 20))
 		fprintf(stderr, "\r%*s\r", 48, "");
 	w->h.other_events = hvt_reader_other_events(w->r);
 	w->rc = rc < 0 ? -1 : 0;
+	atomic_store(&w->done, 1);
 	return NULL;
 }
 
@@ -1137,6 +1145,30 @@ static int hist_run(const struct hvt_hist_opts *o, unsigned int nthreads, struct
 				break;
 			}
 			started++;
+		}
+		/* Progress on a terminal while the parts are read. */
+		if (hvt_is_tty(stderr)) {
+			unsigned int ndone = 0;
+			int shown = 0;
+
+			while (ndone < started) {
+				struct timespec ts = { 0, 250 * 1000 * 1000 };
+				uint64_t sum = 0;
+
+				nanosleep(&ts, NULL);
+				ndone = 0;
+				for (i = 0; i < started; i++) {
+					sum += atomic_load_explicit(&w[i].seen, memory_order_relaxed);
+					ndone += (unsigned int)atomic_load(&w[i].done);
+				}
+				if (sum >= (1u << 20)) {
+					fprintf(stderr, "\rhvtrace hist: %" PRIu64 " events (%u threads)...",
+						sum, started);
+					shown = 1;
+				}
+			}
+			if (shown)
+				fprintf(stderr, "\r%*s\r", 60, "");
 		}
 		for (i = 0; i < started; i++)
 			pthread_join(w[i].th, NULL);

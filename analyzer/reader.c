@@ -1424,12 +1424,25 @@ static int find_inputs(struct hvt_reader *r, const char *const *paths, size_t np
 		return -1;
 	}
 	for (i = 0; i < r->npaths; i++) {
+		size_t j;
+
 		r->abs_paths[i] = realpath(r->paths[i], NULL);
 		if (!r->abs_paths[i])
 			r->abs_paths[i] = strdup(r->paths[i]);
 		if (!r->abs_paths[i]) {
 			set_err(err, "out of memory");
 			return -1;
+		}
+		/* The same trace named twice (A A, or A and its parent) is read once. */
+		for (j = 0; j < i; j++)
+			if (!strcmp(r->abs_paths[j], r->abs_paths[i]))
+				break;
+		if (j < i) {
+			free(r->abs_paths[i]);
+			free(r->paths[i]);
+			memmove(&r->paths[i], &r->paths[i + 1], (r->npaths - i - 1) * sizeof(char *));
+			r->npaths--;
+			i--;
 		}
 	}
 	return 0;
