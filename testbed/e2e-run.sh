@@ -50,6 +50,14 @@ ITERATIONS=${HVT_E2E_ITERATIONS:-20}
 MIX_ITERATIONS=${HVT_E2E_MIX_ITERATIONS:-200}
 CYCLES=${HVT_E2E_CYCLES:-50}"
 
+# The cached kernel, LTTng modules and base image first: the payload leaves
+# out the libraries the base image has, and the two boots below then do not
+# wait on the same build.  (The base image is part of the inputs below.)
+"$top/testbed/fetch-kernel.sh" "$top/build/cache/kernel" >&2
+"$top/testbed/build-lttng.sh" "$top/build/cache/kernel" "$top/build/cache/lttng-build" >&2
+"$top/testbed/mkbase.sh" "$top/build/cache/kernel" "$top/build/cache/lttng-build" \
+	"$top/build/cache/testbed-base" >&2
+
 res=$top/build/e2e
 latest=$res/latest
 mkdir -p "$res"
@@ -80,13 +88,6 @@ cp "$kmod/lttng-probe-hvtrace.ko" "$work/main/modules/"
 cp "$here/e2e/guest.sh" "$work/main/run.sh"
 echo "$params" > "$work/main/env"
 cp "$here/e2e/novmx.sh" "$work/novmx/run.sh"
-
-# The base image is built (under a lock) by the first guest-run; start the
-# negative boot once it exists so both do not wait on the same build.
-"$top/testbed/fetch-kernel.sh" "$top/build/cache/kernel" >&2
-"$top/testbed/build-lttng.sh" "$top/build/cache/kernel" "$top/build/cache/lttng-build" >&2
-"$top/testbed/mkbase.sh" "$top/build/cache/kernel" "$top/build/cache/lttng-build" \
-	"$top/build/cache/testbed-base" >&2
 
 start=$(date +%s)
 "$here/guest-run.sh" --payload "$work/novmx" --out "$work/out-novmx" \

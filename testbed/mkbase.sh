@@ -6,7 +6,8 @@
 # boot (testbed/guest-run.sh), so this image is built once per kernel.
 #
 # usage: testbed/mkbase.sh KERNEL_CACHE LTTNG_BUILD OUT_DIR
-# Leaves OUT_DIR/boot.iso, OUT_DIR/initrd.img and OUT_DIR/.stamp (cache key).
+# Leaves OUT_DIR/boot.iso, OUT_DIR/initrd.img, OUT_DIR/libs.txt (the shared
+# libraries in the image) and OUT_DIR/.stamp (cache key).
 set -euo pipefail
 
 die() { echo "mkbase: $*" >&2; exit 2; }
@@ -127,5 +128,7 @@ genisoimage -quiet -o "$tmp/boot.iso" -b isolinux/isolinux.bin -c isolinux/boot.
 	die "genisoimage failed"
 mv "$tmp/boot.iso" "$out/boot.iso"
 mv "$tmp/iso/initrd.img" "$out/initrd.img"
+# The libraries the image has, for payload-add-bin.sh to leave out.
+find "$r/usr/lib" "$r/usr/lib64" -name '*.so*' -printf '%f\n' | sort -u > "$out/libs.txt"
 echo "$stamp" > "$out/.stamp"
 echo "mkbase: $(du -h "$out/initrd.img" | cut -f1) initramfs, ISO in $out/boot.iso"
