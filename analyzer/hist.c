@@ -50,6 +50,7 @@ struct vstate {
 	int have_seq, pending;
 	uint64_t last_seq;
 	uint64_t pend_seq, pend_tsc;
+	int64_t pend_ns;
 	size_t pend_group;
 	uint64_t exits;
 };
@@ -75,6 +76,7 @@ struct run {
 struct hist {
 	const struct hvt_reader *r;
 	enum hvt_hist_by by;
+	int time_ns;		/* latencies from event times, not TSC */
 	int64_t vcpu_filter;	/* -1: every vCPU */
 
 	struct group *groups;
@@ -281,6 +283,7 @@ static int add_exit(struct hist *h, const struct hvt_event *ev)
 	v->pending = 1;
 	v->pend_seq = e->seq;
 	v->pend_tsc = e->tsc;
+	v->pend_ns = ev->ts_ns;
 	v->pend_group = (size_t)(g - h->groups);
 	return 0;
 }
@@ -300,11 +303,20 @@ static int add_resume(struct hist *h, const struct hvt_event *ev)
 		return 0;
 	}
 	v->pending = 0;
-	if (r->tsc < v->pend_tsc) {
-		h->negative_latency++;
-		return 0;
+	if (h->time_ns) {
+		/* The tracer's clock: resume event time - exit event time. */
+		if (!ev->ts_ns || !v->pend_ns || ev->ts_ns < v->pend_ns) {
+			h->negative_latency++;
+			return 0;
+		}
+		lat = (uint64_t)(ev->ts_ns - v->pend_ns);
+	} else {
+		if (r->tsc < v->pend_tsc) {
+			h->negative_latency++;
+			return 0;
+		}
+		lat = r->tsc - v->pend_tsc;
 	}
-	lat = r->tsc - v->pend_tsc;
 	g = &h->groups[v->pend_group];
 	if (hvt_lat_add(&g->lat, lat) || hvt_lat_add(&h->total, lat))
 		return -1;
@@ -591,7 +603,7 @@ static int print_json(const struct hist *h, const struct hvt_reader *r,
 	json_object_set_new(root, "sort", json_string(sort_names[o->sort]));
 	json_object_set_new(root, "vcpu_filter", o->vcpu >= 0 ?
 			    json_integer(o->vcpu) : json_null());
-	json_object_set_new(root, "latency_unit", json_string("tsc_cycles"));
+	json_object_set_new(root, "latency_unit", json_string(o->time_ns ? "ns" : "tsc_cycles"));
 	json_object_set_new(root, "percentile_precision",
 			    json_real(1.0 / (2.0 * HVT_LAT_SUB)));
 	json_object_set_new(root, "events", hvt_json_u64(h->events));
@@ -788,8 +800,10 @@ static int print_table(const struct hist *h, const struct hvt_reader *r,
 		if (h->nruns > 4 || h->runs_omitted)
 			printf("... %" PRIu64 " more runs\n", (uint64_t)(h->nruns - (h->nruns > 4 ? 4 : h->nruns)) +
 			       h->runs_omitted);
-		printf("grouped by %s; handler time = resume.tsc - exit.tsc in TSC cycles;"
-		       " p50/p99 within 0.8%%\n", by_names[o->by]);
+		printf("grouped by %s; handler time = %s;"
+		       " p50/p99 within 0.8%%\n", by_names[o->by], o->time_ns ?
+		       "resume - exit event time in ns (tracer clock)" :
+		       "resume.tsc - exit.tsc in TSC cycles");
 		if (o->vcpu >= 0)
 			printf("vcpu %" PRId64 " only\n", o->vcpu);
 		printf("\n");
@@ -803,8 +817,8 @@ static int print_table(const struct hist *h, const struct hvt_reader *r,
 			printf("%zu more groups (%" PRIu64 " exits) not shown (--top)\n",
 			       h->ngroups - shown, rest);
 		}
-		printf("total  %" PRIu64 " exits  %" PRIu64 " cycles in handlers",
-		       h->exits, h->total.sum);
+		printf("total  %" PRIu64 " exits  %" PRIu64 " %s in handlers",
+		       h->exits, h->total.sum, o->time_ns ? "ns" : "cycles");
 		if (h->total.n)
 			printf("  mean %.1f  p50 %" PRIu64 "  p99 %" PRIu64, h->total.mean,
 			       hvt_lat_percentile(&h->total, 50), hvt_lat_percentile(&h->total, 99));
@@ -886,6 +900,8 @@ static void hist_usage(FILE *f)
 		"  --vcpu N                    count the exits of vCPU N only\n"
 		"  --format text|json|csv      output format (default text)\n"
 		"  --svg FILE                  also write a bar chart to FILE\n"
+		"  --time tsc|ns               handler time from the events' TSC (default)\n"
+		"                              or from the tracer's clock in ns\n"
 		"  --threads N                 decoding threads (default 0: one per stream\n"
 		"                              file group, at most one per CPU)\n"
 		"  -h, --help                  this help\n\n"
@@ -928,6 +944,7 @@ int hvt_hist_parse(int argc, char **argv, struct hvt_hist_opts *o)
 		{ "format", required_argument, NULL, 'f' },
 		{ "svg", required_argument, NULL, 'g' },
 		{ "threads", required_argument, NULL, 'j' },
+		{ "time", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -968,6 +985,12 @@ int hvt_hist_parse(int argc, char **argv, struct hvt_hist_opts *o)
 			break;
 		case 'g':
 			o->svg = optarg;
+			break;
+		case 'T':
+			if (!strcmp(optarg, "ns"))
+				o->time_ns = 1;
+			else if (strcmp(optarg, "tsc"))
+				return hvt_error("hist: --time takes tsc or ns, not '%s'", optarg);
 			break;
 		case 'j':
 			if (parse_count(optarg, 256, &o->threads))
@@ -1013,6 +1036,7 @@ static void *worker_main(void *arg)
 	int rc;
 
 	w->h.by = w->o->by;
+	w->h.time_ns = w->o->time_ns;
 	w->h.vcpu_filter = w->o->vcpu;
 	hvt_lat_init(&w->h.total);
 	w->r = hvt_reader_open_part(w->o->paths, w->o->npaths, HVT_READ_KEYS_ONLY,
@@ -1179,6 +1203,7 @@ static int hist_run(const struct hvt_hist_opts *o, unsigned int nthreads, struct
 	memset(h, 0, sizeof(*h));
 	h->r = w[0].r;
 	h->by = o->by;
+	h->time_ns = o->time_ns;
 	h->vcpu_filter = o->vcpu;
 	h->threads = (int)nthreads;
 	hvt_lat_init(&h->total);
@@ -1268,8 +1293,8 @@ int cmd_hist(int argc, char **argv)
 		hvt_warn("%" PRIu64 " exits have no resume event: their handler time is unknown",
 			 h.no_resume);
 	if (h.negative_latency)
-		hvt_warn("%" PRIu64 " resumes have a TSC before their exit's: left out of the times",
-			 h.negative_latency);
+		hvt_warn("%" PRIu64 " resumes are %s before their exit: left out of the times",
+			 h.negative_latency, o.time_ns ? "timed (tracer clock)" : "stamped (TSC)");
 	if (o.vcpu >= 0 && !h.exits)
 		hvt_warn("no exit of vcpu %" PRId64 " in this trace", o.vcpu);
 	else if (!h.exits)

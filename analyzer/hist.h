@@ -19,6 +19,7 @@ struct hvt_hist_opts {
 	int64_t vcpu;		/* -1: every vCPU */
 	const char *svg;	/* NULL: no chart */
 	int64_t threads;	/* 0: automatic */
+	int time_ns;		/* --time ns: latencies from event times */
 	int help;
 	const char *const *paths;
 	size_t npaths;

@@ -28,6 +28,8 @@ expect_error "hist: bad --top" "--top takes a positive number" hist --top -3 x
 expect_error "hist: --top 0" "--top takes a positive number" hist --top 0 x
 expect_error "hist: bad --vcpu" "--vcpu takes" hist --vcpu one x
 expect_error "hist: bad --format" "--format takes" hist --format xml x
+expect_error "hist: bad --time" "--time takes tsc or ns" hist --time s x
+expect_error "hist: bad --threads" "--threads takes" hist --threads -1 x
 expect_error "hist: missing option value" "needs a value" hist x --top
 expect_error "dump: bad --format" "--format takes" dump --format csv x
 expect_error "dump: bad --limit" "--limit takes" dump --limit many x
