@@ -23,6 +23,8 @@ struct dump_opts {
 	int verbose, json;
 	int64_t vcpu;		/* -1: all */
 	int64_t limit;		/* -1: all */
+	int reasons;		/* --reason given: only these exits (+ resumes) */
+	unsigned char reason[HVTRACE_EXIT_REASON_BASIC_MASK + 1];
 	const char *const *paths;
 	size_t npaths;
 };
@@ -312,6 +314,8 @@ static void dump_usage(FILE *f)
 		"  -v, --verbose          the full guest state of each exit\n"
 		"  --format text|json     json: one object per line with every field\n"
 		"  --vcpu N               events of vCPU N only (lost-event records stay)\n"
+		"  --reason NAME[,NAME]   exits of these reasons (names or numbers) and\n"
+		"                         their resumes; session and lost records stay\n"
 		"  --limit N              stop after N events\n"
 		"  -h, --help             this help\n");
 }
@@ -336,6 +340,7 @@ static int dump_parse(int argc, char **argv, struct dump_opts *o, int *help)
 		{ "format", required_argument, NULL, 'f' },
 		{ "vcpu", required_argument, NULL, 'c' },
 		{ "limit", required_argument, NULL, 'n' },
+		{ "reason", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -365,6 +370,28 @@ static int dump_parse(int argc, char **argv, struct dump_opts *o, int *help)
 			if (parse_num(optarg, INT64_MAX, &o->limit))
 				return hvt_error("dump: --limit takes a number, not '%s'", optarg);
 			break;
+		case 'r': {
+			char *list = strdup(optarg), *tok, *save = NULL;
+
+			if (!list)
+				return hvt_error("out of memory");
+			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				uint32_t b;
+
+				if (hvt_exit_reason_parse(tok, &b)) {
+					hvt_error("dump: --reason: '%s' is not an exit reason name or number",
+						  tok);
+					free(list);
+					return HVT_EXIT_ERROR;
+				}
+				o->reason[b] = 1;
+				o->reasons = 1;
+			}
+			free(list);
+			if (!o->reasons)
+				return hvt_error("dump: --reason needs a reason name");
+			break;
+		}
 		case 'h':
 			*help = 1;
 			return 0;
@@ -380,6 +407,38 @@ static int dump_parse(int argc, char **argv, struct dump_opts *o, int *help)
 	o->paths = (const char *const *)argv + optind;
 	o->npaths = (size_t)(argc - optind);
 	return 0;
+}
+
+/*
+ * --reason: an exit of a chosen reason is shown, and so is the resume that
+ * ends it (the last shown exit of each vCPU is remembered).
+ */
+static int reason_wanted(const struct dump_opts *o, const struct hvt_reader *r,
+			 const struct hvt_event *ev)
+{
+	static struct { uint32_t trace, vcpu; uint64_t seq; int valid; } shown[256];
+	uint32_t trace = hvt_reader_stream_trace(r, ev->stream);
+	uint32_t vcpu;
+	size_t i;
+
+	if (ev->type != HVT_EV_EXIT && ev->type != HVT_EV_RESUME)
+		return 1;
+	vcpu = ev->type == HVT_EV_EXIT ? ev->u.exit.vcpu : ev->u.resume.vcpu;
+	for (i = 0; i < 256; i++)
+		if (!shown[i].valid || (shown[i].trace == trace && shown[i].vcpu == vcpu))
+			break;
+	if (ev->type == HVT_EV_EXIT) {
+		int want = o->reason[ev->u.exit.exit_reason & HVTRACE_EXIT_REASON_BASIC_MASK];
+
+		if (i < 256) {
+			shown[i].trace = trace;
+			shown[i].vcpu = vcpu;
+			shown[i].valid = 1;
+			shown[i].seq = want ? ev->u.exit.seq : UINT64_MAX;
+		}
+		return want;
+	}
+	return i < 256 && shown[i].valid && shown[i].seq == ev->u.resume.seq;
 }
 
 static int event_vcpu(const struct hvt_event *ev, uint32_t *vcpu)
@@ -421,6 +480,8 @@ int cmd_dump(int argc, char **argv)
 		uint32_t vcpu;
 
 		if (o.vcpu >= 0 && event_vcpu(&ev, &vcpu) && vcpu != (uint64_t)o.vcpu)
+			continue;
+		if (o.reasons && !reason_wanted(&o, r, &ev))
 			continue;
 		n++;
 		if (o.json ? dump_json(r, &ev) : dump_text(r, &ev, o.verbose)) {

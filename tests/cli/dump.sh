@@ -69,6 +69,22 @@ sys.exit(0 if c == {g["reason"]: g["count"] for g in h["groups"]} else 1)
 PY
 ok $? "dump reasons agree with hist counts"
 
+# --reason: the exits of those reasons and their resumes only.
+run dump --reason cpuid,RDMSR "$T/t"
+cp "$T/out" "$T/reason.txt"
+run hist --format json "$T/t"
+want=$(/usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(sum(g["count"] for g in d["groups"] if g["reason"] in ("CPUID", "RDMSR")))' "$T/out")
+exits=$(grep -c ' exit ' "$T/reason.txt")
+others=$(grep ' exit ' "$T/reason.txt" | grep -vcE ' (CPUID|RDMSR) ')
+resumes=$(grep -c ' resume ' "$T/reason.txt")
+check "--reason cpuid,RDMSR: $want exits, all of those reasons" test "$exits" = "$want" -a "$others" = 0
+check "--reason: each shown exit has its resume" test "$resumes" = "$want"
+run dump --reason NOPE "$T/t"
+check "--reason with an unknown name: status 2" test "$RC" = 2 -a "$(wc -l < "$T/err")" = 1
+
 # A closed pipe ends dump quietly (no error message, no crash).
 "$HVTRACE" dump "$T/t" 2> "$T/err" | head -1 > /dev/null
 check "dump | head -1 leaves nothing on stderr" test ! -s "$T/err"
