@@ -782,6 +782,8 @@ static int print_table(const struct hist *h, const struct hvt_reader *r,
 		       h->discarded);
 		if (h->seq_missing)
 			printf("  seq gaps %" PRIu64 " exits", h->seq_missing);
+		if (h->other_events)
+			printf("  other events %" PRIu64, h->other_events);
 		printf("\n");
 		for (k = 0; k < h->nruns && k < 4; k++) {
 			const struct run *rr = &h->runs[k];
