@@ -178,6 +178,8 @@ GOP_FAULTING	rdmsr, rdmsr
 GOP_FAULTING	wrmsr, wrmsr
 GOP_SIMPLE	vmcall, vmcall
 GOP_SIMPLE	hlt, hlt
+/* INVD exits unconditionally; the hypervisor skips it (never executed). */
+GOP_SIMPLE	invd, invd
 GOP_SIMPLE	rdtsc, rdtsc
 GOP_SIMPLE	rdtscp, rdtscp
 GOP_FAULTING	ud2, ud2

@@ -80,6 +80,8 @@ static HVT_GUEST_CODE hvt_gop_fn op_helper(struct hvt_op *op)
 		return hvt_gop_vmcall;
 	case HVT_OP_HLT:
 		return hvt_gop_hlt;
+	case HVT_OP_INVD:
+		return hvt_gop_invd;
 	case HVT_OP_RDTSC:
 		return hvt_gop_rdtsc;
 	case HVT_OP_RDTSCP:

@@ -14,6 +14,7 @@
 #define HVT_GOP_SIMPLE(G)						\
 	G(cpuid) G(rdmsr) G(wrmsr) G(vmcall) G(hlt) G(rdtsc) G(rdtscp)	\
 	G(ud2) G(int3) G(gp) G(xsetbv) G(xsetbv_gp) G(xmm_arith) G(fatal) \
+	G(invd)								\
 	G(inb_dx) G(inw_dx) G(inl_dx) G(outb_dx) G(outw_dx) G(outl_dx)	\
 	G(inb_imm) G(inw_imm) G(inl_imm) G(outb_imm) G(outw_imm) G(outl_imm)
 

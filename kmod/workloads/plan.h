@@ -45,6 +45,7 @@
 	X(BP, 1)		/* INT3: #BP fixup */			\
 	X(GP, 1)		/* load from a non-canonical address: #GP fixup */ \
 	X(XMM_ARITH, 1)		/* SSE arithmetic, then VMCALL HVT_HC_MARKER */ \
+	X(INVD, 1)		/* INVD: never executed, skipped (mix only) */ \
 	X(FATAL, 1)		/* INT 0x21 with an empty IDT: run stops */
 
 #define HVT_OP_ENUM(name, exits) HVT_OP_##name,

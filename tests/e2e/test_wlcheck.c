@@ -138,6 +138,7 @@ static void hw_exit(unsigned int kind, const struct hvt_op *op,
 	switch (kind) {
 	case HVT_OP_CPUID: case HVT_OP_WRMSR: case HVT_OP_WRMSR_GP:
 	case HVT_OP_RDMSR: case HVT_OP_RDMSR_HOST: case HVT_OP_RDTSC:
+	case HVT_OP_INVD:
 		e->insn_len = 2;
 		break;
 	case HVT_OP_HLT:

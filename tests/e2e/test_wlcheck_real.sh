@@ -52,13 +52,26 @@ grep -q '^not ok 1 - session start' "$tmp/out" &&
 	not_ok "another seed: session start not reported"
 expect 1 "mix with other iterations: no such run" "$traces/mix-s42-n5" mix 42 4
 expect 1 "a trace checked as another workload" "$traces/mix-s42-n5" cpuid 42 5
-# Damage a copy of the real trace: bytes overwritten inside an event are
-# caught by the checks; a truncated stream is an unreadable trace.
-cp -r "$traces/mix-s42-n5" "$tmp/bad"
-printf 'garbage' | dd of="$tmp/bad/kernel/wl_0" bs=1 seek=5000 conv=notrunc 2> /dev/null
-expect 1 "7 bytes overwritten in a real trace are reported" "$tmp/bad" mix 42 5
-grep -q '^not ok' "$tmp/out" && ok "the damaged event fails a check" ||
-	not_ok "the damaged event passed every check"
+# Damage copies of the real trace, 7 bytes at a time across the stream:
+# every damaged copy must be reported, as a failed check (1) or as an
+# unreadable trace (2, one line on stderr), never pass.
+caught=0 tried=0 missed=""
+for off in 3000 6000 9000 12000 15000 18000 21000 24000; do
+	rm -rf "$tmp/bad"
+	cp -r "$traces/mix-s42-n5" "$tmp/bad"
+	printf 'garbage' | dd of="$tmp/bad/kernel/wl_0" bs=1 seek=$off conv=notrunc 2> /dev/null
+	"$wlcheck" "$tmp/bad" mix 42 5 > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	tried=$((tried + 1))
+	if { [ $rc -eq 1 ] && grep -q '^not ok' "$tmp/out"; } ||
+	   { [ $rc -eq 2 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ]; }; then
+		caught=$((caught + 1))
+	else
+		missed="$missed $off(rc=$rc)"
+	fi
+done
+[ $caught -eq $tried ] && ok "all $tried damaged copies of a real trace are reported" ||
+	not_ok "damaged copies passed unnoticed at offsets:$missed"
 cp -r "$traces/mix-s42-n5" "$tmp/short"
 truncate -s 10000 "$tmp/short/kernel/wl_0"
 expect 2 "a truncated real trace is unreadable" "$tmp/short" mix 42 5

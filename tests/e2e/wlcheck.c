@@ -155,6 +155,8 @@ static uint32_t exit_reason_of(unsigned int kind, unsigned int idx)
 		return HVTRACE_EXIT_VMCALL;
 	case HVT_OP_HLT:
 		return HVTRACE_EXIT_HLT;
+	case HVT_OP_INVD:
+		return HVTRACE_EXIT_INVD;
 	case HVT_OP_RDTSC:
 		return HVTRACE_EXIT_RDTSC;
 	case HVT_OP_RDTSCP:
@@ -451,6 +453,7 @@ static void check_info(struct checker *ck, const struct hvtrace_exit_rec *e,
 	case HVT_OP_RDMSR:
 	case HVT_OP_RDMSR_HOST:
 	case HVT_OP_RDTSC:
+	case HVT_OP_INVD:
 		len = 2;
 		break;
 	case HVT_OP_HLT:
