@@ -517,8 +517,13 @@ static int do_list(void)
 	close(fd);
 	if (n < 0)
 		return HVT_EXIT_ERROR;
+	int w = 0;
+
 	for (int i = 0; i < n; i++)
-		printf("%-16s %s\n", wl[i].name, wl[i].description);
+		if ((int)strlen(wl[i].name) > w)
+			w = (int)strlen(wl[i].name);
+	for (int i = 0; i < n; i++)
+		printf("%-*s  %s\n", w, wl[i].name, wl[i].description);
 	return HVT_EXIT_OK;
 }
 
