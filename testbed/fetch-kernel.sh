@@ -49,7 +49,10 @@ kbuild=$(apt-cache depends "$hdrpkg" | awk '/Depends: linux-kbuild-/ { print $2;
 
 rm -rf "$cache/root" "$cache/debs" "$cache/lttng-modules" "$cache/.done"
 mkdir -p "$cache/debs" "$cache/root"
-(cd "$cache/debs" && apt-get download "$imgpkg" "$hdrpkg" "$common" "$kbuild" \
+# As root, apt's download sandbox user cannot write into the cache: skip it.
+sandbox=()
+[ "$(id -u)" -ne 0 ] || sandbox=(-o APT::Sandbox::User=root)
+(cd "$cache/debs" && apt-get "${sandbox[@]}" download "$imgpkg" "$hdrpkg" "$common" "$kbuild" \
 	lttng-modules-dkms >/dev/null) || die "apt-get download failed"
 for d in "$cache"/debs/*.deb; do
 	dpkg -x "$d" "$cache/root"
