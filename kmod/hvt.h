@@ -11,6 +11,7 @@
 #include <linux/completion.h>
 #include <linux/stddef.h>
 #include <linux/build_bug.h>
+#include <asm/desc_defs.h>
 
 #include "hvtrace_events.h"
 #include "exit_reasons.h"
@@ -109,6 +110,11 @@ struct hvt_vcpu {
 	u64 slice_start;		/* TSC when the run last (re)entered the FPU region */
 	u64 slice_tsc;			/* host time budget before leaving it */
 	u32 ctl_pin, ctl_proc, ctl_proc2, ctl_exit, ctl_entry;
+
+	/* host state a VM exit does not restore in full (see hvt_restore_host) */
+	struct desc_ptr host_gdt, host_idt;
+	unsigned long host_dr7;
+	u64 host_debugctl;
 
 	/* trace records, kept here rather than on the stack */
 	struct hvtrace_exit_rec exit_rec;

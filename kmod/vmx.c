@@ -26,6 +26,7 @@
 #include <asm/processor.h>
 #include <asm/cpu_entry_area.h>
 #include <asm/tsc.h>
+#include <asm/debugreg.h>
 
 #include "hvt.h"
 #include "vmx_ops.h"
@@ -498,6 +499,10 @@ static int hvt_vmcs_setup(struct hvt_cpu *pc, struct hvt_run_req *req)
 	/* ---- host state ---- */
 	native_store_gdt(&gdt);
 	store_idt(&idt);
+	v->host_gdt = gdt;
+	v->host_idt = idt;
+	v->host_dr7 = native_get_debugreg(7);
+	rdmsrl(MSR_IA32_DEBUGCTLMSR, v->host_debugctl);
 	tr = 0;
 	asm("str %0" : "=rm" (tr));
 	tr_base = (unsigned long)&get_cpu_entry_area(v->cpu)->tss.x86_tss;
@@ -656,6 +661,21 @@ static void hvt_emit_session(struct hvt_vcpu *v, u8 phase)
 /* ---- the run ---------------------------------------------------------- */
 
 /*
+ * A VM exit leaves the GDT and IDT limits at 0xffff, DR7 at 0x400 and
+ * IA32_DEBUGCTL at 0: put the host's values back before any other host code
+ * (interrupts, the scheduler, the caller) runs.
+ */
+static void hvt_restore_host(struct hvt_vcpu *v)
+{
+	native_load_gdt(&v->host_gdt);
+	native_load_idt(&v->host_idt);
+	if (v->host_dr7 != 0x400)	/* DR7 after a VM exit */
+		native_set_debugreg(7, v->host_dr7);
+	if (v->host_debugctl)
+		wrmsrl(MSR_IA32_DEBUGCTLMSR, v->host_debugctl);
+}
+
+/*
  * Leaves the FPU/irq-off region for a moment so interrupts, the scheduler
  * and RCU get in, then re-enters it.  The guest's XMM/MXCSR are in
  * v->regs, not in the registers, so nothing of the guest is lost.  Still
@@ -669,6 +689,7 @@ void hvt_yield(struct hvt_vcpu *v)
 
 	/* VM exits set TR's limit to 0x67: let the kernel fix it lazily. */
 	invalidate_tss_limit();
+	hvt_restore_host(v);
 	local_irq_enable();
 	kernel_fpu_end();
 	cond_resched();
@@ -766,6 +787,7 @@ static void hvt_run_here(struct hvt_cpu *pc, struct hvt_run_req *req)
 	v->slice_start = rdtsc();
 	ret = hvt_vmx_run(&v->regs);
 	invalidate_tss_limit();
+	hvt_restore_host(v);
 	if (ret != HVT_RUN_STOPPED) {
 		/* VMLAUNCH/VMRESUME did not enter the guest. */
 		atomic64_inc(&hvt_stats.vmx_failures);

@@ -112,7 +112,8 @@ static int cmd_run(int argc, char **argv)
 	printf("run_id=%" PRIu64 " workload=%s exits=%" PRIu64
 	       " status=%d end_reason=%#x(%s) vm_insn_error=%u\n",
 	       (uint64_t)r.run_id, r.workload, (uint64_t)r.exits, r.status,
-	       r.end_reason, reason_name(r.end_reason), r.vm_insn_error);
+	       r.end_reason, r.exits ? reason_name(r.end_reason) : "none",
+	       r.vm_insn_error);
 	return r.status ? 1 : 0;
 }
 
