@@ -1034,7 +1034,7 @@ static void no_hvtrace_error(struct hvt_reader *r, struct hvt_err *err)
 		set_err(err, "%s: no hvtrace events in this trace (it has: %s)",
 			what, r->other_names);
 	else
-		set_err(err, "%s: no hvtrace events in this trace (it defines no events)",
+		set_err(err, "%s: no hvtrace events in this trace (it defines no events: was lttng-probe-hvtrace loaded and hvtrace_* enabled?)",
 			what);
 }
 
