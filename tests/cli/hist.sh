@@ -120,6 +120,39 @@ if json_validator; then
 	ok $? "--by qual json validates" "$(cat "$T/verr")"
 fi
 
+# --by qual, independently: CPUID leaves, MSR indices and I/O ports counted
+# from babeltrace2's text (RAX/RCX at the exit, qualification bits 31:16 and
+# 3 per SDM Table 28-5) equal hist's rows.
+babeltrace2 "$T/mix" 2>/dev/null | grep ' hvtrace_exit: ' > "$T/bt-exits.txt"
+/usr/bin/python3 - "$T/bt-exits.txt" "$T/qual.json" > "$T/d7" <<'PY'
+import collections, json, re, sys
+want = collections.Counter()
+for line in open(sys.argv[1]):
+    reason = int(re.search(r"exit_reason = (0x[0-9A-Fa-f]+|\d+)", line).group(1), 0)
+    gpr = re.search(r"gpr = \[ (.*?) \], xmm", line).group(1)
+    regs = [int(v, 0) for v in re.findall(r"\[\d+\] = (0x[0-9A-Fa-f]+|\d+)", gpr)]
+    qual = int(re.search(r"exit_qual = (0x[0-9A-Fa-f]+|\d+)", line).group(1), 0)
+    if reason == 10:
+        want[("CPUID", "leaf 0x%x" % (regs[0] & 0xffffffff))] += 1
+    elif reason in (31, 32):
+        want[("RDMSR" if reason == 31 else "WRMSR", "0x%x" % (regs[1] & 0xffffffff))] += 1
+    elif reason == 30:
+        want[("IO_INSTRUCTION", ("in" if qual & 8 else "out", qual >> 16 & 0xffff))] += 1
+got = collections.Counter()
+for g in json.load(open(sys.argv[2]))["groups"]:
+    q = g.get("qual", "")
+    if g["reason"] == "CPUID":
+        got[("CPUID", q.split(" subleaf")[0])] += g["count"]
+    elif g["reason"] in ("RDMSR", "WRMSR"):
+        got[(g["reason"], q.split(" ")[0])] += g["count"]
+    elif g["reason"] == "IO_INSTRUCTION":
+        w = q.replace("rep ", "").split()
+        got[("IO_INSTRUCTION", ("in" if w[0] in ("in", "ins") else "out", int(w[1], 16)))] += g["count"]
+if want != got or not want:
+    print("babeltrace2:", sorted(want.items())[:8]); print("hist:", sorted(got.items())[:8]); sys.exit(1)
+PY
+ok $? "--by qual CPUID leaves, MSR indices, I/O ports = babeltrace2 counts" "$(cat "$T/d7")"
+
 # --by vcpu: three vCPUs, counts equal babeltrace2's per-vcpu counts.
 run hist --by vcpu --format csv "$T/mix"
 babeltrace2 "$T/mix" 2>/dev/null | grep ' hvtrace_exit: ' | grep -o '{ vcpu = [0-9]*' |
