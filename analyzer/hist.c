@@ -774,6 +774,8 @@ static int print_table(const struct hist *h, const struct hvt_reader *r,
 		printf("hvtrace hist: ");
 		for (k = 0; k < hvt_reader_trace_count(r); k++)
 			printf("%s%s", k ? ", " : "", hvt_reader_trace_path(r, k));
+		if (!hvt_reader_trace_count(r))
+			printf("%u streams of a babeltrace2 graph", hvt_reader_stream_count(r));
 		printf("\n");
 		printf("events %" PRIu64 "  exits %" PRIu64 "  resumes %" PRIu64 "  vcpus %zu"
 		       "  span %.6f s  discarded %" PRIu64 " events",
@@ -1232,13 +1234,106 @@ static void workers_free(struct worker *w, unsigned int n)
 	free(w);
 }
 
+/* Warnings, then the table, JSON or CSV (and SVG); returns the exit status. */
+static int hist_report(struct hist *h, const struct hvt_hist_opts *o)
+{
+	size_t shown, i;
+	int rc, ret = HVT_EXIT_OK;
+
+	for (i = 0; i < h->nwarnings; i++) {
+		char text[512];
+
+		warning_text(&h->warnings[i], text, sizeof(text));
+		hvt_warn("%s", text);
+	}
+	if (h->warnings_dropped)
+		hvt_warn("%" PRIu64 " more warnings not shown", h->warnings_dropped);
+	for (i = 0; i < h->nruns; i++)
+		if (h->runs[i].dropped)
+			hvt_warn("run %" PRIu64 ": the module handled %" PRIu64
+				 " exits while no tracer was attached (not in the trace)",
+				 h->runs[i].run_id, h->runs[i].dropped);
+	if (h->no_resume)
+		hvt_warn("%" PRIu64 " exits have no resume event: their handler time is unknown",
+			 h->no_resume);
+	if (h->negative_latency)
+		hvt_warn("%" PRIu64 " resumes are %s before their exit: left out of the times",
+			 h->negative_latency, o->time_ns ? "timed (tracer clock)" : "stamped (TSC)");
+	if (o->vcpu >= 0 && !h->exits)
+		hvt_warn("no exit of vcpu %" PRId64 " in this trace", o->vcpu);
+	else if (!h->exits)
+		hvt_warn("no exit in this trace (%" PRIu64 " hvtrace events)", h->events);
+
+	sort_mode = o->sort;
+	if (h->ngroups > 1)
+		qsort(h->groups, h->ngroups, sizeof(*h->groups), cmp_groups);
+	shown = h->ngroups;
+	if (o->top > 0 && (size_t)o->top < shown)
+		shown = (size_t)o->top;
+	if (o->format == HVT_FMT_JSON)
+		rc = print_json(h, h->r, o, shown);
+	else
+		rc = print_table(h, h->r, o, shown);
+	if (!rc && o->svg)
+		rc = print_svg(h, h->r, o, shown);
+	if (rc == -1)
+		ret = hvt_error("cannot write the output: %s", strerror(errno));
+	else if (rc)
+		ret = HVT_EXIT_ERROR;
+	return ret;
+}
+
+/* ---- the same accumulation fed by another graph (analyzer/plugin.c) ---- */
+
+struct hvt_hist *hvt_hist_new(const struct hvt_hist_opts *o)
+{
+	struct hist *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->by = o->by;
+	h->time_ns = o->time_ns;
+	h->vcpu_filter = o->vcpu;
+	h->threads = 1;
+	hvt_lat_init(&h->total);
+	return (struct hvt_hist *)h;
+}
+
+int hvt_hist_add(struct hvt_hist *hh, const struct hvt_reader *r, const struct hvt_event *ev)
+{
+	struct hist *h = (struct hist *)hh;
+
+	h->r = r;
+	return hist_add(h, ev);
+}
+
+int hvt_hist_report(struct hvt_hist *hh, const struct hvt_reader *r,
+		    const struct hvt_hist_opts *o)
+{
+	struct hist *h = (struct hist *)hh;
+
+	h->r = r;
+	h->other_events = hvt_reader_other_events(r);
+	hvt_output_init();
+	return hist_report(h, o);
+}
+
+void hvt_hist_free(struct hvt_hist *hh)
+{
+	struct hist *h = (struct hist *)hh;
+
+	if (!h)
+		return;
+	hist_free(h);
+	free(h);
+}
+
 int cmd_hist(int argc, char **argv)
 {
 	struct hvt_hist_opts o;
 	struct worker *workers = NULL;
 	unsigned int nthreads;
 	struct hist h;
-	size_t shown, i;
 	int rc, ret = HVT_EXIT_OK;
 
 	if (hvt_hist_parse(argc, argv, &o))
@@ -1278,46 +1373,7 @@ int cmd_hist(int argc, char **argv)
 		ret = HVT_EXIT_ERROR;
 		goto out;
 	}
-	for (i = 0; i < h.nwarnings; i++) {
-		char text[512];
-
-		warning_text(&h.warnings[i], text, sizeof(text));
-		hvt_warn("%s", text);
-	}
-	if (h.warnings_dropped)
-		hvt_warn("%" PRIu64 " more warnings not shown", h.warnings_dropped);
-	for (i = 0; i < h.nruns; i++)
-		if (h.runs[i].dropped)
-			hvt_warn("run %" PRIu64 ": the module handled %" PRIu64
-				 " exits while no tracer was attached (not in the trace)",
-				 h.runs[i].run_id, h.runs[i].dropped);
-	if (h.no_resume)
-		hvt_warn("%" PRIu64 " exits have no resume event: their handler time is unknown",
-			 h.no_resume);
-	if (h.negative_latency)
-		hvt_warn("%" PRIu64 " resumes are %s before their exit: left out of the times",
-			 h.negative_latency, o.time_ns ? "timed (tracer clock)" : "stamped (TSC)");
-	if (o.vcpu >= 0 && !h.exits)
-		hvt_warn("no exit of vcpu %" PRId64 " in this trace", o.vcpu);
-	else if (!h.exits)
-		hvt_warn("no exit in this trace (%" PRIu64 " hvtrace events)", h.events);
-
-	sort_mode = o.sort;
-	if (h.ngroups > 1)
-		qsort(h.groups, h.ngroups, sizeof(*h.groups), cmp_groups);
-	shown = h.ngroups;
-	if (o.top > 0 && (size_t)o.top < shown)
-		shown = (size_t)o.top;
-	if (o.format == HVT_FMT_JSON)
-		rc = print_json(&h, h.r, &o, shown);
-	else
-		rc = print_table(&h, h.r, &o, shown);
-	if (!rc && o.svg)
-		rc = print_svg(&h, h.r, &o, shown);
-	if (rc == -1)
-		ret = hvt_error("cannot write the output: %s", strerror(errno));
-	else if (rc)
-		ret = HVT_EXIT_ERROR;
+	ret = hist_report(&h, &o);
 out:
 	hist_free(&h);
 	workers_free(workers, nthreads);

@@ -28,4 +28,18 @@ struct hvt_hist_opts {
 /* 0, or HVT_EXIT_ERROR after printing why. */
 int hvt_hist_parse(int argc, char **argv, struct hvt_hist_opts *o);
 
+/*
+ * The histogram fed event by event by another reader of messages (the
+ * babeltrace2 plugin): new, add each decoded event, report (warnings on
+ * stderr, the result on stdout; returns the exit status), free.
+ */
+struct hvt_hist;
+struct hvt_reader;
+struct hvt_event;
+struct hvt_hist *hvt_hist_new(const struct hvt_hist_opts *o);
+int hvt_hist_add(struct hvt_hist *h, const struct hvt_reader *r, const struct hvt_event *ev);
+int hvt_hist_report(struct hvt_hist *h, const struct hvt_reader *r,
+		    const struct hvt_hist_opts *o);
+void hvt_hist_free(struct hvt_hist *h);
+
 #endif /* HVT_HIST_H */

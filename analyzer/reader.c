@@ -1028,7 +1028,8 @@ static int check_session(struct hvt_reader *r, const struct hvt_event *ev,
 
 static void no_hvtrace_error(struct hvt_reader *r, struct hvt_err *err)
 {
-	const char *what = r->npaths == 1 ? r->paths[0] : "these traces";
+	const char *what = r->npaths == 1 ? r->paths[0] : r->npaths ? "these traces" :
+		"the input";
 
 	if (r->other_names[0])
 		set_err(err, "%s: no hvtrace events in this trace (it has: %s)",
@@ -1064,6 +1065,38 @@ int hvt_reader_next(struct hvt_reader *r, struct hvt_event *ev, struct hvt_err *
 			return 1;
 		}
 	}
+}
+
+/* ---- decoding messages from another graph (the babeltrace2 plugin) ------ */
+
+struct hvt_reader *hvt_decoder_new(unsigned int flags)
+{
+	struct hvt_reader *r = calloc(1, sizeof(*r));
+
+	if (r) {
+		r->flags = flags;
+		r->ended = 1;	/* no graph of its own */
+	}
+	return r;
+}
+
+int hvt_decoder_decode(struct hvt_reader *r, const void *msg, struct hvt_event *ev,
+		       struct hvt_err *err)
+{
+	int ret = convert(r, (const bt_message *)msg, ev, err);
+
+	if (ret > 0 && check_session(r, ev, err))
+		return -1;
+	return ret;
+}
+
+int hvt_decoder_finish(struct hvt_reader *r, struct hvt_err *err)
+{
+	if (r->ntraces && !r->ntraces_hvtrace) {
+		no_hvtrace_error(r, err);
+		return -1;
+	}
+	return 0;
 }
 
 /*

@@ -98,4 +98,16 @@ const char *hvt_reader_trace_path(const struct hvt_reader *r, size_t i);
 
 void hvt_reader_close(struct hvt_reader *r);
 
+/*
+ * The same decoding for messages of another libbabeltrace2 graph (the
+ * babeltrace2 plugin, analyzer/plugin.c): msg is a const bt_message *; the
+ * caller keeps its reference.  Returns like hvt_reader_next() (0: not an
+ * hvtrace event).  hvt_decoder_finish() says whether the input had hvtrace
+ * events at all.  Close with hvt_reader_close().
+ */
+struct hvt_reader *hvt_decoder_new(unsigned int flags);
+int hvt_decoder_decode(struct hvt_reader *r, const void *msg, struct hvt_event *ev,
+		       struct hvt_err *err);
+int hvt_decoder_finish(struct hvt_reader *r, struct hvt_err *err);
+
 #endif /* HVT_READER_H */
