@@ -15,7 +15,7 @@ HVT_CPPFLAGS := -I schemas -I analyzer -I kmod/uapi -D_GNU_SOURCE $(HVT_PKG_CFLA
 HVT_CFLAGS := -std=c11 -Wall -Wextra -O2 -g -MMD -MP
 HVT_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-HVT_LIB_SRCS := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c))
+HVT_LIB_SRCS := $(filter-out analyzer/main.c analyzer/plugin.c,$(wildcard analyzer/*.c))
 HVT_LIB_OBJS := $(patsubst analyzer/%.c,$(BUILD)/obj/analyzer/%.o,$(HVT_LIB_SRCS))
 HVT_ASAN_OBJS := $(patsubst analyzer/%.c,$(BUILD)/asan/obj/analyzer/%.o,$(HVT_LIB_SRCS))
 HVT_LIB := $(BUILD)/lib/libhvt.a
@@ -44,9 +44,15 @@ HVT_FUZZ_OBJS := $(patsubst analyzer/%.c,$(BUILD)/fuzz/obj/analyzer/%.o,$(HVT_LI
 export ASAN_OPTIONS ?= detect_leaks=0:abort_on_error=0
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
+# The babeltrace2 plugin (sink.hvtrace.hist): the library built as PIC.
+HVT_PLUGIN_DIR := $(BUILD)/lib/babeltrace2/plugins
+HVT_PLUGIN := $(HVT_PLUGIN_DIR)/babeltrace-plugin-hvtrace.so
+HVT_PIC_OBJS := $(patsubst analyzer/%.c,$(BUILD)/pic/obj/analyzer/%.o,$(HVT_LIB_SRCS))
+HVT_PIC_LIB := $(BUILD)/pic/lib/libhvt-pic.a
+
 .PHONY: analyzer analyzer-asan analyzer-tests analyzer-clean analyzer-install
 all: analyzer analyzer-tests
-analyzer: $(HVT_LIB) $(HVT_BIN)
+analyzer: $(HVT_LIB) $(HVT_BIN) $(HVT_PLUGIN)
 analyzer-asan: $(HVT_ASAN_LIB) $(HVT_ASAN_BIN)
 # The integration tests read traces written by tools/ (hvtrace-synth).
 analyzer-tests: $(HVT_UNIT_BINS) analyzer-asan $(HVT_ASAN_UNIT_BINS) $(HVT_ASAN_CLI_TESTS) \
@@ -69,6 +75,18 @@ $(BUILD)/obj/analyzer/%.o: analyzer/%.c
 $(BUILD)/asan/obj/analyzer/%.o: analyzer/%.c
 	@mkdir -p $(@D)
 	$(CC) $(HVT_CPPFLAGS) $(HVT_CFLAGS) $(HVT_SAN) -c $< -o $@
+
+$(BUILD)/pic/obj/analyzer/%.o: analyzer/%.c
+	@mkdir -p $(@D)
+	$(CC) $(HVT_CPPFLAGS) $(HVT_CFLAGS) -fPIC -c $< -o $@
+
+$(HVT_PIC_LIB): $(HVT_PIC_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(HVT_PLUGIN): $(BUILD)/pic/obj/analyzer/plugin.o $(HVT_PIC_LIB)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-z,defs -o $@ $^ $(HVT_LDLIBS)
 
 $(HVT_LIB): $(HVT_LIB_OBJS)
 	@mkdir -p $(@D)
@@ -116,14 +134,16 @@ $(BUILD)/fuzz/fuzz_reader: tests/unit/fuzz_reader.c $(HVT_FUZZ_OBJS)
 	$(HVT_CLANG) $(HVT_CPPFLAGS) $(HVT_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ \
 		$< $(HVT_FUZZ_OBJS) $(HVT_LDLIBS)
 
-analyzer-install: $(HVT_BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin
+analyzer-install: $(HVT_BIN) $(HVT_PLUGIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/babeltrace2/plugins
 	install -m 0755 $(HVT_BIN) $(DESTDIR)$(PREFIX)/bin/hvtrace
+	install -m 0644 $(HVT_PLUGIN) $(DESTDIR)$(PREFIX)/lib/babeltrace2/plugins/
 install: analyzer-install
 
 analyzer-clean:
-	rm -rf $(BUILD)/lib/libhvt.a $(BUILD)/asan $(BUILD)/fuzz
+	rm -rf $(BUILD)/lib/libhvt.a $(BUILD)/asan $(BUILD)/fuzz $(BUILD)/pic $(HVT_PLUGIN)
 clean: analyzer-clean
 
 -include $(HVT_LIB_OBJS:.o=.d) $(HVT_ASAN_OBJS:.o=.d) $(HVT_FUZZ_OBJS:.o=.d) \
+	$(HVT_PIC_OBJS:.o=.d) $(BUILD)/pic/obj/analyzer/plugin.d \
 	$(BUILD)/obj/analyzer/main.d $(BUILD)/asan/obj/analyzer/main.d
