@@ -775,7 +775,8 @@ static int print_table(const struct hist *h, const struct hvt_reader *r,
 		for (k = 0; k < hvt_reader_trace_count(r); k++)
 			printf("%s%s", k ? ", " : "", hvt_reader_trace_path(r, k));
 		if (!hvt_reader_trace_count(r))
-			printf("%u streams of a babeltrace2 graph", hvt_reader_stream_count(r));
+			printf("%u stream%s of a babeltrace2 graph", hvt_reader_stream_count(r),
+			       hvt_reader_stream_count(r) == 1 ? "" : "s");
 		printf("\n");
 		printf("events %" PRIu64 "  exits %" PRIu64 "  resumes %" PRIu64 "  vcpus %zu"
 		       "  span %.6f s  discarded %" PRIu64 " events",
