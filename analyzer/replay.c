@@ -227,6 +227,7 @@ struct hvt_replay {
 	uint64_t counts[HVT_VIOL_NKINDS];
 	uint64_t discarded, discard_records;
 	uint64_t fault_fixups;
+	uint32_t cur_trace;		/* trace of the event being fed */
 };
 
 struct hvt_replay *hvt_replay_new(const struct hvt_replay_hooks *hooks)
@@ -246,21 +247,28 @@ void hvt_replay_free(struct hvt_replay *rp)
 	free(rp);
 }
 
+static uint64_t vkey(uint32_t trace, uint32_t vcpu)
+{
+	return (uint64_t)trace << 32 | vcpu;
+}
+
+/* The state of (the trace being fed, vCPU id), created on first use. */
 static struct hvt_replay_vcpu *get_vcpu(struct hvt_replay *rp, uint32_t id)
 {
+	uint64_t key = vkey(rp->cur_trace, id);
 	size_t lo = 0, hi = rp->nv;
 
-	if (rp->last < rp->nv && rp->v[rp->last].vcpu == id)
+	if (rp->last < rp->nv && vkey(rp->v[rp->last].trace, rp->v[rp->last].vcpu) == key)
 		return &rp->v[rp->last];
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (rp->v[mid].vcpu < id)
+		if (vkey(rp->v[mid].trace, rp->v[mid].vcpu) < key)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == rp->nv || rp->v[lo].vcpu != id) {
+	if (lo == rp->nv || vkey(rp->v[lo].trace, rp->v[lo].vcpu) != key) {
 		if (rp->nv == rp->cap) {
 			size_t cap = rp->cap ? rp->cap * 2 : 8;
 			struct hvt_replay_vcpu *nv = realloc(rp->v, cap * sizeof(*nv));
@@ -273,6 +281,7 @@ static struct hvt_replay_vcpu *get_vcpu(struct hvt_replay *rp, uint32_t id)
 		memmove(&rp->v[lo + 1], &rp->v[lo], (rp->nv - lo) * sizeof(*rp->v));
 		memset(&rp->v[lo], 0, sizeof(*rp->v));
 		rp->v[lo].vcpu = id;
+		rp->v[lo].trace = rp->cur_trace;
 		rp->nv++;
 	}
 	rp->last = lo;
@@ -284,7 +293,7 @@ static void report(struct hvt_replay *rp, enum hvt_viol_kind k, uint32_t vcpu,
 static void report(struct hvt_replay *rp, enum hvt_viol_kind k, uint32_t vcpu,
 		   uint64_t seq, const char *fmt, ...)
 {
-	struct hvt_violation v = { .kind = k, .vcpu = vcpu, .seq = seq };
+	struct hvt_violation v = { .kind = k, .trace = rp->cur_trace, .vcpu = vcpu, .seq = seq };
 	va_list ap;
 
 	rp->counts[k]++;
@@ -445,6 +454,12 @@ static void feed_resume(struct hvt_replay *rp, const struct hvtrace_resume_rec *
 
 int hvt_replay_feed(struct hvt_replay *rp, const struct hvt_event *ev)
 {
+	return hvt_replay_feed_in(rp, ev, 0);
+}
+
+int hvt_replay_feed_in(struct hvt_replay *rp, const struct hvt_event *ev, uint32_t trace)
+{
+	rp->cur_trace = trace;
 	switch (ev->type) {
 	case HVT_EV_EXIT:
 		if (!get_vcpu(rp, ev->u.exit.vcpu))
@@ -472,8 +487,10 @@ int hvt_replay_feed(struct hvt_replay *rp, const struct hvt_event *ev)
 void hvt_replay_finish(struct hvt_replay *rp)
 {
 	for (size_t i = 0; i < rp->nv; i++)
-		if (rp->v[i].pending)
+		if (rp->v[i].pending) {
+			rp->cur_trace = rp->v[i].trace;
 			missing_resume(rp, &rp->v[i], "the trace ends");
+		}
 }
 
 size_t hvt_replay_vcpu_count(const struct hvt_replay *rp)

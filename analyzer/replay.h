@@ -91,13 +91,15 @@ const char *hvt_viol_desc(enum hvt_viol_kind k);
 
 struct hvt_violation {
 	enum hvt_viol_kind kind;
+	uint32_t trace;		/* index of the trace (several may be read) */
 	uint32_t vcpu;		/* UINT32_MAX when not tied to a vCPU */
 	uint64_t seq;		/* 0 when not tied to an exit */
 	char detail[200];
 };
 
-/* Per-vCPU timeline state. */
+/* Per-vCPU timeline state (per trace: vCPU numbers and seq restart). */
 struct hvt_replay_vcpu {
+	uint32_t trace;
 	uint32_t vcpu;
 	uint64_t exits, resumes;
 	uint64_t first_seq, last_seq;
@@ -131,11 +133,13 @@ struct hvt_replay *hvt_replay_new(const struct hvt_replay_hooks *hooks);
 void hvt_replay_free(struct hvt_replay *rp);
 /* Feed one event; 0, or -1 when out of memory. */
 int hvt_replay_feed(struct hvt_replay *rp, const struct hvt_event *ev);
+/* The same for an event of trace `trace` (hvt_reader_stream_trace()). */
+int hvt_replay_feed_in(struct hvt_replay *rp, const struct hvt_event *ev, uint32_t trace);
 /* End of trace: exits still waiting for a resume are reported. */
 void hvt_replay_finish(struct hvt_replay *rp);
 
 size_t hvt_replay_vcpu_count(const struct hvt_replay *rp);
-/* vCPUs in ascending id order. */
+/* vCPUs in ascending (trace, id) order; find: the first with that id. */
 const struct hvt_replay_vcpu *hvt_replay_vcpu_at(const struct hvt_replay *rp, size_t i);
 const struct hvt_replay_vcpu *hvt_replay_find(const struct hvt_replay *rp, uint32_t vcpu);
 

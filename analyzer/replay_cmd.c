@@ -46,7 +46,9 @@ struct rctx {
 	int64_t at_ns;
 	int have_resume;
 	struct hvtrace_resume_rec at_resume;
-	uint32_t at_vcpu;
+	uint32_t at_vcpu, at_trace;
+	size_t ntraces;		/* several: name the trace of each vCPU */
+	char **trace_paths;
 };
 
 static void usage(FILE *f)
@@ -248,6 +250,7 @@ static void hook_violation(void *ud, const struct hvt_violation *v)
 		json_t *j = json_object();
 
 		json_object_set_new(j, "kind", json_string(hvt_viol_name(v->kind)));
+		json_object_set_new(j, "trace", json_integer(v->trace));
 		json_object_set_new(j, "vcpu", v->vcpu == UINT32_MAX ? json_null() :
 				    json_integer(v->vcpu));
 		json_object_set_new(j, "seq", v->seq ? hvt_json_u64(v->seq) : json_null());
@@ -260,12 +263,15 @@ static void hook_violation(void *ud, const struct hvt_violation *v)
 			fprintf(c->out, "%s,%u,%" PRIu64 ",", hvt_viol_name(v->kind),
 				v->vcpu, v->seq);
 		hvt_csv_field(c->out, v->detail);
-		fputc('\n', c->out);
-	} else if (v->vcpu == UINT32_MAX) {
-		fprintf(c->out, "%s: %s\n", hvt_viol_name(v->kind), v->detail);
+		fprintf(c->out, ",%u\n", v->trace);
 	} else {
-		fprintf(c->out, "vCPU %u seq %" PRIu64 ": %s: %s\n", v->vcpu, v->seq,
-			hvt_viol_name(v->kind), v->detail);
+		if (c->ntraces > 1)
+			fprintf(c->out, "trace %u ", v->trace);
+		if (v->vcpu == UINT32_MAX)
+			fprintf(c->out, "%s: %s\n", hvt_viol_name(v->kind), v->detail);
+		else
+			fprintf(c->out, "vCPU %u seq %" PRIu64 ": %s: %s\n", v->vcpu, v->seq,
+				hvt_viol_name(v->kind), v->detail);
 	}
 }
 
@@ -357,6 +363,8 @@ static void print_step(struct rctx *c, const struct hvt_replay_vcpu *vc,
 		gmask = hvt_vstate_diff(&vc->state, &next_state);
 	}
 	if (text) {
+		if (c->ntraces > 1)
+			fprintf(c->out, "trace %u ", vc->trace);
 		fprintf(c->out, "vCPU %u seq %" PRIu64 "  %s%s%s  rip 0x%" PRIx64,
 			vc->vcpu, e->seq, reason, qual[0] ? " " : "", qual, e->rip);
 		if (vc->resumed)
@@ -369,6 +377,7 @@ static void print_step(struct rctx *c, const struct hvt_replay_vcpu *vc,
 		j = json_object();
 		hand = json_array();
 		guest = json_array();
+		json_object_set_new(j, "trace", json_integer(vc->trace));
 		json_object_set_new(j, "vcpu", json_integer(vc->vcpu));
 		json_object_set_new(j, "seq", hvt_json_u64(e->seq));
 		json_object_set_new(j, "reason", json_string(reason));
@@ -468,7 +477,7 @@ static void hook_exit(void *ud, const struct hvt_replay_vcpu *vc,
 		return;
 	if (c->found) {
 		/* the exit after --at's one on its vCPU: it had no resume */
-		if (e->vcpu == c->at_vcpu)
+		if (e->vcpu == c->at_vcpu && vc->trace == c->at_trace)
 			c->stop = 1;
 		return;
 	}
@@ -477,6 +486,7 @@ static void hook_exit(void *ud, const struct hvt_replay_vcpu *vc,
 		c->at_exit = *e;
 		c->at_ns = ts;
 		c->at_vcpu = e->vcpu;
+		c->at_trace = vc->trace;
 	}
 }
 
@@ -487,7 +497,7 @@ static void hook_resume(void *ud, const struct hvt_replay_vcpu *vc,
 
 	(void)ts;
 	if (c->o->mode == M_AT && c->found && !c->have_resume && vc->vcpu == c->at_vcpu &&
-	    r->seq == c->at_exit.seq) {
+	    vc->trace == c->at_trace && r->seq == c->at_exit.seq) {
 		c->have_resume = 1;
 		c->at_resume = *r;
 		c->stop = 1;
@@ -528,6 +538,7 @@ static int print_at(struct rctx *c)
 		json_object_set_new(j, "verb", json_string("replay"));
 		json_object_set_new(j, "mode", json_string("at"));
 		json_object_set_new(j, "traces", jpaths(c->o));
+		json_object_set_new(j, "trace", json_integer(c->at_trace));
 		json_object_set_new(j, "vcpu", json_integer(e->vcpu));
 		json_object_set_new(j, "seq", hvt_json_u64(e->seq));
 		json_object_set_new(j, "ts_ns", json_integer(c->at_ns));
@@ -613,6 +624,9 @@ static int print_at(struct rctx *c)
 		json_decref(j);
 		return HVT_EXIT_OK;
 	}
+	if (c->ntraces > 1)
+		fprintf(f, "trace %u (%s) ", c->at_trace,
+			c->at_trace < c->ntraces ? c->trace_paths[c->at_trace] : "?");
 	fprintf(f, "vCPU %u exit seq %" PRIu64 "  at %" PRId64 ".%09" PRId64 " s  tsc %" PRIu64 "\n",
 		e->vcpu, e->seq, c->at_ns / 1000000000, c->at_ns % 1000000000, e->tsc);
 	fprintf(f, "  reason       %s (0x%x)%s%s\n", reason, (unsigned int)e->exit_reason,
@@ -683,6 +697,7 @@ static int print_summary(struct rctx *c)
 			json_t *o = json_object();
 			char reason[64], qual[160];
 
+			json_object_set_new(o, "trace", json_integer(v->trace));
 			json_object_set_new(o, "vcpu", json_integer(v->vcpu));
 			json_object_set_new(o, "exits", hvt_json_u64(v->exits));
 			json_object_set_new(o, "first_seq", hvt_json_u64(v->first_seq));
@@ -717,6 +732,8 @@ static int print_summary(struct rctx *c)
 
 		if (!t)
 			return hvt_error("replay: out of memory");
+		if (c->ntraces > 1)
+			hvt_table_col(t, "trace", HVT_RIGHT);
 		hvt_table_col(t, "vcpu", HVT_RIGHT);
 		hvt_table_col(t, "exits", HVT_RIGHT);
 		hvt_table_col(t, "first_seq", HVT_RIGHT);
@@ -731,6 +748,8 @@ static int print_summary(struct rctx *c)
 
 			exit_label(&v->last_exit, reason, sizeof(reason), qual, sizeof(qual), 0);
 			hvt_table_row(t);
+			if (c->ntraces > 1)
+				hvt_table_cell(t, "%u", v->trace);
 			hvt_table_cell(t, "%u", v->vcpu);
 			hvt_table_cell(t, "%" PRIu64, v->exits);
 			hvt_table_cell(t, "%" PRIu64, v->first_seq);
@@ -794,17 +813,29 @@ int cmd_replay(int argc, char **argv)
 		status = hvt_error("%s", err.msg);
 		goto out;
 	}
+	c.ntraces = hvt_reader_trace_count(r);
+	c.trace_paths = calloc(c.ntraces ? c.ntraces : 1, sizeof(*c.trace_paths));
+	if (!c.trace_paths) {
+		hvt_reader_close(r);
+		status = hvt_error("replay: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < c.ntraces; i++)
+		c.trace_paths[i] = strdup(hvt_reader_trace_path(r, i));
+	if (c.ntraces > 1 && o.fmt == F_TEXT && o.mode != M_AT)
+		for (size_t i = 0; i < c.ntraces; i++)
+			fprintf(c.out, "trace %zu: %s\n", i, c.trace_paths[i] ? c.trace_paths[i] : "?");
 	if (o.mode == M_CHECK && o.fmt == F_JSON)
 		fprintf(c.out, "{\"verb\":\"replay\",\"mode\":\"check\",\"violations\":[");
 	else if (o.mode == M_CHECK && o.fmt == F_CSV)
-		fprintf(c.out, "kind,vcpu,seq,detail\n");
+		fprintf(c.out, "kind,vcpu,seq,detail,trace\n");
 	else if (o.mode == M_STEP && o.fmt == F_JSON)
 		fprintf(c.out, "{\"verb\":\"replay\",\"mode\":\"step\",\"steps\":[");
 	tty = hvt_is_tty(stderr);
 	while (!c.stop && (rc = hvt_reader_next(r, ev, &err)) > 0) {
 		if (tty && !(++nev & 0xfffff))
 			fprintf(stderr, "\rreplay: %" PRIu64 " events...", nev);
-		if (hvt_replay_feed(c.rp, ev)) {
+		if (hvt_replay_feed_in(c.rp, ev, hvt_reader_stream_trace(r, ev->stream))) {
 			rc = -1;
 			snprintf(err.msg, sizeof(err.msg), "replay: out of memory");
 			break;
@@ -869,6 +900,9 @@ int cmd_replay(int argc, char **argv)
 	}
 out:
 	fflush(stdout);
+	for (size_t i = 0; c.trace_paths && i < c.ntraces; i++)
+		free(c.trace_paths[i]);
+	free(c.trace_paths);
 	hvt_replay_free(c.rp);
 	free(ev);
 	free(o.paths);

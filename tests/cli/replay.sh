@@ -79,6 +79,17 @@ else
 	ok 1 "python3-jsonschema available"
 fi
 
+# ---- several traces at once: vCPU numbers and seq restart in each
+mkdir -p "$T/multi"
+"$HVT_SYNTH" --out "$T/multi/run1" --quiet --exits 300 --seed 1
+"$HVT_SYNTH" --out "$T/multi/run2" --quiet --exits 200 --seed 2
+run replay --check "$T/multi"
+ok $RC "two traces of vCPU 0 check clean (no seq going back)" "$(cat "$T/out" "$T/err")"
+check "the traces are listed" grep -q "^trace 1: $T/multi/run2\$" "$T/out"
+run replay "$T/multi"
+check "the summary has one row per trace and vCPU" \
+	bash -c "grep -qE '^ +0 +0 +300 +1 +300 ' '$T/out' && grep -qE '^ +1 +0 +200 +1 +200 ' '$T/out'"
+
 # ---- summary
 run replay "$T/clean"
 ok $RC "summary exits 0"
