@@ -102,6 +102,7 @@ struct kexit {
 };
 
 struct vst {
+	uint32_t trace;		/* index of the trace in its side's input */
 	uint32_t vcpu;
 	struct queue q[2];
 	int have_seq[2];
@@ -126,11 +127,12 @@ struct hvt_diff {
 	size_t lastv;
 	int eof[2];
 	size_t buffered[2];
-	int64_t filter;		/* vCPU compared in this pass; -1 all */
+	int filtered;		/* this pass compares one (trace, vCPU) */
+	uint64_t filter;	/* its key */
 	int count_global;	/* count discarded records in this pass */
 	uint64_t *keys[2];	/* alignment scratch, window sized */
 	struct hvt_script script;
-	uint32_t *ids;		/* vCPU ids seen (per-vCPU passes) */
+	uint64_t *ids;		/* (trace, vCPU) keys seen (per-vCPU passes) */
 	size_t nids, capids;
 	struct prefetch *pf;	/* [2], one decoding thread per trace */
 	int overflow;
@@ -138,7 +140,7 @@ struct hvt_diff {
 	uint64_t rip_mask;		/* RIP bits in the alignment key */
 	uint64_t nevents;
 	size_t cap_items;
-	uint32_t first_vcpu_after;	/* vCPU whose next ops fill first.after */
+	uint64_t first_key_after;	/* (trace, vCPU) whose next ops fill first.after */
 };
 
 /* ---- keys and labels --------------------------------------------------------- */
@@ -245,7 +247,7 @@ struct hvt_diff *hvt_diff_new(const struct hvt_diff_opts *o)
 		d->o.window = 16;
 	if (!d->o.resync)
 		d->o.resync = 1;
-	d->filter = -1;
+	d->filtered = 0;
 	d->tty = hvt_is_tty(stderr);
 	d->rip_mask = !o->rip_mask ? ~0ull : o->rip_mask == HVT_DIFF_RIP_NONE ? 0 : o->rip_mask;
 	default_ignores(d);
@@ -386,21 +388,26 @@ int hvt_diff_incomplete(const struct hvt_diff_result *r)
 
 /* ---- per-vCPU state ---------------------------------------------------------- */
 
-static struct vst *get_vst(struct hvt_diff *d, uint32_t id)
+static uint64_t vkey(uint32_t trace, uint32_t vcpu)
+{
+	return (uint64_t)trace << 32 | vcpu;
+}
+
+static struct vst *get_vst(struct hvt_diff *d, uint64_t key)
 {
 	size_t lo = 0, hi = d->nv;
 
-	if (d->lastv < d->nv && d->v[d->lastv].vcpu == id)
+	if (d->lastv < d->nv && vkey(d->v[d->lastv].trace, d->v[d->lastv].vcpu) == key)
 		return &d->v[d->lastv];
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (d->v[mid].vcpu < id)
+		if (vkey(d->v[mid].trace, d->v[mid].vcpu) < key)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == d->nv || d->v[lo].vcpu != id) {
+	if (lo == d->nv || vkey(d->v[lo].trace, d->v[lo].vcpu) != key) {
 		if (d->nv == d->capv) {
 			size_t cap = d->capv ? d->capv * 2 : 8;
 			struct vst *nv = realloc(d->v, cap * sizeof(*nv));
@@ -412,7 +419,8 @@ static struct vst *get_vst(struct hvt_diff *d, uint32_t id)
 		}
 		memmove(&d->v[lo + 1], &d->v[lo], (d->nv - lo) * sizeof(*d->v));
 		memset(&d->v[lo], 0, sizeof(*d->v));
-		d->v[lo].vcpu = id;
+		d->v[lo].vcpu = (uint32_t)key;
+		d->v[lo].trace = (uint32_t)(key >> 32);
 		d->nv++;
 	}
 	d->lastv = lo;
@@ -482,7 +490,7 @@ static void after_ctx(struct hvt_diff *d, struct vst *v, char op, const struct k
 {
 	struct hvt_diff_first *f = &d->res.first;
 
-	if (f->valid && f->nafter < HVT_DIFF_CTX && v->vcpu == d->first_vcpu_after)
+	if (f->valid && f->nafter < HVT_DIFF_CTX && vkey(v->trace, v->vcpu) == d->first_key_after)
 		ctx_of(&f->after[f->nafter++], op, a, b);
 }
 
@@ -497,6 +505,7 @@ static void set_first(struct hvt_diff *d, struct vst *v, const char *kind,
 	f->valid = 1;
 	f->kind = kind;
 	f->vcpu = v->vcpu;
+	f->trace = v->trace;
 	f->seq_a = a ? a->seq : 0;
 	f->seq_b = b ? b->seq : 0;
 	ctx_of(&f->at, !strcmp(kind, "field") ? '!' : a ? '-' : '+', a, b);
@@ -507,7 +516,7 @@ static void set_first(struct hvt_diff *d, struct vst *v, const char *kind,
 		ctx_of(&f->before[f->nbefore++], v->ring[idx].differs ? '!' : '=',
 		       &v->ring[idx].a, &v->ring[idx].b);
 	}
-	d->first_vcpu_after = v->vcpu;
+	d->first_key_after = vkey(v->trace, v->vcpu);
 }
 
 static void report_only(struct hvt_diff *d, struct vst *v, int s, const struct item *it)
@@ -530,6 +539,7 @@ static void report_only(struct hvt_diff *d, struct vst *v, int s, const struct i
 			r->missing_list = l;
 			l = &l[r->n_missing_list++];
 			l->vcpu = v->vcpu;
+			l->trace = v->trace;
 			l->seq = k.seq;
 			l->rip = k.rip;
 			label_of(&k, l->label, sizeof(l->label));
@@ -545,6 +555,7 @@ static void report_only(struct hvt_diff *d, struct vst *v, int s, const struct i
 			r->inserted_list = l;
 			l = &l[r->n_inserted_list++];
 			l->vcpu = v->vcpu;
+			l->trace = v->trace;
 			l->seq = k.seq;
 			l->rip = k.rip;
 			label_of(&k, l->label, sizeof(l->label));
@@ -587,6 +598,7 @@ static void report_field(struct pairctx *p, const char *field, const char *a, co
 	f = &f[r->n_fields++];
 fill:
 	f->vcpu = p->v->vcpu;
+	f->trace = p->v->trace;
 	f->seq_a = p->xa ? p->xa->seq : 0;
 	f->seq_b = p->xb ? p->xb->seq : 0;
 	if (p->xa)
@@ -795,7 +807,8 @@ static void compare_pair(struct hvt_diff *d, struct vst *v, const struct item *a
 	if (had_first) {
 		struct kexit ka, kb;
 
-		if (d->res.first.nafter < HVT_DIFF_CTX && v->vcpu == d->first_vcpu_after) {
+		if (d->res.first.nafter < HVT_DIFF_CTX &&
+		    vkey(v->trace, v->vcpu) == d->first_key_after) {
 			kexit_of(&ka, &a->x);
 			kexit_of(&kb, &b->x);
 			after_ctx(d, v, p.ndiff ? '!' : '=', &ka, &kb);
@@ -918,7 +931,7 @@ static int advance(struct hvt_diff *d, struct vst *v)
 
 /* ---- reading ------------------------------------------------------------------- */
 
-static int note_id(struct hvt_diff *d, uint32_t id)
+static int note_id(struct hvt_diff *d, uint64_t id)
 {
 	size_t i;
 
@@ -927,7 +940,7 @@ static int note_id(struct hvt_diff *d, uint32_t id)
 			return 0;
 	if (d->nids == d->capids) {
 		size_t cap = d->capids ? d->capids * 2 : 8;
-		uint32_t *n = realloc(d->ids, cap * sizeof(*n));
+		uint64_t *n = realloc(d->ids, cap * sizeof(*n));
 
 		if (!n)
 			return -1;
@@ -938,7 +951,7 @@ static int note_id(struct hvt_diff *d, uint32_t id)
 	return 0;
 }
 
-static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev)
+static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev, uint32_t trace)
 {
 	struct hvt_diff_side *st = &d->res.side[s];
 	uint32_t id;
@@ -963,11 +976,11 @@ static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev)
 	default:
 		return 0;
 	}
-	if (note_id(d, id))
+	if (note_id(d, vkey(trace, id)))
 		return -1;
-	if (d->filter >= 0 && (int64_t)id != d->filter)
+	if (d->filtered && vkey(trace, id) != d->filter)
 		return 0;
-	v = get_vst(d, id);
+	v = get_vst(d, vkey(trace, id));
 	if (!v)
 		return -1;
 	if (!v->seen[s]) {
@@ -1082,11 +1095,17 @@ static void compare_sessions(struct hvt_diff *d, struct vst *v)
 #define PF_RING 1024
 #define PF_BATCH 64
 
+/* An event with the index of its trace (several traces may be read). */
+struct pf_ev {
+	struct hvt_event ev;
+	uint32_t trace;
+};
+
 struct prefetch {
 	pthread_t th;
 	int started;
 	struct hvt_reader *r;
-	struct hvt_event *buf;
+	struct pf_ev *buf;
 	size_t head, n;		/* events ready: [head, head + n) */
 	size_t taken;		/* of those, handed to the consumer */
 	int done, rc, stop;
@@ -1121,9 +1140,12 @@ static void *pf_main(void *arg)
 			k = PF_BATCH;
 		/* slots past head + n are the producer's alone */
 		for (got = 0; got < k; got++) {
-			rc = hvt_reader_next(p->r, &p->buf[(start + got) % PF_RING], &p->err);
+			struct pf_ev *e = &p->buf[(start + got) % PF_RING];
+
+			rc = hvt_reader_next(p->r, &e->ev, &p->err);
 			if (rc <= 0)
 				break;
+			e->trace = hvt_reader_stream_trace(p->r, e->ev.stream);
 		}
 		pthread_mutex_lock(&p->mu);
 		p->n += got;
@@ -1162,7 +1184,7 @@ static int pf_start(struct prefetch *p, struct hvt_reader *r)
  * Up to max events: *ev points at the first of *count ready ones (they stay
  * valid until the next call).  1: events; 0: end; -1: error (err set).
  */
-static int pf_get(struct prefetch *p, struct hvt_event **ev, size_t max, size_t *count,
+static int pf_get(struct prefetch *p, struct pf_ev **ev, size_t max, size_t *count,
 		  struct hvt_err *err)
 {
 	size_t n;
@@ -1219,13 +1241,14 @@ static void pf_stop(struct prefetch *p)
 
 /* One pass over both traces; filter: -1 all vCPUs. */
 static int run_pass(struct hvt_diff *d, const char *const *paths[2], const size_t np[2],
-		    int64_t filter, struct hvt_err *err)
+		    int filtered, uint64_t filter, struct hvt_err *err)
 {
 	struct hvt_reader *r[2] = { NULL, NULL };
 	struct prefetch *pf = d->pf;
 	int rc = -1;
 
 	reset_pass(d);
+	d->filtered = filtered;
 	d->filter = filter;
 	for (int s = 0; s < 2; s++) {
 		r[s] = hvt_reader_open(paths[s], np[s], 0, err);
@@ -1237,12 +1260,14 @@ static int run_pass(struct hvt_diff *d, const char *const *paths[2], const size_
 			goto out;
 		}
 	}
-	for (int s = 0; s < 2; s++)
+	for (int s = 0; s < 2; s++) {
+		d->res.side[s].traces = (uint32_t)hvt_reader_trace_count(r[s]);
 		if (pf_start(&pf[s], r[s]))
 			goto oom;
+	}
 	while (!d->eof[0] || !d->eof[1]) {
 		int s = d->eof[0] ? 1 : d->eof[1] ? 0 : d->buffered[1] < d->buffered[0];
-		struct hvt_event *evs;
+		struct pf_ev *evs;
 		size_t cnt = 0;
 		int got = pf_get(&pf[s], &evs, 256, &cnt, err);
 
@@ -1256,7 +1281,7 @@ static int run_pass(struct hvt_diff *d, const char *const *paths[2], const size_
 		if (!got)
 			d->eof[s] = 1;
 		for (size_t k = 0; k < cnt; k++)
-			if (take_event(d, s, &evs[k]))
+			if (take_event(d, s, &evs[k].ev, evs[k].trace))
 				goto oom;
 		if (d->tty && (d->nevents >> 20) != ((d->nevents + cnt) >> 20))
 			fprintf(stderr, "\rdiff: %" PRIu64 " events...", d->nevents + cnt);
@@ -1264,7 +1289,7 @@ static int run_pass(struct hvt_diff *d, const char *const *paths[2], const size_
 		for (size_t i = 0; i < d->nv; i++)
 			if (advance(d, &d->v[i]))
 				goto oom;
-		if (filter < 0 && d->buffered[0] + d->buffered[1] > d->cap_items) {
+		if (!filtered && d->buffered[0] + d->buffered[1] > d->cap_items) {
 			/* the runs interleave their vCPUs too differently */
 			d->overflow = 1;
 			rc = 0;
@@ -1299,9 +1324,9 @@ out:
 	return rc;
 }
 
-static int cmp_u32(const void *a, const void *b)
+static int cmp_u64(const void *a, const void *b)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return (x > y) - (x < y);
 }
@@ -1325,7 +1350,7 @@ int hvt_diff_run(struct hvt_diff *d, const char *const *a, size_t na,
 	if (d->cap_items < 4096)
 		d->cap_items = 4096;
 	d->count_global = 1;
-	if (run_pass(d, paths, np, -1, err))
+	if (run_pass(d, paths, np, 0, 0, err))
 		return -1;
 	if (!d->overflow)
 		return 0;
@@ -1339,8 +1364,8 @@ int hvt_diff_run(struct hvt_diff *d, const char *const *a, size_t na,
 	d->res.per_vcpu_passes = 1;
 	d->count_global = 0;
 	for (size_t done = 0; done < d->nids; done++) {
-		qsort(d->ids + done, d->nids - done, sizeof(*d->ids), cmp_u32);
-		if (run_pass(d, paths, np, d->ids[done], err))
+		qsort(d->ids + done, d->nids - done, sizeof(*d->ids), cmp_u64);
+		if (run_pass(d, paths, np, 1, d->ids[done], err))
 			return -1;
 	}
 	for (int s = 0; s < 2; s++) {

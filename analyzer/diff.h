@@ -37,8 +37,14 @@ struct hvt_diff_opts {
 
 #define HVT_DIFF_RIP_NONE 1	/* rip_mask value meaning: RIP not in the key */
 
+/*
+ * trace: index of the trace within its run's input (vCPU numbers and seq
+ * restart in each); trace i of A is compared with trace i of B.
+ */
+
 /* An exit present in one run only. */
 struct hvt_diff_item {
+	uint32_t trace;
 	uint32_t vcpu;
 	uint64_t seq;
 	uint64_t rip;
@@ -47,6 +53,7 @@ struct hvt_diff_item {
 
 /* One differing field of an aligned pair. */
 struct hvt_diff_field {
+	uint32_t trace;
 	uint32_t vcpu;
 	uint64_t seq_a, seq_b;	/* 0 for session fields */
 	char label[112];
@@ -67,6 +74,7 @@ struct hvt_diff_ctx {
 struct hvt_diff_first {
 	int valid;
 	const char *kind;	/* "field", "missing", "inserted" */
+	uint32_t trace;
 	uint32_t vcpu;
 	uint64_t seq_a, seq_b;	/* 0 when that side has no exit there */
 	struct hvt_diff_field field;	/* kind "field" */
@@ -82,6 +90,7 @@ struct hvt_diff_side {
 	uint64_t gaps, gap_exits;	/* seq gaps and exits missing in them */
 	uint64_t orphan_resumes, missing_resumes;
 	uint32_t vcpus;
+	uint32_t traces;		/* CTF traces found in the input */
 };
 
 struct hvt_diff_result {

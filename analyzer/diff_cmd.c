@@ -148,6 +148,16 @@ static void print_ctx(FILE *f, const struct hvt_diff_ctx *c)
 		c->label, c->rip);
 }
 
+/* "trace N " before "vCPU" when an input holds several traces. */
+static const char *tr(const struct hvt_diff_result *r, uint32_t trace, char *buf, size_t len)
+{
+	if (r->side[0].traces > 1 || r->side[1].traces > 1)
+		snprintf(buf, len, "trace %u ", trace);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
 static void side_line(FILE *f, const char *name, const char *path,
 		      const struct hvt_diff_side *s)
 {
@@ -162,7 +172,7 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 {
 	const struct hvt_diff_result *r = hvt_diff_result(d);
 	const struct hvt_diff_first *fd = &r->first;
-	char ign[1024];
+	char ign[1024], t[24];
 	int incomplete = hvt_diff_incomplete(r);
 
 	side_line(f, "A", o->a, &r->side[0]);
@@ -187,9 +197,10 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 				sd->orphan_resumes, sd->missing_resumes);
 	}
 	if (fd->valid) {
-		char sa[24], sb[24];
+		char sa[24], sb[24], t[24];
 
-		fprintf(f, "\nfirst divergence: vCPU %u, A seq %s, B seq %s: ", fd->vcpu,
+		fprintf(f, "\nfirst divergence: %svCPU %u, A seq %s, B seq %s: ",
+			tr(r, fd->trace, t, sizeof(t)), fd->vcpu,
 			seqstr(fd->seq_a, sa, sizeof(sa)), seqstr(fd->seq_b, sb, sizeof(sb)));
 		if (!strcmp(fd->kind, "field"))
 			fprintf(f, "%s differs: A %s, B %s\n", fd->field.field, fd->field.a,
@@ -208,7 +219,8 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	if (r->missing) {
 		fprintf(f, "\nmissing in B (in A only): %" PRIu64 "\n", r->missing);
 		for (size_t i = 0; i < r->n_missing_list; i++)
-			fprintf(f, "  vCPU %u  A seq %" PRIu64 "  %s  rip 0x%" PRIx64 "\n",
+			fprintf(f, "  %svCPU %u  A seq %" PRIu64 "  %s  rip 0x%" PRIx64 "\n",
+				tr(r, r->missing_list[i].trace, t, sizeof(t)),
 				r->missing_list[i].vcpu, r->missing_list[i].seq,
 				r->missing_list[i].label, r->missing_list[i].rip);
 		if (r->n_missing_list < r->missing)
@@ -217,7 +229,8 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	if (r->inserted) {
 		fprintf(f, "\ninserted in B (in B only): %" PRIu64 "\n", r->inserted);
 		for (size_t i = 0; i < r->n_inserted_list; i++)
-			fprintf(f, "  vCPU %u  B seq %" PRIu64 "  %s  rip 0x%" PRIx64 "\n",
+			fprintf(f, "  %svCPU %u  B seq %" PRIu64 "  %s  rip 0x%" PRIx64 "\n",
+				tr(r, r->inserted_list[i].trace, t, sizeof(t)),
 				r->inserted_list[i].vcpu, r->inserted_list[i].seq,
 				r->inserted_list[i].label, r->inserted_list[i].rip);
 		if (r->n_inserted_list < r->inserted)
@@ -235,7 +248,8 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 			const struct hvt_diff_field *x = &r->fields[i];
 			char sa[24], sb[24];
 
-			fprintf(f, "  vCPU %u  A seq %s / B seq %s  %s  %s: A %s, B %s\n", x->vcpu,
+			fprintf(f, "  %svCPU %u  A seq %s / B seq %s  %s  %s: A %s, B %s\n",
+				tr(r, x->trace, t, sizeof(t)), x->vcpu,
 				seqstr(x->seq_a, sa, sizeof(sa)), seqstr(x->seq_b, sb, sizeof(sb)),
 				x->label, x->field, x->a, x->b);
 		}
@@ -271,6 +285,7 @@ static json_t *jfield(const struct hvt_diff_field *x)
 {
 	json_t *j = json_object();
 
+	json_object_set_new(j, "trace", json_integer(x->trace));
 	json_object_set_new(j, "vcpu", json_integer(x->vcpu));
 	json_object_set_new(j, "seq_a", x->seq_a ? hvt_json_u64(x->seq_a) : json_null());
 	json_object_set_new(j, "seq_b", x->seq_b ? hvt_json_u64(x->seq_b) : json_null());
@@ -288,6 +303,7 @@ static json_t *jitems(const struct hvt_diff_item *l, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		json_t *j = json_object();
 
+		json_object_set_new(j, "trace", json_integer(l[i].trace));
 		json_object_set_new(j, "vcpu", json_integer(l[i].vcpu));
 		json_object_set_new(j, "seq", hvt_json_u64(l[i].seq));
 		json_object_set_new(j, "exit", json_string(l[i].label));
@@ -305,6 +321,7 @@ static json_t *jside(const char *path, const struct hvt_diff_side *s)
 	json_object_set_new(j, "exits", hvt_json_u64(s->exits));
 	json_object_set_new(j, "resumes", hvt_json_u64(s->resumes));
 	json_object_set_new(j, "vcpus", json_integer(s->vcpus));
+	json_object_set_new(j, "traces", json_integer(s->traces));
 	json_object_set_new(j, "async_skipped", hvt_json_u64(s->async_skipped));
 	json_object_set_new(j, "discarded_events", hvt_json_u64(s->discarded));
 	json_object_set_new(j, "discard_records", hvt_json_u64(s->discard_records));
@@ -339,6 +356,7 @@ static void json_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 		json_t *fd = json_object(), *b = json_array(), *a = json_array();
 
 		json_object_set_new(fd, "kind", json_string(r->first.kind));
+		json_object_set_new(fd, "trace", json_integer(r->first.trace));
 		json_object_set_new(fd, "vcpu", json_integer(r->first.vcpu));
 		json_object_set_new(fd, "seq_a", r->first.seq_a ? hvt_json_u64(r->first.seq_a) : json_null());
 		json_object_set_new(fd, "seq_b", r->first.seq_b ? hvt_json_u64(r->first.seq_b) : json_null());
@@ -381,24 +399,24 @@ static void json_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	json_decref(j);
 }
 
-/* One row per finding: kind,vcpu,seq_a,seq_b,exit,field,a,b. */
+/* One row per finding: kind,vcpu,seq_a,seq_b,exit,field,a,b,trace. */
 static void csv_report(FILE *f, const struct hvt_diff *d)
 {
 	const struct hvt_diff_result *r = hvt_diff_result(d);
 	char sa[24], sb[24];
 
-	fprintf(f, "kind,vcpu,seq_a,seq_b,exit,field,a,b\n");
+	fprintf(f, "kind,vcpu,seq_a,seq_b,exit,field,a,b,trace\n");
 	for (size_t i = 0; i < r->n_missing_list; i++) {
 		fprintf(f, "missing,%u,%" PRIu64 ",,", r->missing_list[i].vcpu,
 			r->missing_list[i].seq);
 		hvt_csv_field(f, r->missing_list[i].label);
-		fprintf(f, ",,,\n");
+		fprintf(f, ",,,,%u\n", r->missing_list[i].trace);
 	}
 	for (size_t i = 0; i < r->n_inserted_list; i++) {
 		fprintf(f, "inserted,%u,,%" PRIu64 ",", r->inserted_list[i].vcpu,
 			r->inserted_list[i].seq);
 		hvt_csv_field(f, r->inserted_list[i].label);
-		fprintf(f, ",,,\n");
+		fprintf(f, ",,,,%u\n", r->inserted_list[i].trace);
 	}
 	for (size_t i = 0; i < r->n_fields; i++) {
 		const struct hvt_diff_field *x = &r->fields[i];
@@ -413,7 +431,7 @@ static void csv_report(FILE *f, const struct hvt_diff *d)
 		hvt_csv_field(f, x->a);
 		fputc(',', f);
 		hvt_csv_field(f, x->b);
-		fputc('\n', f);
+		fprintf(f, ",%u\n", x->trace);
 	}
 }
 

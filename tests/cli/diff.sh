@@ -75,10 +75,10 @@ check "the MXCSR change is named with both values" grep -qE 'exit.mxcsr: A 0x[0-
 
 run diff --format csv "$T/a" "$T/mix"
 check "--format csv: header and one row per finding (1 missing, 2 inserted, 1 field)" \
-	bash -c "head -1 '$T/out' | grep -qx 'kind,vcpu,seq_a,seq_b,exit,field,a,b' &&
+	bash -c "head -1 '$T/out' | grep -qx 'kind,vcpu,seq_a,seq_b,exit,field,a,b,trace' &&
 		 [ \$(grep -c '^missing,0,10,,' '$T/out') -eq 1 ] &&
 		 [ \$(grep -c '^inserted,0,,' '$T/out') -eq 2 ] &&
-		 [ \$(grep -c '^field,0,1800,1801,.*,exit.mxcsr,0x[0-9a-f]*,0x5f80\$' '$T/out') -eq 1 ]"
+		 [ \$(grep -c '^field,0,1800,1801,.*,exit.mxcsr,0x[0-9a-f]*,0x5f80,0\$' '$T/out') -eq 1 ]"
 
 # ---- the window boundary: blocks up to window - resync exits are exact
 synth w1 --exits 3000 --seed 8 --mix cpuid=5,rdmsr=3,io=2 --insert-at 500:56
@@ -105,6 +105,16 @@ check "code moved by whole pages: --rip-key page --ignore rip finds just the dro
 run diff --rip-key page "$T/r1" "$T/r2"
 check "without --ignore rip, every exit's rip and resumed rip differ" \
 	grep -qE '^field differences: [0-9]+ in 2850 aligned exits$' "$T/out"
+
+# ---- inputs holding several traces: trace i of A against trace i of B
+mkdir -p "$T/ma" "$T/mb"
+"$HVT_SYNTH" --out "$T/ma/r1" --quiet --exits 500 --seed 1
+"$HVT_SYNTH" --out "$T/ma/r2" --quiet --exits 500 --seed 2
+"$HVT_SYNTH" --out "$T/mb/r1" --quiet --exits 500 --seed 1
+"$HVT_SYNTH" --out "$T/mb/r2" --quiet --exits 500 --seed 2 --drop-seq 40
+run diff "$T/ma" "$T/mb"
+check "two traces each: the one dropped exit, in trace 1" \
+	bash -c "grep -q '^  trace 1 vCPU 0  A seq 40  ' '$T/out' && grep -q ' 1 missing in B, 0 inserted in B' '$T/out'"
 
 # ---- runs that interleave their vCPUs differently: one vCPU per pass
 synth il --exits 20000 --vcpus 2 --seed 6
