@@ -21,7 +21,7 @@ struct hvt_stats hvt_stats;
 unsigned int hvt_slice_us = 2000;
 module_param_named(slice_us, hvt_slice_us, uint, 0644);
 MODULE_PARM_DESC(slice_us,
-		 "longest stretch (microseconds) a run keeps interrupts and preemption off before yielding (default 2000)");
+		 "longest stretch (microseconds, 50..1000000) a run keeps interrupts and preemption off before yielding (default 2000)");
 
 static atomic_long_t hvt_allocs = ATOMIC_LONG_INIT(0);
 

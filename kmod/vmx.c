@@ -730,7 +730,9 @@ static void hvt_run_here(struct hvt_cpu *pc, struct hvt_run_req *req)
 	v->ctl_exit = v->ctl_entry = 0;
 	memset(v->msr_shadow, 0, sizeof(v->msr_shadow));
 	memset(v->echo, 0xff, sizeof(v->echo));
-	v->slice_tsc = (u64)(tsc_khz ? tsc_khz : 1000000) * hvt_slice_us / 1000;
+	/* 50 us .. 1 s: shorter would starve the guest, longer the host. */
+	v->slice_tsc = (u64)(tsc_khz ? tsc_khz : 1000000) *
+		       clamp_val(READ_ONCE(hvt_slice_us), 50u, 1000000u) / 1000;
 
 	kernel_fpu_begin();
 	local_irq_disable();
