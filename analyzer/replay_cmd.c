@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "output.h"
@@ -275,73 +277,199 @@ static void hook_violation(void *ud, const struct hvt_violation *v)
 	}
 }
 
-static int finish_check(struct rctx *c)
-{
-	struct hvt_replay *rp = c->rp;
-	uint64_t exits = 0, resumes = 0, total = hvt_replay_violation_total(rp);
-	size_t nv = hvt_replay_vcpu_count(rp);
-	int incomplete = hvt_replay_incomplete(rp);
+/* What --check reports, summed over the engines of a parallel read. */
+struct check_totals {
+	uint64_t counts[HVT_VIOL_NKINDS];
+	uint64_t total, exits, resumes, discarded, fixups, missing;
+	size_t vcpus;
+	int incomplete;
+};
 
+static void totals_add(struct check_totals *t, const struct hvt_replay *rp)
+{
+	size_t nv = hvt_replay_vcpu_count(rp);
+
+	for (int k = 0; k < HVT_VIOL_NKINDS; k++)
+		t->counts[k] += hvt_replay_violations(rp, (enum hvt_viol_kind)k);
+	t->total += hvt_replay_violation_total(rp);
 	for (size_t i = 0; i < nv; i++) {
-		exits += hvt_replay_vcpu_at(rp, i)->exits;
-		resumes += hvt_replay_vcpu_at(rp, i)->resumes;
+		t->exits += hvt_replay_vcpu_at(rp, i)->exits;
+		t->resumes += hvt_replay_vcpu_at(rp, i)->resumes;
+		t->missing += hvt_replay_vcpu_at(rp, i)->missing;
 	}
+	t->vcpus += nv;
+	t->discarded += hvt_replay_discarded(rp);
+	t->fixups += hvt_replay_fault_fixups(rp);
+	t->incomplete |= hvt_replay_incomplete(rp);
+}
+
+static int finish_check(struct rctx *c, const struct check_totals *t)
+{
 	if (c->o->fmt == F_JSON) {
-		json_t *t = json_object(), *counts = json_object();
+		json_t *j = json_object(), *counts = json_object();
 
 		for (int k = 0; k < HVT_VIOL_NKINDS; k++)
 			json_object_set_new(counts, hvt_viol_name((enum hvt_viol_kind)k),
-					    hvt_json_u64(hvt_replay_violations(rp, (enum hvt_viol_kind)k)));
-		json_object_set_new(t, "ok", json_boolean(total == 0));
-		json_object_set_new(t, "incomplete", json_boolean(incomplete));
-		json_object_set_new(t, "exits", hvt_json_u64(exits));
-		json_object_set_new(t, "resumes", hvt_json_u64(resumes));
-		json_object_set_new(t, "vcpus", json_integer((json_int_t)nv));
-		json_object_set_new(t, "discarded_events", hvt_json_u64(hvt_replay_discarded(rp)));
-		json_object_set_new(t, "fault_fixups", hvt_json_u64(hvt_replay_fault_fixups(rp)));
-		json_object_set_new(t, "violation_total", hvt_json_u64(total));
-		json_object_set_new(t, "violations_shown", hvt_json_u64(c->printed));
-		json_object_set_new(t, "counts", counts);
-		stream_json_close(c, t);
+					    hvt_json_u64(t->counts[k]));
+		json_object_set_new(j, "ok", json_boolean(t->total == 0));
+		json_object_set_new(j, "incomplete", json_boolean(t->incomplete));
+		json_object_set_new(j, "exits", hvt_json_u64(t->exits));
+		json_object_set_new(j, "resumes", hvt_json_u64(t->resumes));
+		json_object_set_new(j, "vcpus", json_integer((json_int_t)t->vcpus));
+		json_object_set_new(j, "discarded_events", hvt_json_u64(t->discarded));
+		json_object_set_new(j, "fault_fixups", hvt_json_u64(t->fixups));
+		json_object_set_new(j, "violation_total", hvt_json_u64(t->total));
+		json_object_set_new(j, "violations_shown", hvt_json_u64(c->printed));
+		json_object_set_new(j, "counts", counts);
+		stream_json_close(c, j);
 	} else if (c->o->fmt == F_TEXT) {
 		fprintf(c->out, "replay check: %" PRIu64 " exits, %" PRIu64 " resumes on %zu vCPU%s: ",
-			exits, resumes, nv, nv == 1 ? "" : "s");
-		if (!total) {
+			t->exits, t->resumes, t->vcpus, t->vcpus == 1 ? "" : "s");
+		if (!t->total) {
 			fprintf(c->out, "chain OK\n");
-			if (hvt_replay_fault_fixups(rp))
+			if (t->fixups)
 				fprintf(c->out, "(%" PRIu64 " faulting instruction%s resumed at %s fixup with the vector in rax)\n",
-					hvt_replay_fault_fixups(rp),
-					hvt_replay_fault_fixups(rp) == 1 ? "" : "s",
-					hvt_replay_fault_fixups(rp) == 1 ? "its" : "their");
+					t->fixups, t->fixups == 1 ? "" : "s",
+					t->fixups == 1 ? "its" : "their");
 		} else {
 			int first = 1;
 
-			fprintf(c->out, "%" PRIu64 " violation%s (", total, total == 1 ? "" : "s");
+			fprintf(c->out, "%" PRIu64 " violation%s (", t->total, t->total == 1 ? "" : "s");
 			for (int k = 0; k < HVT_VIOL_NKINDS; k++) {
-				uint64_t n = hvt_replay_violations(rp, (enum hvt_viol_kind)k);
-
-				if (!n)
+				if (!t->counts[k])
 					continue;
 				fprintf(c->out, "%s%s %" PRIu64, first ? "" : ", ",
-					hvt_viol_name((enum hvt_viol_kind)k), n);
+					hvt_viol_name((enum hvt_viol_kind)k), t->counts[k]);
 				first = 0;
 			}
 			fprintf(c->out, ")\n");
-			if (c->o->max && c->printed < total)
+			if (c->o->max && c->printed < t->total)
 				fprintf(c->out, "(%" PRIu64 " of them shown, --max %" PRIu64 ")\n",
 					c->printed, c->o->max);
 		}
-		if (incomplete) {
-			uint64_t missing = 0;
-
-			for (size_t i = 0; i < nv; i++)
-				missing += hvt_replay_vcpu_at(rp, i)->missing;
+		if (t->incomplete)
 			fprintf(c->out, "INCOMPLETE: %" PRIu64 " events discarded by the tracer, %"
-				PRIu64 " exits missing from seq gaps\n",
-				hvt_replay_discarded(rp), missing);
+				PRIu64 " exits missing from seq gaps\n", t->discarded, t->missing);
+	}
+	return t->total ? HVT_EXIT_DIFFER : HVT_EXIT_OK;
+}
+
+/*
+ * --check on several threads: the reader splits the stream files in parts
+ * (whole streams, so each vCPU's chain lives in one part); one engine per
+ * part.  Violations go to a temporary file per part and are printed part
+ * after part once all are done, so memory stays bounded.
+ */
+struct check_part {
+	pthread_t th;
+	const struct ropts *o;
+	unsigned int part, nparts;
+	struct hvt_reader *r;
+	struct hvt_replay *rp;
+	FILE *viol;
+	int rc;			/* 0 ok, -1 error in err */
+	struct hvt_err err;
+};
+
+static void part_violation(void *ud, const struct hvt_violation *v)
+{
+	struct check_part *p = ud;
+
+	if (fwrite(v, sizeof(*v), 1, p->viol) != 1)
+		p->rc = -1;
+}
+
+static void *part_main(void *arg)
+{
+	struct check_part *p = arg;
+	struct hvt_replay_hooks hooks = { .ud = p, .violation = part_violation };
+	struct hvt_event *ev = malloc(sizeof(*ev));
+	int rc;
+
+	p->rp = hvt_replay_new(&hooks);
+	p->viol = tmpfile();
+	if (!ev || !p->rp || !p->viol) {
+		snprintf(p->err.msg, sizeof(p->err.msg), "replay: out of memory (or no temporary file)");
+		p->rc = -1;
+		free(ev);
+		return NULL;
+	}
+	while ((rc = hvt_reader_next(p->r, ev, &p->err)) > 0) {
+		if (hvt_replay_feed_in(p->rp, ev, hvt_reader_stream_trace(p->r, ev->stream))) {
+			snprintf(p->err.msg, sizeof(p->err.msg), "replay: out of memory");
+			rc = -1;
+			break;
 		}
 	}
-	return total ? HVT_EXIT_DIFFER : HVT_EXIT_OK;
+	if (rc < 0)
+		p->rc = -1;
+	else
+		hvt_replay_finish(p->rp);
+	free(ev);
+	return NULL;
+}
+
+static int check_parallel(struct rctx *c, unsigned int nparts)
+{
+	struct check_part *parts = calloc(nparts, sizeof(*parts));
+	struct check_totals t;
+	int status = HVT_EXIT_OK;
+	unsigned int started = 0;
+
+	if (!parts)
+		return hvt_error("replay: out of memory");
+	memset(&t, 0, sizeof(t));
+	for (unsigned int i = 0; i < nparts; i++) {
+		parts[i].o = c->o;
+		parts[i].part = i;
+		parts[i].nparts = nparts;
+		parts[i].r = hvt_reader_open_part(c->o->paths, c->o->npaths, 0, i, nparts,
+						  &parts[i].err);
+		if (!parts[i].r) {
+			status = hvt_error("%s", parts[i].err.msg);
+			goto out;
+		}
+	}
+	for (; started < nparts; started++)
+		if (pthread_create(&parts[started].th, NULL, part_main, &parts[started])) {
+			status = hvt_error("replay: cannot start a thread");
+			break;
+		}
+	for (unsigned int i = 0; i < started; i++)
+		pthread_join(parts[i].th, NULL);
+	if (status != HVT_EXIT_OK)
+		goto out;
+	for (unsigned int i = 0; i < nparts; i++)
+		if (parts[i].rc) {
+			status = hvt_error("%s", parts[i].err.msg);
+			goto out;
+		}
+	c->ntraces = hvt_reader_trace_count(parts[0].r);
+	if (c->ntraces > 1 && c->o->fmt == F_TEXT)
+		for (size_t i = 0; i < c->ntraces; i++)
+			fprintf(c->out, "trace %zu: %s\n", i, hvt_reader_trace_path(parts[0].r, i));
+	if (c->o->fmt == F_JSON)
+		fprintf(c->out, "{\"verb\":\"replay\",\"mode\":\"check\",\"violations\":[");
+	else if (c->o->fmt == F_CSV)
+		fprintf(c->out, "kind,vcpu,seq,detail,trace\n");
+	for (unsigned int i = 0; i < nparts; i++) {
+		struct hvt_violation v;
+
+		rewind(parts[i].viol);
+		while (fread(&v, sizeof(v), 1, parts[i].viol) == 1)
+			hook_violation(c, &v);
+		totals_add(&t, parts[i].rp);
+	}
+	status = finish_check(c, &t);
+out:
+	for (unsigned int i = 0; i < nparts; i++) {
+		if (parts[i].viol)
+			fclose(parts[i].viol);
+		hvt_replay_free(parts[i].rp);
+		hvt_reader_close(parts[i].r);
+	}
+	free(parts);
+	return status;
 }
 
 /* ---- --step ----------------------------------------------------------- */
@@ -808,6 +936,19 @@ int cmd_replay(int argc, char **argv)
 		status = hvt_error("replay: out of memory");
 		goto out;
 	}
+	if (o.mode == M_CHECK) {
+		unsigned int nparts = hvt_reader_max_parts(o.paths, o.npaths);
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		if (ncpu > 0 && nparts > (unsigned int)ncpu)
+			nparts = (unsigned int)ncpu;
+		if (nparts > 16)
+			nparts = 16;
+		if (nparts > 1 && !getenv("HVT_REPLAY_SERIAL")) {
+			status = check_parallel(&c, nparts);
+			goto out;
+		}
+	}
 	r = hvt_reader_open(o.paths, o.npaths, 0, &err);
 	if (!r) {
 		status = hvt_error("%s", err.msg);
@@ -853,9 +994,14 @@ int cmd_replay(int argc, char **argv)
 	if (!c.stop)
 		hvt_replay_finish(c.rp);
 	switch (o.mode) {
-	case M_CHECK:
-		status = finish_check(&c);
+	case M_CHECK: {
+		struct check_totals t;
+
+		memset(&t, 0, sizeof(t));
+		totals_add(&t, c.rp);
+		status = finish_check(&c, &t);
 		break;
+	}
 	case M_STEP:
 		if (!c.stop) {
 			for (size_t i = 0; i < hvt_replay_vcpu_count(c.rp); i++) {
