@@ -79,6 +79,16 @@ else
 	ok 1 "python3-jsonschema available"
 fi
 
+# ---- parallel check (one thread per group of streams) = serial check
+synth par --exits 4000 --vcpus 4 --seed 13 --edit-vcpu 2 --break no-resume@50 \
+	--break rsp@70 --discarded 2@100
+run replay --check "$T/par"
+sort "$T/out" > "$T/par.txt"
+HVT_REPLAY_SERIAL=1 timeout 120 "$HVTRACE" replay --check "$T/par" 2>&1 | sort > "$T/ser.txt"
+check "parallel and serial --check report the same (4 vCPUs)" cmp -s "$T/par.txt" "$T/ser.txt"
+check "and find the 4 problems on vCPU 2" \
+	grep -q '^replay check: 3998 exits, 3997 resumes on 4 vCPUs: 4 violations (gap 1, no-resume 1, rsp 1, discarded 1)$' "$T/par.txt"
+
 # ---- several traces at once: vCPU numbers and seq restart in each
 mkdir -p "$T/multi"
 "$HVT_SYNTH" --out "$T/multi/run1" --quiet --exits 300 --seed 1
