@@ -33,6 +33,16 @@ int hvt_guard_enabled(void)
 	return guard_on;
 }
 
+int hvt_guard_stderr(void)
+{
+	int fd;
+
+	pthread_mutex_lock(&guard_lock);
+	fd = capture_fd >= 0 ? saved_fd : 2;
+	pthread_mutex_unlock(&guard_lock);
+	return fd;
+}
+
 static void put(int fd, const char *s, size_t n)
 {
 	while (n) {

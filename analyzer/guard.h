@@ -35,4 +35,7 @@ void hvt_guard_begin(const char *what);
 void hvt_guard_end(void);
 int hvt_guard_enabled(void);
 
+/* The real stderr while a guard captures file descriptor 2 (progress lines). */
+int hvt_guard_stderr(void);
+
 #endif /* HVT_GUARD_H */

@@ -1059,12 +1059,12 @@ static void *worker_main(void *arg)
 		}
 		if (!(w->h.events & 0xffff)) {
 			atomic_store_explicit(&w->seen, w->h.events, memory_order_relaxed);
-			if (w->progress && !(w->h.events & ((1u << 20) - 1)))
-				fprintf(stderr, "\rhvtrace hist: %" PRIu64 " events...", w->h.events);
+			if (w->progress && !(w->h.events & ((1u << 18) - 1)))
+				hvt_progress("hvtrace hist: %" PRIu64 " events...", w->h.events);
 		}
 	}
-	if (w->progress && w->h.events >= (1u << 20))
-		fprintf(stderr, "\r%*s\r", 48, "");
+	if (w->progress && w->h.events >= (1u << 18))
+		hvt_progress_done();
 	w->h.other_events = hvt_reader_other_events(w->r);
 	w->rc = rc < 0 ? -1 : 0;
 	atomic_store(&w->done, 1);
@@ -1163,7 +1163,7 @@ static int hist_run(const struct hvt_hist_opts *o, unsigned int nthreads, struct
 		w[i].nparts = nthreads;
 	}
 	if (nthreads == 1) {
-		w[0].progress = hvt_is_tty(stderr);
+		w[0].progress = hvt_progress_wanted();
 		worker_main(&w[0]);
 	} else {
 		for (i = 0; i < nthreads; i++) {
@@ -1176,7 +1176,7 @@ static int hist_run(const struct hvt_hist_opts *o, unsigned int nthreads, struct
 			started++;
 		}
 		/* Progress on a terminal while the parts are read. */
-		if (hvt_is_tty(stderr)) {
+		if (hvt_progress_wanted()) {
 			unsigned int ndone = 0;
 			int shown = 0;
 
@@ -1190,14 +1190,14 @@ static int hist_run(const struct hvt_hist_opts *o, unsigned int nthreads, struct
 					sum += atomic_load_explicit(&w[i].seen, memory_order_relaxed);
 					ndone += (unsigned int)atomic_load(&w[i].done);
 				}
-				if (sum >= (1u << 20)) {
-					fprintf(stderr, "\rhvtrace hist: %" PRIu64 " events (%u threads)...",
-						sum, started);
+				if (sum >= (1u << 18)) {
+					hvt_progress("hvtrace hist: %" PRIu64 " events (%u threads)...",
+						     sum, started);
 					shown = 1;
 				}
 			}
 			if (shown)
-				fprintf(stderr, "\r%*s\r", 60, "");
+				hvt_progress_done();
 		}
 		for (i = 0; i < started; i++)
 			pthread_join(w[i].th, NULL);

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "output.h"
 #include "verbs.h"
 
@@ -226,11 +227,13 @@ void hvt_table_free(struct hvt_table *t)
 /* ---- bars ------------------------------------------------------------------ */
 
 static int utf8_bars;
+static int progress_tty;
 
 void hvt_output_init(void)
 {
 	const char *cs;
 
+	progress_tty = isatty(2);
 	setlocale(LC_CTYPE, "");
 	cs = nl_langinfo(CODESET);
 	utf8_bars = cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));
@@ -275,6 +278,38 @@ void hvt_bar(char *buf, size_t len, double frac, unsigned int width)
 int hvt_is_tty(FILE *f)
 {
 	return isatty(fileno(f));
+}
+
+int hvt_progress_wanted(void)
+{
+	return progress_tty;
+}
+
+void hvt_progress(const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+	int n;
+
+	if (!progress_tty)
+		return;
+	buf[0] = '\r';
+	va_start(ap, fmt);
+	n = vsnprintf(buf + 1, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	n = n + 1 < (int)sizeof(buf) ? n + 1 : (int)sizeof(buf) - 1;
+	if (write(hvt_guard_stderr(), buf, (size_t)n) < 0)
+		return;
+}
+
+void hvt_progress_done(void)
+{
+	static const char clear[] = "\r\033[K";
+
+	if (progress_tty && write(hvt_guard_stderr(), clear, sizeof(clear) - 1) < 0)
+		return;
 }
 
 /* ---- JSON -------------------------------------------------------------------- */

@@ -54,8 +54,17 @@ void hvt_output_init(void);
 /* A bar of frac (0..1) of width characters, in buf (NUL-terminated). */
 void hvt_bar(char *buf, size_t len, double frac, unsigned int width);
 
-/* Whether stdout/stderr is a terminal (for progress output). */
+/* Whether stdout/stderr is a terminal. */
 int hvt_is_tty(FILE *f);
+
+/*
+ * A progress line ("\r...") on the terminal: only when stderr was a
+ * terminal at hvt_output_init(), written to the real stderr even while the
+ * crash guard captures it.  hvt_progress_done() clears the line.
+ */
+int hvt_progress_wanted(void);
+void hvt_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void hvt_progress_done(void);
 
 /* A 64-bit unsigned as JSON: an integer up to 2^63-1, else a decimal string. */
 json_t *hvt_json_u64(uint64_t v);
