@@ -31,6 +31,7 @@ struct ropts {
 	size_t npaths;
 	uint64_t at, from, count, max;
 	int64_t vcpu;		/* -1: any */
+	int64_t trace;		/* -1: any */
 	int flt;
 	int have_from;
 };
@@ -57,10 +58,11 @@ static void usage(FILE *f)
 {
 	fputs("usage: hvtrace replay [options] TRACE...\n"
 	      "  (default)            per-vCPU summary: exits, seq range, span, last exit\n"
-	      "  --at SEQ [--vcpu N]  full state at exit SEQ (GPRs, RIP, RFLAGS, XMM,\n"
+	      "  --at SEQ [--vcpu N] [--trace I]\n"
+	      "                       full state at exit SEQ (GPRs, RIP, RFLAGS, XMM,\n"
 	      "                       MXCSR, exit info) and what its handler changed\n"
 	      "  --float              with --at: XMM also as 4 x f32 and 2 x f64\n"
-	      "  --step [--from SEQ] [--count N] [--vcpu N]\n"
+	      "  --step [--from SEQ] [--count N] [--vcpu N] [--trace I]\n"
 	      "                       exit by exit: what the handler changed and what\n"
 	      "                       the guest changed before the next exit\n"
 	      "  --check              verify the exit/resume chain; exit 1 on violations\n"
@@ -86,6 +88,7 @@ static int parse_args(struct ropts *o, int argc, char **argv)
 
 	memset(o, 0, sizeof(*o));
 	o->vcpu = -1;
+	o->trace = -1;
 	o->paths = calloc((size_t)argc, sizeof(*o->paths));
 	if (!o->paths)
 		return hvt_error("replay: out of memory");
@@ -104,7 +107,7 @@ static int parse_args(struct ropts *o, int argc, char **argv)
 			nmodes++;
 		} else if (!strcmp(a, "--float")) {
 			o->flt = 1;
-		} else if (!strcmp(a, "--at") || !strcmp(a, "--vcpu") ||
+		} else if (!strcmp(a, "--at") || !strcmp(a, "--vcpu") || !strcmp(a, "--trace") ||
 			   !strcmp(a, "--from") || !strcmp(a, "--count") ||
 			   !strcmp(a, "--max") || !strcmp(a, "--format")) {
 			if (!v)
@@ -127,6 +130,10 @@ static int parse_args(struct ropts *o, int argc, char **argv)
 				o->mode = M_AT;
 				o->at = n;
 				nmodes++;
+			} else if (!strcmp(a, "--trace")) {
+				if (n > UINT32_MAX)
+					return hvt_error("replay: --trace %s out of range", v);
+				o->trace = (int64_t)n;
 			} else if (!strcmp(a, "--vcpu")) {
 				if (n > UINT32_MAX)
 					return hvt_error("replay: --vcpu %s out of range", v);
@@ -151,8 +158,8 @@ static int parse_args(struct ropts *o, int argc, char **argv)
 		return hvt_error("replay: missing TRACE (try hvtrace replay --help)");
 	if ((o->have_from || o->count) && o->mode != M_STEP)
 		return hvt_error("replay: --from and --count go with --step");
-	if (o->vcpu >= 0 && o->mode != M_AT && o->mode != M_STEP)
-		return hvt_error("replay: --vcpu goes with --at and --step");
+	if ((o->vcpu >= 0 || o->trace >= 0) && o->mode != M_AT && o->mode != M_STEP)
+		return hvt_error("replay: --vcpu and --trace go with --at and --step");
 	if (o->flt && o->mode != M_AT)
 		return hvt_error("replay: --float goes with --at");
 	if (o->fmt == F_CSV && (o->mode == M_AT || o->mode == M_STEP))
@@ -586,6 +593,8 @@ static int step_wanted(const struct rctx *c, const struct hvt_replay_vcpu *vc)
 {
 	if (c->o->vcpu >= 0 && (int64_t)vc->vcpu != c->o->vcpu)
 		return 0;
+	if (c->o->trace >= 0 && (int64_t)vc->trace != c->o->trace)
+		return 0;
 	if (!vc->have_exit || c->stop)
 		return 0;
 	return !c->o->have_from || vc->last_exit.seq >= c->o->from;
@@ -609,7 +618,8 @@ static void hook_exit(void *ud, const struct hvt_replay_vcpu *vc,
 			c->stop = 1;
 		return;
 	}
-	if (e->seq == c->o->at && (c->o->vcpu < 0 || (int64_t)e->vcpu == c->o->vcpu)) {
+	if (e->seq == c->o->at && (c->o->vcpu < 0 || (int64_t)e->vcpu == c->o->vcpu) &&
+	    (c->o->trace < 0 || (int64_t)vc->trace == c->o->trace)) {
 		c->found = 1;
 		c->at_exit = *e;
 		c->at_ns = ts;

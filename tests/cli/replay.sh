@@ -100,6 +100,9 @@ run replay "$T/multi"
 check "the summary has one row per trace and vCPU" \
 	bash -c "grep -qE '^ +0 +0 +300 +1 +300 ' '$T/out' && grep -qE '^ +1 +0 +200 +1 +200 ' '$T/out'"
 
+run replay --at 5 --trace 1 "$T/multi"
+check "--at --trace 1 picks the second trace" grep -q "^trace 1 ($T/multi/run2) vCPU 0 exit seq 5 " "$T/out"
+
 # ---- summary
 run replay "$T/clean"
 ok $RC "summary exits 0"
@@ -158,7 +161,7 @@ expect_error "--at without a number" "--at" replay --at x "$T/clean"
 expect_error "two modes at once" "choose one" replay --check --step "$T/clean"
 expect_error "unknown option" "--bogus" replay --bogus "$T/clean"
 expect_error "--step from past the end" "no exit" replay --step --from 999999 "$T/clean"
-expect_error "--vcpu with --check" "--vcpu goes with" replay --check --vcpu 1 "$T/clean"
+expect_error "--vcpu with --check" "--vcpu and --trace go with" replay --check --vcpu 1 "$T/clean"
 expect_error "no trace" "missing TRACE" replay
 synth v9 --exits 20 --schema-version 9
 expect_error "a trace of an unknown schema version" "schema" replay --check "$T/v9"
