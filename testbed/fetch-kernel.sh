@@ -19,7 +19,7 @@ die() { echo "fetch-kernel: $*" >&2; exit 2; }
 # The metapackage names the current ABI package: linux-image-<kver>.
 resolve() {
 	apt-cache depends linux-image-amd64 2>/dev/null |
-		awk '/Depends: linux-image-[0-9]/ !found { print $2; found = 1 }'
+		awk '/Depends: linux-image-[0-9]/ && !found { print $2; found = 1 }'
 }
 imgpkg=$(resolve)
 if [ -z "$imgpkg" ] && [ "$(id -u)" -eq 0 ]; then
@@ -43,8 +43,8 @@ if [ -f "$cache/kver" ] && [ "$(cat "$cache/kver")" = "$kver" ] &&
 fi
 
 hdrpkg=linux-headers-$kver
-common=$(apt-cache depends "$hdrpkg" | awk '/Depends: linux-headers-.*-common/ !found { print $2; found = 1 }')
-kbuild=$(apt-cache depends "$hdrpkg" | awk '/Depends: linux-kbuild-/ !found { print $2; found = 1 }')
+common=$(apt-cache depends "$hdrpkg" | awk '/Depends: linux-headers-.*-common/ && !found { print $2; found = 1 }')
+kbuild=$(apt-cache depends "$hdrpkg" | awk '/Depends: linux-kbuild-/ && !found { print $2; found = 1 }')
 [ -n "$common" ] && [ -n "$kbuild" ] || die "cannot resolve the dependencies of $hdrpkg"
 
 rm -rf "$cache/root" "$cache/debs" "$cache/lttng-modules" "$cache/.done"
