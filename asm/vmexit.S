@@ -51,8 +51,11 @@
  *	4				VMLAUNCH/VMRESUME faulted
  */
 SYM_FUNC_START(hvt_vmx_run)
+	/*
+	 * No frame pointer: RBP holds guest values while the exit handler
+	 * runs, so the unwind state must stay RSP-based throughout.
+	 */
 	push %rbp
-	mov %rsp, %rbp
 	push %r15
 	push %r14
 	push %r13
@@ -64,7 +67,7 @@ SYM_FUNC_START(hvt_vmx_run)
 
 	/*
 	 * Every VM exit loads RSP from the VMCS: point it here, so the exit
-	 * stub runs in this frame (16-byte aligned: 8 pushes after the call).
+	 * stub runs in this frame (16-byte aligned: 7 pushes after the call).
 	 */
 	mov $VMCS_HOST_RSP, %eax
 	vmwrite %rsp, %rax
