@@ -400,14 +400,23 @@ sink_consume(bt_message_iterator *it, void *data)
 	return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_OK;
 }
 
+/*
+ * source.ctf.fs (one per trace folder) -> filter.utils.muxer -> our sink.
+ * A single stream is already in time order: its port goes straight to the
+ * sink, without the muxer's per-message bookkeeping (with no stream at all
+ * the muxer stays, and simply ends).
+ */
 static int build_graph(struct hvt_reader *r, struct hvt_err *err)
 {
 	const bt_component_class_source *fs_cls;
 	const bt_component_class_filter *mux_cls;
-	const bt_component_filter *mux;
+	const bt_component_filter *mux = NULL;
+	const bt_component_source **srcs;
 	const bt_component_sink *sink;
-	uint64_t in_port = 0;
+	uint64_t in_port = 0, nports = 0, p, np;
+	const bt_port_input *sink_in;
 	size_t t;
+	int ret = -1;
 
 	if (bt_plugin_find("ctf", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE,
 			   &r->ctf) != BT_PLUGIN_FIND_STATUS_OK ||
@@ -424,72 +433,80 @@ static int build_graph(struct hvt_reader *r, struct hvt_err *err)
 		return -1;
 	}
 	r->graph = bt_graph_create(0);
-	if (!r->graph) {
+	srcs = calloc(r->ninputs ? r->ninputs : 1, sizeof(*srcs));
+	if (!r->graph || !srcs) {
+		free(srcs);
 		set_err(err, "out of memory");
-		return -1;
-	}
-	if (bt_graph_add_filter_component(r->graph, mux_cls, "muxer", NULL,
-					  BT_LOGGING_LEVEL_NONE, &mux) !=
-	    BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
-		take_bt_error(err, "cannot create the muxer");
 		return -1;
 	}
 	if (bt_graph_add_simple_sink_component(r->graph, "hvtrace", sink_init,
 					       sink_consume, NULL, r, &sink) !=
 	    BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
 		take_bt_error(err, "cannot create the sink");
-		return -1;
+		goto out;
 	}
+	sink_in = bt_component_sink_borrow_input_port_by_index_const(sink, 0);
 	for (t = 0; t < r->ninputs; t++) {
-		const bt_component_source *src;
 		bt_value *params = bt_value_map_create();
 		bt_value *inputs = NULL;
 		char name[32];
-		uint64_t p, np;
 		int bad;
 
 		if (!params) {
 			set_err(err, "out of memory");
-			return -1;
+			goto out;
 		}
 		bad = bt_value_map_insert_empty_array_entry(params, "inputs", &inputs) ||
 		      bt_value_array_append_string_element(inputs, r->inputs[t]);
 		if (bad) {
 			bt_value_put_ref(params);
 			set_err(err, "out of memory");
-			return -1;
+			goto out;
 		}
 		snprintf(name, sizeof(name), "trace%zu", t);
 		if (bt_graph_add_source_component(r->graph, fs_cls, name, params,
-						  BT_LOGGING_LEVEL_NONE, &src) !=
+						  BT_LOGGING_LEVEL_NONE, &srcs[t]) !=
 		    BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
 			bt_value_put_ref(params);
 			take_bt_error(err, r->paths[r->input_trace[t]]);
-			return -1;
+			goto out;
 		}
 		bt_value_put_ref(params);
-		np = bt_component_source_get_output_port_count(src);
+		nports += bt_component_source_get_output_port_count(srcs[t]);
+	}
+	if (nports != 1 &&
+	    bt_graph_add_filter_component(r->graph, mux_cls, "muxer", NULL,
+					  BT_LOGGING_LEVEL_NONE, &mux) !=
+	    BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+		take_bt_error(err, "cannot create the muxer");
+		goto out;
+	}
+	for (t = 0; t < r->ninputs; t++) {
+		np = bt_component_source_get_output_port_count(srcs[t]);
 		for (p = 0; p < np; p++) {
 			const bt_port_output *op =
-				bt_component_source_borrow_output_port_by_index_const(src, p);
-			const bt_port_input *ip =
-				bt_component_filter_borrow_input_port_by_index_const(mux, in_port++);
+				bt_component_source_borrow_output_port_by_index_const(srcs[t], p);
+			const bt_port_input *ip = mux ?
+				bt_component_filter_borrow_input_port_by_index_const(mux, in_port++) :
+				sink_in;
 
 			if (!ip || bt_graph_connect_ports(r->graph, op, ip, NULL) !=
 				   BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
 				take_bt_error(err, r->paths[r->input_trace[t]]);
-				return -1;
+				goto out;
 			}
 		}
 	}
-	if (bt_graph_connect_ports(r->graph,
+	if (mux && bt_graph_connect_ports(r->graph,
 			bt_component_filter_borrow_output_port_by_index_const(mux, 0),
-			bt_component_sink_borrow_input_port_by_index_const(sink, 0),
-			NULL) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
+			sink_in, NULL) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
 		take_bt_error(err, "cannot connect the muxer");
-		return -1;
+		goto out;
 	}
-	return 0;
+	ret = 0;
+out:
+	free(srcs);
+	return ret;
 }
 
 /* Run the graph until the batch holds messages or the trace ends. */
