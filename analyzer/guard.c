@@ -233,9 +233,38 @@ void hvt_guard_end(void)
 	}
 	sigaction(SIGABRT, &old_abrt, NULL);
 	dup2(saved_fd, 2);
-	while ((n = pread(capture_fd, buf, sizeof(buf), off)) > 0) {
-		put(2, buf, (size_t)n);
-		off += n;
+	/*
+	 * Pass on what was written meanwhile, minus progress lines (text
+	 * after a carriage return that no newline ends): they meant
+	 * something only on the terminal, at the time.
+	 */
+	{
+		char line[1024];
+		size_t len = 0;
+		int cr = 0;
+		ssize_t k;
+
+		while ((n = pread(capture_fd, buf, sizeof(buf), off)) > 0) {
+			for (k = 0; k < n; k++) {
+				char c = buf[k];
+
+				if (c == '\r') {
+					cr = 1;
+					len = 0;
+					continue;
+				}
+				if (len < sizeof(line))
+					line[len++] = c;
+				if (c == '\n' || len == sizeof(line)) {
+					put(2, line, len);
+					len = 0;
+					cr = 0;
+				}
+			}
+			off += n;
+		}
+		if (len && !cr)
+			put(2, line, len);
 	}
 	close(capture_fd);
 	close(saved_fd);
