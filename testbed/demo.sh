@@ -47,14 +47,18 @@ say "hvtrace diff --max 5 $t/mix-a $t/mix-c    (another seed)"
 "$hvtrace" diff --max 5 "$t/mix-a" "$t/mix-c" | head -n 40
 echo "(status ${PIPESTATUS[0]}: 1 = different)"
 
+# seq counts exits since the module was loaded: point at real ones.
+first=$("$hvtrace" dump "$t/mix-a" 2> /dev/null |
+	awk '$2 == "exit" { for (i = 1; i < NF; i++) if ($i == "seq") { print $(i + 1); exit } }')
+first=${first:-1}
 say "where to go from here"
 cat <<TXT
 Traces (LTTng CTF, one folder per run): $top/$t/
   every workload: $(ls "$t" | tr '\n' ' ')
 Try:
   $hvtrace dump $t/mix-a | head
-  $hvtrace replay --at 25 $t/mix-a          full guest state at exit 25
-  $hvtrace replay --step --from 20 --count 5 $t/mix-a
+  $hvtrace replay --at $((first + 24)) $t/mix-a          full guest state at the 25th exit
+  $hvtrace replay --step --from $((first + 20)) --count 5 $t/mix-a   exit by exit
   $hvtrace hist --by rip --top 5 $t/mix-a
   $hvtrace hist --format json $t/cpuid
   babeltrace2 $t/cpuid | head
