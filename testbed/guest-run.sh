@@ -52,6 +52,10 @@ out_mb=${out_mb:-$mem_mb}
 [[ $out_mb =~ ^[0-9]+$ ]] && [ "$out_mb" -ge 8 ] || die "bad --out-mb '$out_mb'"
 [[ $cpu_model =~ ^[a-z0-9_]+$ ]] || die "bad --cpu-model '$cpu_model'"
 command -v bochs > /dev/null || die "bochs missing (run: testbed/install-deps.sh e2e)"
+# Results of an earlier run must never pass for this one's.
+if [ -d "$out" ] && [ -n "$(ls -A "$out")" ]; then
+	die "output folder '$out' is not empty"
+fi
 
 # Cached ingredients: kernel, LTTng modules, base initramfs + ISO.  A lock
 # keeps concurrent runs from building them twice.
