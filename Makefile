@@ -41,6 +41,7 @@ check: deps-build
 # Everything: the fast suites and the Bochs end-to-end run.  The boot runs
 # first, in the open so its progress shows; its checks are among E2E_SUITES.
 test: e2e-prep
+	@$(MAKE) --no-print-directory all
 	@bash testbed/e2e-run.sh || true
 	@bash tests/run-suites.sh $(CHECK_SUITES) $(E2E_SUITES)
 
