@@ -24,6 +24,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -86,6 +87,29 @@ static const struct {
 static const char *const rec_events[] = {
 	HVTRACE_EVENT_EXIT, HVTRACE_EVENT_RESUME, HVTRACE_EVENT_SESSION,
 };
+
+/*
+ * Ctrl-C or SIGTERM during a run: the module ends the run (status -EINTR)
+ * when a signal is pending, so the handler only notes it; the verb then
+ * stops and destroys the session as usual instead of leaving it behind.
+ */
+static volatile sig_atomic_t rec_signal;
+
+static void rec_on_signal(int sig)
+{
+	rec_signal = sig;
+}
+
+static void rec_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = rec_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
 
 static void rec_usage(FILE *f)
 {
@@ -578,6 +602,7 @@ int cmd_record(int argc, char **argv)
 	if (prepare_output(&o, path, sizeof(path)))
 		goto out;
 
+	rec_catch_signals();
 	snprintf(session, sizeof(session), "hvtrace-record-%ld", (long)getpid());
 	ret = setup_session(&o, session, path, &h);
 	created = true;
@@ -599,7 +624,7 @@ int cmd_record(int argc, char **argv)
 	run.trap_mask = o.trap_mask;
 	fprintf(stderr, "hvtrace record: running %s (seed %" PRIu64 ", %" PRIu64
 		" iterations) on cpu %u\n", o.workload, o.seed, o.iterations, o.cpu);
-	if (ioctl(fd, HVTRACE_IOC_RUN, &run) < 0)
+	if (!rec_signal && ioctl(fd, HVTRACE_IOC_RUN, &run) < 0)
 		run_errno = errno;
 
 	/* Stop waits until the consumer has written everything out. */
@@ -610,6 +635,11 @@ int cmd_record(int argc, char **argv)
 	}
 	losses_known = read_losses(h, &discarded, &lost) == 0;
 
+	if (rec_signal && (run_errno || run.exits == 0)) {
+		rec_err("interrupted by signal %d before the run completed; session destroyed",
+			(int)rec_signal);
+		goto out;
+	}
 	if (run_errno) {
 		const char *hint = run_errno_hint(run_errno);
 
