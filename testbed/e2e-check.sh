@@ -205,6 +205,21 @@ if [ -f "$tdir/kernel/metadata" ]; then
 else
 	not_ok "triplefault: a trace up to the fault was kept"
 fi
+log=$latest/logs/record-interrupted.txt
+if grep -qx 'rc=2' "$log" 2>/dev/null &&
+   grep -q 'the run ended early: Interrupted system call' "$log" &&
+   ! grep -q 'hvtrace-record-' "$latest/logs/sessions-after-interrupt.txt"; then
+	ok "record interrupted by SIGINT: the run ends early (EINTR), the session is destroyed"
+else
+	not_ok "record interrupted by SIGINT: the run ends early (EINTR), the session is destroyed"
+	cat "$log" "$latest/logs/sessions-after-interrupt.txt" 2>/dev/null | diag
+fi
+if [ -f "$latest/error-traces/interrupted/kernel/metadata" ]; then
+	check "record interrupted by SIGINT: the trace so far passes replay --check" \
+		"$hvtrace" replay --check "$latest/error-traces/interrupted"
+else
+	not_ok "record interrupted by SIGINT: the trace so far was kept"
+fi
 # expect_fail LOG PATTERN NAME: exit 2 with one error line matching PATTERN.
 expect_fail() {
 	local log=$1 pat=$2 name=$3

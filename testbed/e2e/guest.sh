@@ -48,6 +48,18 @@ record mix-a /out/traces --workload mix --seed "$SEED" --iterations "$MIX_ITERAT
 record mix-b /out/traces --workload mix --seed "$SEED" --iterations "$MIX_ITERATIONS"
 record mix-c /out/traces --workload mix --seed "$SEED2" --iterations "$MIX_ITERATIONS"
 record triplefault /out/error-traces --workload triplefault --seed "$SEED" --iterations 1
+# Ctrl-C during a long run: the run ends early (-EINTR), the session is
+# stopped and destroyed, the trace so far is kept.  selftest-spin is bounded
+# (about a minute of guest time) should the interruption not work.
+hvt_mark "record interrupted by SIGINT"
+hvtrace record --workload selftest-spin --seed 1 --iterations 2000 \
+	--output /out/error-traces/interrupted > /out/logs/record-interrupted.txt 2>&1 &
+rp=$!
+sleep 3
+kill -INT "$rp"
+wait "$rp"
+echo "rc=$?" >> /out/logs/record-interrupted.txt
+lttng list > /out/logs/sessions-after-interrupt.txt 2>&1
 # Bad input: an unknown workload, an existing non-empty output folder.
 hvtrace record --workload no-such-workload --output /tmp/x > /out/logs/bad-workload.txt 2>&1
 echo "rc=$?" >> /out/logs/bad-workload.txt
