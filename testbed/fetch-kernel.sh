@@ -36,6 +36,12 @@ if [ -z "$imgpkg" ]; then
 	die "cannot resolve linux-image-amd64 (apt-get update failed or needs root)"
 fi
 kver=${imgpkg#linux-image-}
+# The headers' Makefile and symlinks hold absolute paths: a cache that was
+# moved or copied is unpacked again.
+case $(readlink "$cache/kdir" 2>/dev/null) in
+"$cache"/*) ;;
+*) rm -f "$cache/.done" ;;
+esac
 if [ -f "$cache/kver" ] && [ "$(cat "$cache/kver")" = "$kver" ] &&
    [ -f "$cache/.done" ]; then
 	echo "fetch-kernel: $kver already in $cache"
