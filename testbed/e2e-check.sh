@@ -37,6 +37,7 @@ check() {
 diag() { sed 's/^/# /'; }
 
 if [ "${1:-}" != --no-run ]; then
+	mkdir -p build
 	if ! "$here/e2e-run.sh" --quiet --no-retry 2> build/e2e-run.log; then
 		not_ok "the Bochs boots finished"
 		tail -n 30 build/e2e-run.log | diag
