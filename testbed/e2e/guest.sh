@@ -49,13 +49,14 @@ record mix-b /out/traces --workload mix --seed "$SEED" --iterations "$MIX_ITERAT
 record mix-c /out/traces --workload mix --seed "$SEED2" --iterations "$MIX_ITERATIONS"
 record triplefault /out/error-traces --workload triplefault --seed "$SEED" --iterations 1
 # Ctrl-C during a long run: the run ends early (-EINTR), the session is
-# stopped and destroyed, the trace so far is kept.  selftest-spin is bounded
-# (about a minute of guest time) should the interruption not work.
+# stopped and destroyed, the trace so far is kept.  2000 selftest-spin
+# iterations take about 1.5 s of guest time: 20000 outlast the signal 2 s in,
+# and stay bounded (about 15 s of guest time) should the interruption fail.
 hvt_mark "record interrupted by SIGINT"
-hvtrace record --workload selftest-spin --seed 1 --iterations 2000 \
+hvtrace record --workload selftest-spin --seed 1 --iterations 20000 \
 	--output /out/error-traces/interrupted > /out/logs/record-interrupted.txt 2>&1 &
 rp=$!
-sleep 3
+sleep 2
 kill -INT "$rp"
 wait "$rp"
 echo "rc=$?" >> /out/logs/record-interrupted.txt
