@@ -5,7 +5,8 @@
 # without loss and matches its plan (hvtrace-wlcheck); `hvtrace hist` agrees
 # with babeltrace2 counted by awk; seq is gap-free; `hvtrace replay --check`
 # passes; same-seed mix runs diff equal and another seed differs; the
-# triple-fault run and bad requests fail cleanly; 50 load/run/unload cycles
+# triple-fault run, an interrupted recording and bad requests fail cleanly;
+# 50 load/run/unload cycles
 # leave nothing behind; a CPU without VMX is refused.  Writes
 # build/e2e/latest/summary.txt (exits, handler latency, bytes per exit).
 #
