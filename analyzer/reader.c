@@ -646,6 +646,9 @@ static int resolve_class(struct hvt_reader *r, struct ev_class *c,
 		}
 		if ((r->flags & HVT_READ_KEYS_ONLY) && s->type == HVT_EV_RESUME)
 			c->take[f] = (unsigned short)resume_key_count(fd);
+		if ((r->flags & HVT_READ_NO_XMM) && s->type == HVT_EV_EXIT &&
+		    fd->off == offsetof(struct hvtrace_exit_rec, xmm))
+			c->take[f] = 0;
 	}
 	return 0;
 }

@@ -42,6 +42,12 @@ struct hvt_event {
  * tsc; session: all.  Everything else reads as zero.
  */
 #define HVT_READ_KEYS_ONLY 0x1
+/*
+ * HVT_READ_NO_XMM: exit: everything but xmm[] (its contents are then
+ * unspecified).  For readers that never look at vector state, such as
+ * replay --check: XMM0-15 are half of an exit's integers.
+ */
+#define HVT_READ_NO_XMM 0x2
 
 struct hvt_err {
 	char msg[512];		/* one line, no trailing newline */

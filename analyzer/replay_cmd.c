@@ -430,7 +430,7 @@ static int check_parallel(struct rctx *c, unsigned int nparts)
 		parts[i].o = c->o;
 		parts[i].part = i;
 		parts[i].nparts = nparts;
-		parts[i].r = hvt_reader_open_part(c->o->paths, c->o->npaths, 0, i, nparts,
+		parts[i].r = hvt_reader_open_part(c->o->paths, c->o->npaths, HVT_READ_NO_XMM, i, nparts,
 						  &parts[i].err);
 		if (!parts[i].r) {
 			status = hvt_error("%s", parts[i].err.msg);
@@ -959,7 +959,8 @@ int cmd_replay(int argc, char **argv)
 			goto out;
 		}
 	}
-	r = hvt_reader_open(o.paths, o.npaths, 0, &err);
+	/* --check looks at no vector state: skip decoding XMM0-15 */
+	r = hvt_reader_open(o.paths, o.npaths, o.mode == M_CHECK ? HVT_READ_NO_XMM : 0, &err);
 	if (!r) {
 		status = hvt_error("%s", err.msg);
 		goto out;

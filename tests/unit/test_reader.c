@@ -200,6 +200,56 @@ static void test_keys_follow_the_reason(void **state)
 	hvt_reader_close(keys);
 }
 
+/* No XMM: every exit and resume field but xmm[] decodes as in a full read. */
+static void test_no_xmm_keeps_the_rest(void **state)
+{
+	const char *p = make_trace("noxmm", "--exits 300 --seed 5 --alter 40:xmm[7]=0x77");
+	struct hvt_err err = { { 0 } };
+	struct hvt_reader *full = open1(p, 0, &err), *lean = open1(p, HVT_READ_NO_XMM, &err);
+	struct hvt_event a, b;
+	int exits = 0, resumes = 0, xmm_seen = 0;
+
+	(void)state;
+	assert_non_null(full);
+	assert_non_null(lean);
+	for (;;) {
+		int ra = hvt_reader_next(full, &a, &err), rb = hvt_reader_next(lean, &b, &err);
+
+		assert_int_equal(ra, rb);
+		if (ra <= 0)
+			break;
+		assert_int_equal(a.type, b.type);
+		if (a.type == HVT_EV_EXIT) {
+			exits++;
+			if (a.u.exit.seq == 40 && a.u.exit.xmm[7] == 0x77)
+				xmm_seen = 1;
+			/* every schema field but the vector state */
+			memcpy(a.u.exit.xmm, b.u.exit.xmm, sizeof(a.u.exit.xmm));
+#define SAME_INT(type, name) assert_int_equal(a.u.exit.name, b.u.exit.name);
+#define SAME_ARR(type, name, count) \
+	assert_memory_equal(a.u.exit.name, b.u.exit.name, sizeof(a.u.exit.name));
+#define SAME_TXT(name, count) assert_string_equal(a.u.exit.name, b.u.exit.name);
+#define SAME_SEQ(type, name, ltype, max)
+			HVTRACE_EXIT_FIELDS(SAME_INT, SAME_INT, SAME_ARR, SAME_TXT, SAME_SEQ)
+#undef SAME_INT
+#undef SAME_ARR
+#undef SAME_TXT
+#undef SAME_SEQ
+		} else if (a.type == HVT_EV_RESUME) {
+			resumes++;
+			assert_int_equal(a.u.resume.changed, b.u.resume.changed);
+			assert_int_equal(a.u.resume.values_len, b.u.resume.values_len);
+			assert_memory_equal(a.u.resume.values, b.u.resume.values,
+					    a.u.resume.values_len * sizeof(a.u.resume.values[0]));
+		}
+	}
+	assert_int_equal(exits, 300);
+	assert_int_equal(resumes, 300);
+	assert_true(xmm_seen);
+	hvt_reader_close(full);
+	hvt_reader_close(lean);
+}
+
 static void test_session_text_and_resume_seq(void **state)
 {
 	const char *p = make_trace("session", "--exits 50");
@@ -354,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_counts_and_time_order),
 		cmocka_unit_test(test_every_field_decodes),
 		cmocka_unit_test(test_keys_follow_the_reason),
+		cmocka_unit_test(test_no_xmm_keeps_the_rest),
 		cmocka_unit_test(test_session_text_and_resume_seq),
 		cmocka_unit_test(test_discarded_events_reported),
 		cmocka_unit_test(test_session_folder_search),
