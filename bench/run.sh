@@ -9,8 +9,10 @@
 #   decode   babeltrace2 TRACE -c sink.utils.dummy   (the floor: decoding only)
 #   awk      babeltrace2 TRACE | awk counting exit reasons  (smallest size only)
 #   hist, hist --by qual, replay --check, diff TRACE ALTERED-COPY
-# and reports ratio to the decode baseline (diff: to decoding both traces),
-# events per second and peak RSS, then checks the targets.  Results go to
+# in rounds (each round runs each command once, in turn), and reports the
+# median of the per-round ratios to the decode baseline (diff: to decoding
+# both traces), for wall and CPU time, events per second and peak RSS, then
+# checks the targets.  Results go to
 # stdout (a table) and OUT/results.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,40 +68,44 @@ make_trace() {		# make_trace DIR N [edits...]
 	echo "$n $*" > "$dir/.complete"
 }
 
-# measure NAME EVENTS CMD...: median wall time and max RSS over $runs runs.
-measure() {
-	local name=$1 events=$2
-	shift 2
-	local i t rss ts=() rs=()
-	for ((i = 0; i < runs; i++)); do
-		/usr/bin/time -o "$out/time.txt" -f '%e %M' "$@" >/dev/null 2>"$out/stderr.txt" || {
-			local rc=$?
-			# diff exits 1 when the traces differ: that is its answer, not trouble
-			if [ "$rc" -ne 1 ] || [ "${name%% *}" != diff ]; then
-				echo "bench: '$*' failed (status $rc):" >&2
-				tail -n 5 "$out/stderr.txt" >&2
-				exit 2
-			fi
-		}
-		read -r t rss < <(tail -n 1 "$out/time.txt")
-		ts+=("$t")
-		rs+=("$rss")
+# One round runs every measurement of a size once, in turn; ratios are taken
+# between measurements of the same round (paired), so a burst of load on this
+# shared machine moves numerator and denominator together.
+names=()
+evs=()
+cmds=()
+add() {		# add NAME EVENTS SHELL-COMMAND
+	names+=("$1")
+	evs+=("$2")
+	cmds+=("$3")
+}
+
+run_round() {	# run_round SIZE ROUND
+	local i t u s rss rc cpu
+	for i in "${!cmds[@]}"; do
+		rc=0
+		/usr/bin/time -o "$out/time.txt" -f '%e %U %S %M' bash -c "${cmds[$i]}" \
+			>/dev/null 2>"$out/stderr.txt" || rc=$?
+		# diff exits 1 when the traces differ: that is its answer, not trouble
+		if [ "$rc" -ne 0 ] && { [ "$rc" -ne 1 ] || [ "${names[$i]}" != diff ]; }; then
+			echo "bench: '${cmds[$i]}' failed (status $rc):" >&2
+			tail -n 5 "$out/stderr.txt" >&2
+			exit 2
+		fi
+		read -r t u s rss < <(tail -n 1 "$out/time.txt")
+		cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')
+		jq -cn --arg name "${names[$i]}" --argjson size "$1" --argjson round "$2" \
+			--argjson events "${evs[$i]}" --argjson wall "$t" \
+			--argjson cpu "$cpu" --argjson rss_kb "$rss" \
+			'{name: $name, exits: $size, round: $round, events: $events,
+			  wall_s: $wall, cpu_s: $cpu, peak_rss_kb: $rss_kb}' >> "$results"
+		printf '  round %d  %-16s %8.2f s wall %8.2f s cpu %7d KB\n' \
+			"$2" "${names[$i]}" "$t" "$cpu" "$rss" >&2
 	done
-	local med maxrss
-	med=$(printf '%s\n' "${ts[@]}" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
-	maxrss=$(printf '%s\n' "${rs[@]}" | sort -n | tail -n 1)
-	jq -cn --arg name "$name" --argjson size "$cur_size" --argjson events "$events" \
-		--argjson median "$med" --argjson rss_kb "$maxrss" \
-		--argjson runs "$runs" --arg times "${ts[*]}" \
-		'{name: $name, exits: $size, events: $events, median_s: $median,
-		  peak_rss_kb: $rss_kb, runs: $runs, times: ($times | split(" ") | map(tonumber))}' \
-		>> "$results"
-	printf '  %-22s median %8.3f s  peak RSS %7d KB   (%s)\n' "$name" "$med" "$maxrss" "${ts[*]}" >&2
 }
 
 smallest=$(printf '%s\n' $sizes | sort -n | head -n 1)
 for n in $sizes; do
-	cur_size=$n
 	base=$out/traces/synth-$n
 	alt=$out/traces/synth-$n-altered
 	# shellcheck disable=SC2046
@@ -107,17 +113,26 @@ for n in $sizes; do
 	# shellcheck disable=SC2046
 	make_trace "$alt" "$n" $(edits "$n")
 	events=$((2 * n + 2))
-	echo "bench: $n exits ($(du -sh "$base" | cut -f1) on disk), $runs runs each" >&2
-	measure "decode" "$events" babeltrace2 "$base" -c sink.utils.dummy
-	measure "decode altered" "$events" babeltrace2 "$alt" -c sink.utils.dummy
+	names=()
+	evs=()
+	cmds=()
+	add decode "$events" "babeltrace2 '$base' -c sink.utils.dummy"
+	add "decode altered" "$events" "babeltrace2 '$alt' -c sink.utils.dummy"
 	if [ "$n" = "$smallest" ]; then
-		measure "awk pipeline" "$events" sh -c \
+		add "awk pipeline" "$events" \
 			"babeltrace2 '$base' | awk '/hvtrace_exit:/ { if (match(\$0, /exit_reason = [0-9A-Fa-fx]+/)) c[substr(\$0, RSTART + 14, RLENGTH - 14)]++ } END { for (r in c) print r, c[r] }'"
 	fi
-	measure "hist" "$events" "$hvt" hist "$base"
-	measure "hist --by qual" "$events" "$hvt" hist --by qual "$base"
-	measure "replay --check" "$events" "$hvt" replay --check "$base"
-	measure "diff" "$((2 * events))" "$hvt" diff "$base" "$alt"
+	add hist "$events" "'$hvt' hist '$base'"
+	add "hist --by qual" "$events" "'$hvt' hist --by qual '$base'"
+	add "replay --check" "$events" "'$hvt' replay --check '$base'"
+	add diff "$((2 * events))" "'$hvt' diff '$base' '$alt'"
+	r=$runs
+	# the largest traces take minutes a round: three rounds give a median
+	[ "$n" -gt 2000000 ] && [ "$r" -gt 3 ] && r=3
+	echo "bench: $n exits ($(du -sh "$base" | cut -f1) on disk), $r rounds" >&2
+	for ((k = 1; k <= r; k++)); do
+		run_round "$n" "$k"
+	done
 done
 rm -f "$out/time.txt" "$out/stderr.txt"
 
