@@ -24,6 +24,7 @@ all:
 -include tests/e2e/e2e.mk
 -include tools/tools.mk
 -include bench/bench.mk
+-include bench/capture.mk
 
 deps-build:
 	@bash testbed/install-deps.sh build
