@@ -147,6 +147,9 @@ static long hvt_ioc_counters(void __user *argp)
 	c.dropped = atomic64_read(&hvt_stats.dropped);
 	for (i = 0; i < HVTRACE_NR_REASONS; i++)
 		c.by_reason[i] = atomic64_read(&hvt_stats.by_reason[i]);
+	c.handler_tsc_total = atomic64_read(&hvt_stats.handler_tsc_total);
+	c.handler_exits = atomic64_read(&hvt_stats.handler_exits);
+	c.run_tsc_total = atomic64_read(&hvt_stats.run_tsc_total);
 	if (copy_to_user(argp, &c, sizeof(c)))
 		return -EFAULT;
 	return 0;

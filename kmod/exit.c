@@ -487,6 +487,9 @@ static void hvt_emit_resume(struct hvt_vcpu *v)
 	r->values_len = n;
 	r->tsc = rdtsc_ordered();
 	trace_hvtrace_resume(r);
+	/* Counted with or without a tracer: the cost of tracing shows. */
+	atomic64_add(r->tsc - v->exit_rec.tsc, &hvt_stats.handler_tsc_total);
+	atomic64_inc(&hvt_stats.handler_exits);
 }
 
 /**

@@ -146,6 +146,9 @@ struct hvt_stats {
 	atomic64_t unhandled;
 	atomic64_t dropped;
 	atomic64_t by_reason[HVTRACE_NR_REASONS];
+	atomic64_t handler_tsc_total;	/* sum of resume TSC - exit TSC */
+	atomic64_t handler_exits;	/* exits handler_tsc_total covers */
+	atomic64_t run_tsc_total;	/* first VM entry to stop, every run */
 };
 extern struct hvt_stats hvt_stats;
 

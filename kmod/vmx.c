@@ -715,7 +715,7 @@ static void hvt_run_here(struct hvt_cpu *pc, struct hvt_run_req *req)
 	u64 cr4f1 = hvt_vmx_msrs[HVT_MSRI_VMX_CR4_FIXED1];
 	u32 rev = HVT_BASIC_REVISION(hvt_vmx_msrs[HVT_MSRI_VMX_BASIC]);
 	bool started = false;
-	u64 cr0, cr4;
+	u64 cr0, cr4, run_tsc;
 	int r, ret;
 
 	v->req = req;
@@ -787,9 +787,11 @@ static void hvt_run_here(struct hvt_cpu *pc, struct hvt_run_req *req)
 	}
 
 	v->slice_start = rdtsc();
+	run_tsc = rdtsc_ordered();
 	ret = hvt_vmx_run(&v->regs);
 	invalidate_tss_limit();
 	hvt_restore_host(v);
+	atomic64_add(rdtsc_ordered() - run_tsc, &hvt_stats.run_tsc_total);
 	if (ret != HVT_RUN_STOPPED) {
 		/* VMLAUNCH/VMRESUME did not enter the guest. */
 		atomic64_inc(&hvt_stats.vmx_failures);

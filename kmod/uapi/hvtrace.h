@@ -68,6 +68,16 @@ struct hvtrace_counters {
 	__u64 unhandled;	/* exits that stopped a run as unhandled */
 	__u64 dropped;		/* exits while no tracer was attached */
 	__u64 by_reason[HVTRACE_NR_REASONS];
+	/*
+	 * Handler time, counted whether or not a tracer is attached: the sum
+	 * over exits of resume TSC - exit TSC (the two points the
+	 * hvtrace_exit and hvtrace_resume events carry), and how many exits
+	 * it covers.  run_tsc_total: TSC from the first VM entry of each run
+	 * to its stop (guest time, exit/entry transitions and handlers).
+	 */
+	__u64 handler_tsc_total;
+	__u64 handler_exits;
+	__u64 run_tsc_total;
 };
 
 /* HVTRACE_IOC_WORKLOAD: describe workload number index (in); -ENOENT past the end. */
