@@ -141,6 +141,7 @@ static int rec_err(const char *fmt, ...)
 {
 	va_list ap;
 
+	fflush(stdout);	/* keep the order of both streams in a shared log */
 	fputs("hvtrace record: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
