@@ -19,7 +19,7 @@ prog=guest-run
 
 die() { echo "$prog: $*" >&2; exit 2; }
 usage() {
-	sed -n 's/^# usage: //p; s/^#            /    /p' "$0" | head -n 2 >&2
+	sed -n 's/^# usage: /usage: /p; s/^#            /           /p' "$0" | head -n 2 >&2
 	exit 2
 }
 
