@@ -1,0 +1,249 @@
+#!/bin/bash
+# make bench-capture: the capture side of the bench, measured in Bochs.
+#
+# usage: bench/capture.sh [--out DIR] [--before DIR] [--iterations "mix:N cpuid:N"]
+#            [--seed N] [--probe-exits N] [--large-exits N] [--budget SEC]
+#            [--mem MB] [--timeout SEC] [--runs N] [--reuse] [--no-analyzer]
+#
+# One Bochs boot (bench/capture/guest.sh inside).  For each workload: one run
+# with no tracer and one under `hvtrace record`; the module's counters give
+# the mean handler time per exit (resume TSC - exit TSC, kept whether or not
+# a tracer is attached) and the mean run time per exit (first VM entry to
+# stop: guest work, VM exit/entry and handler); for the traced run also the
+# trace's own resume.tsc - exit.tsc (`hvtrace hist --format json`) and trace
+# bytes per exit (CTF stream files / exits).  --before DIR (a folder with
+# another build's hvtrace.ko and lttng-probe-hvtrace.ko) measures that build
+# first in the same boot, for a before/after comparison.  Then a large mix
+# recording: PROBE_EXITS first, timed; LARGE_EXITS when the time that
+# predicts fits --budget guest seconds, else the largest multiple of 50k
+# that does.  The large trace comes back to OUT/traces and the analyzer is
+# timed on it (decode, hist, replay --check, diff with itself; median of
+# --runs rounds).  Results: a table on stdout and build/bench/capture.json.
+# --reuse skips the boot and reads OUT as the last boot left it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+
+out=build/bench/capture
+before=""
+iters="mix:2000 cpuid:1000"
+seed=42
+probe=100000
+large=1000000
+budget=1500
+mem=3072
+timeout_s=5400
+runs=3
+reuse=no
+analyzer=yes
+die() { echo "bench-capture: $*" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--out) out=${2:-}; shift 2 || die "--out needs a value" ;;
+	--before) before=${2:-}; shift 2 || die "--before needs a value" ;;
+	--iterations) iters=${2:-}; shift 2 || die "--iterations needs a value" ;;
+	--seed) seed=${2:-}; shift 2 || die "--seed needs a value" ;;
+	--probe-exits) probe=${2:-}; shift 2 || die "--probe-exits needs a value" ;;
+	--large-exits) large=${2:-}; shift 2 || die "--large-exits needs a value" ;;
+	--budget) budget=${2:-}; shift 2 || die "--budget needs a value" ;;
+	--mem) mem=${2:-}; shift 2 || die "--mem needs a value" ;;
+	--timeout) timeout_s=${2:-}; shift 2 || die "--timeout needs a value" ;;
+	--runs) runs=${2:-}; shift 2 || die "--runs needs a value" ;;
+	--reuse) reuse=yes; shift ;;
+	--no-analyzer) analyzer=no; shift ;;
+	-h|--help) sed -n 's/^# usage: //p; s/^#            /    /p' "$0"; exit 0 ;;
+	*) die "unknown option '$1'" ;;
+	esac
+done
+for v in "$seed" "$probe" "$large" "$budget" "$mem" "$timeout_s" "$runs"; do
+	[[ $v =~ ^[0-9]+$ ]] || die "not a number: '$v'"
+done
+for w in $iters; do
+	[[ $w =~ ^[a-z0-9_-]+:[0-9]+$ ]] || die "bad --iterations entry '$w' (NAME:N)"
+done
+[[ " $iters " == *" mix:"* ]] || die "--iterations must include mix"
+
+hvt=build/bin/hvtrace
+for f in kmod/hvtrace.ko kmod/lttng-probe-hvtrace.ko kmod/tools/hvtctl "$hvt"; do
+	[ -f "$f" ] || die "missing $f (make e2e-prep)"
+done
+command -v jq > /dev/null || die "jq missing"
+[ -x /usr/bin/time ] || die "/usr/bin/time missing"
+
+if [ "$reuse" = no ]; then
+	payload=$(mktemp -d "${TMPDIR:-/tmp}/hvt-capture.XXXXXX")
+	trap 'rm -rf "$payload"' EXIT
+	variants=""
+	if [ -n "$before" ]; then
+		for f in hvtrace.ko lttng-probe-hvtrace.ko; do
+			[ -f "$before/$f" ] || die "--before: no $before/$f"
+		done
+		mkdir -p "$payload/before"
+		cp "$before/hvtrace.ko" "$before/lttng-probe-hvtrace.ko" "$payload/before/"
+		variants="before"
+	fi
+	mkdir -p "$payload/after" "$payload/modules"
+	cp kmod/hvtrace.ko kmod/lttng-probe-hvtrace.ko "$payload/after/"
+	# installed too, so that modprobe (lttng-sessiond) finds the probe
+	cp kmod/hvtrace.ko kmod/lttng-probe-hvtrace.ko "$payload/modules/"
+	variants="$variants after"
+	mkdir -p "$payload/bin"
+	cp kmod/tools/hvtctl "$payload/bin/"
+	bash testbed/payload-add-bin.sh "$payload" "$hvt"
+	cp bench/capture/guest.sh "$payload/run.sh"
+	{
+		echo "SEED=$seed"
+		echo "WORKLOADS=\"$iters\""
+		echo "VARIANTS=\"${variants# }\""
+		echo "PROBE_EXITS=$probe"
+		echo "LARGE_EXITS=$large"
+		echo "LARGE_BUDGET=$budget"
+		# 8 MiB x 128 = 1 GiB: record's ceiling, one CPU
+		echo "SUBBUF=8M"
+		echo "NUMSUB=128"
+	} > "$payload/env"
+	rm -rf "$out"
+	mkdir -p "$(dirname "$out")"
+	echo "bench-capture: booting Bochs (--mem $mem); progress in $out.progress" >&2
+	t0=$(date +%s)
+	set +e
+	bash testbed/guest-run.sh --payload "$payload" --out "$out" --mem "$mem" \
+		--timeout "$timeout_s" 2>&1 |
+		while IFS= read -r line; do
+			printf '%s +%ss %s\n' "$(date -u +%T)" "$(($(date +%s) - t0))" "$line"
+		done > "$out.progress"
+	rc=${PIPESTATUS[0]}
+	set -e
+	echo "boot_wall_s=$(($(date +%s) - t0)) guest_run_rc=$rc" > "$out.boot"
+	mv "$out.progress" "$out.boot" "$out/" 2> /dev/null || true
+	[ "$rc" -le 1 ] || die "the Bochs run failed (status $rc); see $out"
+fi
+[ -f "$out/results.txt" ] || die "no $out/results.txt (did the boot finish?)"
+
+# ---- host side: the numbers ------------------------------------------------
+
+# field LINE KEY
+field() { tr ' ' '\n' <<< "$1" | sed -n "s/^$2=//p"; }
+
+# stream_bytes DIR: the CTF stream files (no metadata, no index)
+stream_bytes() {
+	find "$1" -type f ! -name metadata ! -path '*/index/*' -printf '%s\n' |
+		awk '{ s += $1 } END { print s + 0 }'
+}
+
+json=$out/capture.jsonl
+: > "$json"
+while IFS= read -r line; do
+	case $line in tag=*) ;; *) continue ;; esac
+	tag=$(field "$line" tag)
+	mode=$(field "$line" mode)
+	exits=$(field "$line" exits)
+	tr_mean=null tr_p50=null tr_p99=null tr_exits=null bytes=null lost=null
+	tdir=$out/traces/$tag
+	if [ "$mode" != off ] && [ -d "$tdir" ]; then
+		h=$("$hvt" hist --format json "$tdir")
+		tr_mean=$(jq '.total.latency.mean // .total.mean' <<< "$h")
+		tr_p50=$(jq '.total.latency.p50 // .total.p50' <<< "$h")
+		tr_p99=$(jq '.total.latency.p99 // .total.p99' <<< "$h")
+		tr_exits=$(jq '.exits' <<< "$h")
+		lost=$(jq '.lost.discarded_events + .lost.discarded_records + .lost.seq_gaps' <<< "$h")
+		sb=$(stream_bytes "$tdir")
+		bytes=$(awk -v b="$sb" -v x="$tr_exits" 'BEGIN { printf "%.1f", b / x }')
+	fi
+	jq -cn --arg tag "$tag" --arg variant "$(field "$line" variant)" \
+		--arg mode "$mode" --arg workload "$(field "$line" workload)" \
+		--argjson iterations "$(field "$line" iterations)" \
+		--argjson rc "$(field "$line" rc)" --argjson exits "$exits" \
+		--argjson handler_tsc "$(field "$line" handler_tsc)" \
+		--argjson handler_exits "$(field "$line" handler_exits)" \
+		--argjson run_tsc "$(field "$line" run_tsc)" \
+		--argjson dropped "$(field "$line" dropped)" \
+		--arg record_lost "$(field "$line" lost)" \
+		--argjson guest_s "$(field "$line" guest_s)" \
+		--argjson trace_mean "$tr_mean" --argjson trace_p50 "$tr_p50" \
+		--argjson trace_p99 "$tr_p99" --argjson trace_exits "$tr_exits" \
+		--argjson trace_lost "$lost" --argjson bytes_per_exit "$bytes" \
+		'{tag: $tag, variant: $variant, mode: $mode, workload: $workload,
+		  iterations: $iterations, rc: $rc, exits: $exits,
+		  handler_cycles_per_exit: (if $handler_exits > 0 then $handler_tsc / $handler_exits else null end),
+		  run_cycles_per_exit: (if $exits > 0 then $run_tsc / $exits else null end),
+		  handler_exits: $handler_exits, dropped: $dropped,
+		  record_discarded: $record_lost, guest_s: $guest_s,
+		  trace_exits: $trace_exits, trace_handler_mean: $trace_mean,
+		  trace_handler_p50: $trace_p50, trace_handler_p99: $trace_p99,
+		  trace_lost: $trace_lost, trace_bytes_per_exit: $bytes_per_exit}' >> "$json"
+done < "$out/results.txt"
+
+printf '%-22s %9s %9s %10s %9s %9s %9s %8s %8s\n' run exits "hdl/exit" "trace.mean" \
+	"trace.p50" "trace.p99" "run/exit" "B/exit" "guest.s"
+jq -r '[.tag, .exits, (.handler_cycles_per_exit // 0 | . * 10 | round / 10),
+	(.trace_handler_mean // "-" | if type == "number" then (. * 10 | round / 10) else . end),
+	(.trace_handler_p50 // "-"), (.trace_handler_p99 // "-"),
+	(.run_cycles_per_exit // 0 | round),
+	(.trace_bytes_per_exit // "-"), .guest_s] | @tsv' "$json" |
+	awk -F'\t' '{ printf "%-22s %9s %9s %10s %9s %9s %9s %8s %8s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
+
+# Tracing overhead per exit: traced minus untraced, same variant and workload.
+echo
+printf '%-8s %-8s %14s %14s %14s %14s\n' variant workload "hdl off" "hdl on" "overhead" "run overhead"
+jq -s -r 'group_by(.variant + "/" + .workload)[] |
+	(map(select(.mode == "off"))[0]) as $off | (map(select(.mode == "on"))[0]) as $on |
+	select($off != null and $on != null) |
+	[$off.variant, $off.workload, ($off.handler_cycles_per_exit | . * 10 | round / 10),
+	 ($on.handler_cycles_per_exit | . * 10 | round / 10),
+	 ($on.handler_cycles_per_exit - $off.handler_cycles_per_exit | . * 10 | round / 10),
+	 ($on.run_cycles_per_exit - $off.run_cycles_per_exit | round)] | @tsv' "$json" |
+	awk -F'\t' '{ printf "%-8s %-8s %14s %14s %14s %14s\n", $1, $2, $3, $4, $5, $6 }'
+plan=$(grep '^plan ' "$out/results.txt" || true)
+[ -n "$plan" ] && echo && echo "large recording: ${plan#plan }"
+
+# ---- the analyzer on the large real trace ----------------------------------
+abench=$out/analyzer.jsonl
+: > "$abench"
+big=$(find "$out/traces" -maxdepth 1 -type d \( -name '*-large-mix' -o -name '*-probe-mix' \) | sort | head -n 1)
+if [ "$analyzer" = yes ] && [ -n "$big" ]; then
+	bx=$(jq -s --arg t "$(basename "$big")" 'map(select(.tag == $t))[0].trace_exits' "$json")
+	ev=$((2 * bx + 2))
+	echo
+	echo "analyzer on $big ($bx exits, $(du -sh "$big" | cut -f1)), median of $runs rounds:"
+	names=(decode hist "hist --by qual" "replay --check" "diff self")
+	cmds=("babeltrace2 '$big' -c sink.utils.dummy" "'$hvt' hist '$big'"
+	      "'$hvt' hist --by qual '$big'" "'$hvt' replay --check '$big'"
+	      "'$hvt' diff '$big' '$big'")
+	for ((k = 1; k <= runs; k++)); do
+		for i in "${!cmds[@]}"; do
+			/usr/bin/time -o "$out/time.txt" -f '%e %U %S %M' bash -c "${cmds[$i]}" \
+				> /dev/null 2> "$out/stderr.txt" || {
+				echo "bench-capture: '${cmds[$i]}' failed:" >&2
+				tail -n 5 "$out/stderr.txt" >&2
+				exit 2
+			}
+			read -r t u s rss < "$out/time.txt"
+			e=$ev
+			[ "${names[$i]}" = "diff self" ] && e=$((2 * ev))	# both inputs
+			jq -cn --arg name "${names[$i]}" --argjson round "$k" --argjson wall "$t" \
+				--argjson cpu "$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')" \
+				--argjson rss "$rss" --argjson events "$e" \
+				'{name: $name, round: $round, wall_s: $wall, cpu_s: $cpu,
+				  peak_rss_kb: $rss, events: $events}' >> "$abench"
+		done
+	done
+	rm -f "$out/time.txt" "$out/stderr.txt"
+	jq -s -r 'group_by(.name)[] | (map(.wall_s) | sort | .[length / 2 | floor]) as $w |
+		[.[0].name, $w, (map(.cpu_s) | sort | .[length / 2 | floor]),
+		 (.[0].events / $w | round), (map(.peak_rss_kb) | max)] | @tsv' "$abench" |
+		awk -F'\t' 'BEGIN { printf "  %-16s %8s %8s %12s %10s\n", "command", "wall.s", "cpu.s", "events/s", "rss.KB" }
+			{ printf "  %-16s %8s %8s %12s %10s\n", $1, $2, $3, $4, $5 }'
+fi
+
+jq -n --slurpfile runs "$json" --slurpfile analyzer "$abench" \
+	--arg date "$(date -u +%FT%TZ)" --arg plan "${plan#plan }" \
+	--arg host "$(uname -srm), $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)" \
+	--arg bochs "$(dpkg-query -W -f '${Version}' bochs 2> /dev/null || echo unknown)" \
+	--arg boot "$(cat "$out/$(basename "$out").boot" 2> /dev/null || true)" \
+	--arg commit "$(git rev-parse --short HEAD 2> /dev/null || echo none)" \
+	'{date: $date, commit: $commit, host: $host, bochs: $bochs, boot: $boot,
+	  large_plan: $plan, runs: $runs, analyzer_on_large_trace: $analyzer}' \
+	> build/bench/capture.json
+echo
+echo "results: build/bench/capture.json (raw: $json, $abench)"
