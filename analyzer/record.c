@@ -37,10 +37,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <lttng/lttng.h>
 
 #include "hvtrace.h"
 #include "hvtrace_events.h"
+#include "output.h"
 #include "qual.h"
 #include "verbs.h"
 
@@ -67,6 +69,7 @@ struct rec_opts {
 	uint64_t subbuf_size;
 	uint64_t num_subbuf;
 	bool list;
+	bool json;
 };
 
 static const struct {
@@ -116,7 +119,7 @@ static void rec_usage(FILE *f)
 	fprintf(f,
 		"usage: hvtrace record --workload NAME [--seed N] [--iterations N] [--cpu N]\n"
 		"                      [--trap LIST] [--output DIR]\n"
-		"                      [--subbuf-size SIZE] [--num-subbuf N]\n"
+		"                      [--subbuf-size SIZE] [--num-subbuf N] [--format text|json]\n"
 		"       hvtrace record --list\n"
 		"Runs a workload of hvtrace.ko under an LTTng kernel session (needs root,\n"
 		"a running lttng-sessiond --extra-kmod-probes=hvtrace and hvtrace.ko).\n"
@@ -132,6 +135,8 @@ static void rec_usage(FILE *f)
 		"                      (default 4M)\n"
 		"  --num-subbuf N      sub-buffers per CPU, power of 2 (default 64, fewer\n"
 		"                      on machines with many CPUs: at most 1 GiB in all)\n"
+		"  --format text|json  the run's result as text (default) or one JSON object\n"
+		"                      (schemas/json/record.schema.json); errors stay on stderr\n"
 		"  --list              list the module's workloads\n");
 }
 
@@ -241,7 +246,7 @@ static uint64_t default_num_subbuf(void)
 
 static int rec_parse(int argc, char **argv, struct rec_opts *o)
 {
-	enum { O_SUBBUF = 256, O_NUMSUB, O_LIST };
+	enum { O_SUBBUF = 256, O_NUMSUB, O_LIST, O_FORMAT };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "seed", required_argument, NULL, 's' },
@@ -252,6 +257,7 @@ static int rec_parse(int argc, char **argv, struct rec_opts *o)
 		{ "subbuf-size", required_argument, NULL, O_SUBBUF },
 		{ "num-subbuf", required_argument, NULL, O_NUMSUB },
 		{ "list", no_argument, NULL, O_LIST },
+		{ "format", required_argument, NULL, O_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -305,6 +311,12 @@ static int rec_parse(int argc, char **argv, struct rec_opts *o)
 			break;
 		case O_LIST:
 			o->list = true;
+			break;
+		case O_FORMAT:
+			if (!strcmp(optarg, "json"))
+				o->json = true;
+			else if (strcmp(optarg, "text"))
+				return rec_err("bad --format '%s' (text or json)", optarg);
 			break;
 		case 'h':
 			rec_usage(stdout);
@@ -530,6 +542,44 @@ static const char *run_errno_hint(int err)
 	}
 }
 
+/* The run's result as one JSON object (schemas/json/record.schema.json). */
+static int print_json(const struct rec_opts *o, const char *path, const struct hvtrace_run *run,
+		      const char *reason, bool losses_known, uint64_t discarded, uint64_t lost)
+{
+	char trace[PATH_MAX + 8];
+	json_t *j = json_object();
+	int ret;
+
+	if (!j)
+		return -1;
+	snprintf(trace, sizeof(trace), "%s/kernel", path);
+	json_object_set_new(j, "verb", json_string("record"));
+	json_object_set_new(j, "trace", json_string(trace));
+	json_object_set_new(j, "workload", json_string(o->workload));
+	json_object_set_new(j, "seed", hvt_json_u64(o->seed));
+	json_object_set_new(j, "iterations", hvt_json_u64(o->iterations));
+	json_object_set_new(j, "cpu", json_integer(o->cpu));
+	json_object_set_new(j, "trap_mask", hvt_json_hex(o->trap_mask));
+	json_object_set_new(j, "subbuf_size", hvt_json_u64(o->subbuf_size));
+	json_object_set_new(j, "num_subbuf", hvt_json_u64(o->num_subbuf));
+	json_object_set_new(j, "run_id", hvt_json_u64(run->run_id));
+	json_object_set_new(j, "exits", hvt_json_u64(run->exits));
+	json_object_set_new(j, "status", json_integer(run->status));
+	json_object_set_new(j, "status_text",
+			    json_string(run->status ? strerror(-run->status) : "completed"));
+	json_object_set_new(j, "end_reason", json_integer(run->end_reason));
+	json_object_set_new(j, "end_reason_name", json_string(reason));
+	json_object_set_new(j, "vm_insn_error", json_integer(run->vm_insn_error));
+	json_object_set_new(j, "discarded_events",
+			    losses_known ? hvt_json_u64(discarded) : json_null());
+	json_object_set_new(j, "lost_packets", losses_known ? hvt_json_u64(lost) : json_null());
+	json_object_set_new(j, "complete",
+			    json_boolean(!run->status && losses_known && !discarded && !lost));
+	ret = hvt_json_write(stdout, j, 1);
+	json_decref(j);
+	return ret;
+}
+
 static int do_list(void)
 {
 	struct hvtrace_workload_info wl[REC_MAX_WORKLOADS];
@@ -649,15 +699,24 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
-	printf("trace: %s/kernel\n", path);
 	hvt_exit_reason_format(run.end_reason, reason, sizeof(reason));
-	printf("run %" PRIu64 ": workload %s seed %" PRIu64 " iterations %" PRIu64
-	       " cpu %u: %" PRIu64 " exits, status %d (%s), last exit %s\n",
-	       (uint64_t)run.run_id, o.workload, o.seed, o.iterations, o.cpu,
-	       (uint64_t)run.exits, run.status,
-	       run.status ? strerror(-run.status) : "completed", reason);
-	if (run.vm_insn_error)
-		printf("VM-instruction error: %u\n", run.vm_insn_error);
+	if (o.json) {
+		if (print_json(&o, path, &run, reason, losses_known, discarded, lost) < 0) {
+			rec_err("cannot write the JSON result: %s", strerror(errno));
+			goto out;
+		}
+	} else {
+		printf("trace: %s/kernel\n", path);
+		printf("run %" PRIu64 ": workload %s seed %" PRIu64 " iterations %" PRIu64
+		       " cpu %u: %" PRIu64 " exits, status %d (%s), last exit %s\n",
+		       (uint64_t)run.run_id, o.workload, o.seed, o.iterations, o.cpu,
+		       (uint64_t)run.exits, run.status,
+		       run.status ? strerror(-run.status) : "completed", reason);
+		if (run.vm_insn_error)
+			printf("VM-instruction error: %u\n", run.vm_insn_error);
+		if (losses_known && !discarded && !lost)
+			printf("events discarded: 0, packets lost: 0\n");
+	}
 	status = HVT_EXIT_OK;
 	if (!losses_known) {
 		rec_err("WARNING: cannot read the channel's discarded-event counters; the trace may be incomplete");
@@ -667,8 +726,6 @@ int cmd_record(int argc, char **argv)
 			" packets: the trace is incomplete (raise --subbuf-size/--num-subbuf)",
 			discarded, lost);
 		status = HVT_EXIT_ERROR;
-	} else {
-		printf("events discarded: 0, packets lost: 0\n");
 	}
 	if (run.status) {
 		rec_err("the run ended early: %s (status %d, last exit %s)",

@@ -173,6 +173,28 @@ for t in $traces; do
 		"$(lat min)" "$(lat p50)" "$(lat mean)" "$(lat p99)" "$(lat max)" "$kb" >> "$summary"
 done
 
+# ---- record --format json: valid, and the same run as the text one ----
+js=$latest/logs/record-cpuid.json
+if grep -qx 'rc=0' "$latest/logs/record-cpuid-json.err" 2>/dev/null &&
+   out=$(/usr/bin/python3 - "$js" schemas/json/record.schema.json "$latest/logs/record-cpuid.txt" 2>&1 <<'PY'
+import json, re, sys
+import jsonschema
+r = json.load(open(sys.argv[1]))
+jsonschema.validate(r, json.load(open(sys.argv[2])))
+text = open(sys.argv[3]).read()
+m = re.search(r"^run \d+: workload cpuid .*: (\d+) exits, status 0", text, re.M)
+assert m, "no result line in the text recording"
+assert r["exits"] == int(m.group(1)), "exits %s, text run %s" % (r["exits"], m.group(1))
+assert r["complete"] is True and r["status"] == 0 and r["discarded_events"] == 0, r
+assert r["trace"] == "/out/json-traces/cpuid/kernel", r["trace"]
+PY
+); then
+	ok "record --format json validates against its schema and agrees with the text run"
+else
+	not_ok "record --format json validates against its schema and agrees with the text run"
+	{ printf '%s\n' "${out:-}"; cat "$js" "$latest/logs/record-cpuid-json.err"; } 2>/dev/null | tail -n 15 | diag
+fi
+
 # ---- determinism: same seed diffs equal, another seed differs ----
 if [ -d "$latest/traces/mix-a" ] && [ -d "$latest/traces/mix-b" ] && [ -d "$latest/traces/mix-c" ]; then
 	"$hvtrace" diff "$latest/traces/mix-a" "$latest/traces/mix-b" > "$latest/logs/diff-ab.txt" 2>&1

@@ -40,6 +40,7 @@ expect 2 "bad workload name" --workload 0123456789012345678901234567890123456789
 expect 2 "unknown option '--bogus'" --bogus
 expect 2 "unexpected argument 'extra'" --workload cpuid extra
 expect 2 "needs a value" --workload
+expect 2 "bad --format 'xml'" --workload cpuid --format xml
 if [ ! -e /dev/hvtrace ]; then
 	expect 2 'cannot open /dev/hvtrace' --list
 	expect 2 'cannot open /dev/hvtrace' --workload cpuid --trap hlt,rdtsc --subbuf-size 1M --num-subbuf 4

@@ -44,6 +44,11 @@ for wl in $(awk '{ print $1 }' /out/workloads.txt); do
 	*) record "$wl" /out/traces --workload "$wl" --seed "$SEED" --iterations "$ITERATIONS" ;;
 	esac
 done
+# The same cpuid run again, its result as JSON for programs.
+hvt_mark "record cpuid --format json"
+hvtrace record --workload cpuid --seed "$SEED" --iterations "$ITERATIONS" --format json \
+	--output /out/json-traces/cpuid > /out/logs/record-cpuid.json 2> /out/logs/record-cpuid-json.err
+echo "rc=$?" >> /out/logs/record-cpuid-json.err
 record mix-a /out/traces --workload mix --seed "$SEED" --iterations "$MIX_ITERATIONS"
 record mix-b /out/traces --workload mix --seed "$SEED" --iterations "$MIX_ITERATIONS"
 record mix-c /out/traces --workload mix --seed "$SEED2" --iterations "$MIX_ITERATIONS"
