@@ -150,6 +150,8 @@ static long hvt_ioc_counters(void __user *argp)
 	c.handler_tsc_total = atomic64_read(&hvt_stats.handler_tsc_total);
 	c.handler_exits = atomic64_read(&hvt_stats.handler_exits);
 	c.run_tsc_total = atomic64_read(&hvt_stats.run_tsc_total);
+	c.yields = atomic64_read(&hvt_stats.yields);
+	c.yield_tsc_total = atomic64_read(&hvt_stats.yield_tsc_total);
 	if (copy_to_user(argp, &c, sizeof(c)))
 		return -EFAULT;
 	return 0;

@@ -149,6 +149,8 @@ struct hvt_stats {
 	atomic64_t handler_tsc_total;	/* sum of resume TSC - exit TSC */
 	atomic64_t handler_exits;	/* exits handler_tsc_total covers */
 	atomic64_t run_tsc_total;	/* first VM entry to stop, every run */
+	atomic64_t yields;		/* hvt_yield calls between exits */
+	atomic64_t yield_tsc_total;	/* their time (inside handler_tsc) */
 };
 extern struct hvt_stats hvt_stats;
 

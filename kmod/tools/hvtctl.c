@@ -138,10 +138,13 @@ static int cmd_counters(void)
 	       (unsigned long long)c.entry_failures,
 	       (unsigned long long)c.unhandled,
 	       (unsigned long long)c.dropped);
-	printf("handler_tsc_total %llu\nhandler_exits %llu\nrun_tsc_total %llu\n",
+	printf("handler_tsc_total %llu\nhandler_exits %llu\nrun_tsc_total %llu\n"
+	       "yields %llu\nyield_tsc_total %llu\n",
 	       (unsigned long long)c.handler_tsc_total,
 	       (unsigned long long)c.handler_exits,
-	       (unsigned long long)c.run_tsc_total);
+	       (unsigned long long)c.run_tsc_total,
+	       (unsigned long long)c.yields,
+	       (unsigned long long)c.yield_tsc_total);
 	for (i = 0; i < HVTRACE_NR_REASONS; i++)
 		if (c.by_reason[i])
 			printf("reason %s %llu\n", reason_name(i),

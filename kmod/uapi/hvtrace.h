@@ -78,6 +78,13 @@ struct hvtrace_counters {
 	__u64 handler_tsc_total;
 	__u64 handler_exits;
 	__u64 run_tsc_total;
+	/*
+	 * Yields out of the run's FPU/irq-off region between exits and their
+	 * TSC time, which is inside handler_tsc_total: the host's time
+	 * (interrupts, scheduler, a trace consumer), not the exit's.
+	 */
+	__u64 yields;
+	__u64 yield_tsc_total;
 };
 
 /* HVTRACE_IOC_WORKLOAD: describe workload number index (in); -ENOENT past the end. */
