@@ -1,9 +1,11 @@
 #!/bin/bash
 # make bench-capture: the capture side of the bench, measured in Bochs.
 #
-# usage: bench/capture.sh [--out DIR] [--before DIR] [--iterations "mix:N cpuid:N"]
+# usage: bench/capture.sh [--out DIR] [--before-rev REV | --before DIR]
+#            [--iterations "mix:N cpuid:N"]
 #            [--seed N] [--probe-exits N] [--large-exits N] [--budget SEC]
 #            [--mem MB] [--timeout SEC] [--runs N] [--reuse] [--no-analyzer]
+#            [--no-large] [--attribution]
 #
 # One Bochs boot (bench/capture/guest.sh inside).  For each workload: one run
 # with no tracer and one under `hvtrace record`; the module's counters give
@@ -11,21 +13,26 @@
 # a tracer is attached) and the mean run time per exit (first VM entry to
 # stop: guest work, VM exit/entry and handler); for the traced run also the
 # trace's own resume.tsc - exit.tsc (`hvtrace hist --format json`) and trace
-# bytes per exit (CTF stream files / exits).  --before DIR (a folder with
-# another build's hvtrace.ko and lttng-probe-hvtrace.ko) measures that build
-# first in the same boot, for a before/after comparison.  Then a large mix
+# bytes per exit (CTF stream files / exits).  --before-rev REV builds git
+# revision REV's modules and hvtctl in a scratch tree (--before DIR: a folder
+# with another build's hvtrace.ko, lttng-probe-hvtrace.ko and hvtctl) and
+# measures that build first in the same boot, for a before/after comparison.  Then a large mix
 # recording: PROBE_EXITS first, timed; LARGE_EXITS when the time that
 # predicts fits --budget guest seconds, else the largest multiple of 50k
 # that does.  The large trace comes back to OUT/traces and the analyzer is
 # timed on it (decode, hist, replay --check, diff with itself; median of
 # --runs rounds).  Results: a table on stdout and build/bench/capture.json.
 # --reuse skips the boot and reads OUT as the last boot left it.
+# --no-large skips the large recording; --attribution adds untraced-style
+# runs with LTTng enabling only hvtrace_exit, only hvtrace_resume, and with
+# ftrace, to see where the traced handler time goes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
 out=build/bench/capture
 before=""
+before_rev=""
 iters="mix:2000 cpuid:1000"
 seed=42
 probe=100000
@@ -36,11 +43,13 @@ timeout_s=5400
 runs=3
 reuse=no
 analyzer=yes
+attribution=0
 die() { echo "bench-capture: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=${2:-}; shift 2 || die "--out needs a value" ;;
 	--before) before=${2:-}; shift 2 || die "--before needs a value" ;;
+	--before-rev) before_rev=${2:-}; shift 2 || die "--before-rev needs a value" ;;
 	--iterations) iters=${2:-}; shift 2 || die "--iterations needs a value" ;;
 	--seed) seed=${2:-}; shift 2 || die "--seed needs a value" ;;
 	--probe-exits) probe=${2:-}; shift 2 || die "--probe-exits needs a value" ;;
@@ -51,6 +60,8 @@ while [ $# -gt 0 ]; do
 	--runs) runs=${2:-}; shift 2 || die "--runs needs a value" ;;
 	--reuse) reuse=yes; shift ;;
 	--no-analyzer) analyzer=no; shift ;;
+	--no-large) probe=0; large=0; shift ;;
+	--attribution) attribution=1; shift ;;
 	-h|--help) sed -n 's/^# usage: //p; s/^#            /    /p' "$0"; exit 0 ;;
 	*) die "unknown option '$1'" ;;
 	esac
@@ -74,16 +85,35 @@ if [ "$reuse" = no ]; then
 	payload=$(mktemp -d "${TMPDIR:-/tmp}/hvt-capture.XXXXXX")
 	trap 'rm -rf "$payload"' EXIT
 	variants=""
+	if [ -n "$before_rev" ]; then
+		# REV's modules and its hvtctl (the counters struct is that
+		# revision's), built against the same kernel and LTTng trees.
+		rev=$(git rev-parse --verify "$before_rev^{commit}") ||
+			die "--before-rev: no revision '$before_rev'"
+		before=$payload/src-before/out
+		mkdir -p "$before"
+		git archive "$rev" | tar x -C "$payload/src-before"
+		echo "bench-capture: building $rev's modules" >&2
+		make -s -C "$payload/src-before/kmod" KDIR="$top/build/cache/kernel/kdir" \
+			LTTNG_SRC="$top/build/cache/lttng-build" > "$payload/before-build.log" 2>&1 ||
+			{ tail -n 20 "$payload/before-build.log" >&2; die "--before-rev: build failed"; }
+		cc -std=c11 -O2 -static -o "$before/hvtctl" "$payload/src-before/kmod/tools/hvtctl.c"
+		cp "$payload/src-before/kmod/hvtrace.ko" \
+			"$payload/src-before/kmod/lttng-probe-hvtrace.ko" "$before/"
+		echo "$rev" > "$before/commit"
+	fi
 	if [ -n "$before" ]; then
-		for f in hvtrace.ko lttng-probe-hvtrace.ko; do
+		for f in hvtrace.ko lttng-probe-hvtrace.ko hvtctl; do
 			[ -f "$before/$f" ] || die "--before: no $before/$f"
 		done
 		mkdir -p "$payload/before"
-		cp "$before/hvtrace.ko" "$before/lttng-probe-hvtrace.ko" "$payload/before/"
+		cp "$before/hvtrace.ko" "$before/lttng-probe-hvtrace.ko" "$before/hvtctl" \
+			"$payload/before/"
+		rm -rf "$payload/src-before"
 		variants="before"
 	fi
 	mkdir -p "$payload/after" "$payload/modules"
-	cp kmod/hvtrace.ko kmod/lttng-probe-hvtrace.ko "$payload/after/"
+	cp kmod/hvtrace.ko kmod/lttng-probe-hvtrace.ko kmod/tools/hvtctl "$payload/after/"
 	# installed too, so that modprobe (lttng-sessiond) finds the probe
 	cp kmod/hvtrace.ko kmod/lttng-probe-hvtrace.ko "$payload/modules/"
 	variants="$variants after"
@@ -101,6 +131,7 @@ if [ "$reuse" = no ]; then
 		# 8 MiB x 128 = 1 GiB: record's ceiling, one CPU
 		echo "SUBBUF=8M"
 		echo "NUMSUB=128"
+		echo "ATTRIBUTION=$attribution"
 	} > "$payload/env"
 	rm -rf "$out"
 	mkdir -p "$(dirname "$out")"
@@ -157,6 +188,8 @@ while IFS= read -r line; do
 		--argjson handler_tsc "$(field "$line" handler_tsc)" \
 		--argjson handler_exits "$(field "$line" handler_exits)" \
 		--argjson run_tsc "$(field "$line" run_tsc)" \
+		--argjson yields "$(field "$line" yields | grep . || echo 0)" \
+		--argjson yield_tsc "$(field "$line" yield_tsc | grep . || echo 0)" \
 		--argjson dropped "$(field "$line" dropped)" \
 		--arg record_lost "$(field "$line" lost)" \
 		--argjson guest_s "$(field "$line" guest_s)" \
@@ -166,6 +199,8 @@ while IFS= read -r line; do
 		'{tag: $tag, variant: $variant, mode: $mode, workload: $workload,
 		  iterations: $iterations, rc: $rc, exits: $exits,
 		  handler_cycles_per_exit: (if $handler_exits > 0 then $handler_tsc / $handler_exits else null end),
+		  handler_cycles_per_exit_no_yields: (if $handler_exits > 0 then ($handler_tsc - $yield_tsc) / $handler_exits else null end),
+		  yields: $yields, yield_tsc: $yield_tsc,
 		  run_cycles_per_exit: (if $exits > 0 then $run_tsc / $exits else null end),
 		  handler_exits: $handler_exits, dropped: $dropped,
 		  record_discarded: $record_lost, guest_s: $guest_s,
@@ -174,26 +209,29 @@ while IFS= read -r line; do
 		  trace_lost: $trace_lost, trace_bytes_per_exit: $bytes_per_exit}' >> "$json"
 done < "$out/results.txt"
 
-printf '%-22s %9s %9s %10s %9s %9s %9s %8s %8s\n' run exits "hdl/exit" "trace.mean" \
-	"trace.p50" "trace.p99" "run/exit" "B/exit" "guest.s"
+printf '%-26s %8s %8s %8s %6s %9s %8s %8s %8s %7s\n' run exits "hdl/exit" "-yields" yields \
+	"trace.mean" "tr.p50" "tr.p99" "run/exit" "B/exit"
 jq -r '[.tag, .exits, (.handler_cycles_per_exit // 0 | . * 10 | round / 10),
+	(.handler_cycles_per_exit_no_yields // 0 | . * 10 | round / 10), .yields,
 	(.trace_handler_mean // "-" | if type == "number" then (. * 10 | round / 10) else . end),
 	(.trace_handler_p50 // "-"), (.trace_handler_p99 // "-"),
 	(.run_cycles_per_exit // 0 | round),
-	(.trace_bytes_per_exit // "-"), .guest_s] | @tsv' "$json" |
-	awk -F'\t' '{ printf "%-22s %9s %9s %10s %9s %9s %9s %8s %8s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
+	(.trace_bytes_per_exit // "-")] | @tsv' "$json" |
+	awk -F'\t' '{ printf "%-26s %8s %8s %8s %6s %9s %8s %8s %8s %7s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
 
 # Tracing overhead per exit: traced minus untraced, same variant and workload.
 echo
-printf '%-8s %-8s %14s %14s %14s %14s\n' variant workload "hdl off" "hdl on" "overhead" "run overhead"
+printf '%-8s %-8s %12s %12s %12s %12s %12s\n' variant workload "hdl off" "hdl on" "overhead" \
+	"-yields" "run overhead"
 jq -s -r 'group_by(.variant + "/" + .workload)[] |
 	(map(select(.mode == "off"))[0]) as $off | (map(select(.mode == "on"))[0]) as $on |
 	select($off != null and $on != null) |
 	[$off.variant, $off.workload, ($off.handler_cycles_per_exit | . * 10 | round / 10),
 	 ($on.handler_cycles_per_exit | . * 10 | round / 10),
 	 ($on.handler_cycles_per_exit - $off.handler_cycles_per_exit | . * 10 | round / 10),
+	 ($on.handler_cycles_per_exit_no_yields - $off.handler_cycles_per_exit_no_yields | . * 10 | round / 10),
 	 ($on.run_cycles_per_exit - $off.run_cycles_per_exit | round)] | @tsv' "$json" |
-	awk -F'\t' '{ printf "%-8s %-8s %14s %14s %14s %14s\n", $1, $2, $3, $4, $5, $6 }'
+	awk -F'\t' '{ printf "%-8s %-8s %12s %12s %12s %12s %12s\n", $1, $2, $3, $4, $5, $6, $7 }'
 plan=$(grep '^plan ' "$out/results.txt" || true)
 [ -n "$plan" ] && echo && echo "large recording: ${plan#plan }"
 
@@ -244,6 +282,6 @@ jq -n --slurpfile runs "$json" --slurpfile analyzer "$abench" \
 	--arg commit "$(git rev-parse --short HEAD 2> /dev/null || echo none)" \
 	'{date: $date, commit: $commit, host: $host, bochs: $bochs, boot: $boot,
 	  large_plan: $plan, runs: $runs, analyzer_on_large_trace: $analyzer}' \
-	> build/bench/capture.json
+	> "$out.json"
 echo
-echo "results: build/bench/capture.json (raw: $json, $abench)"
+echo "results: $out.json (raw: $json, $abench)"

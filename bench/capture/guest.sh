@@ -3,7 +3,7 @@
 # run.sh; bench/capture.sh builds the payload).  /in/env sets SEED, WORKLOADS
 # ("name:iterations ..."), VARIANTS (module folders under /in, measured in
 # turn), PROBE_EXITS, LARGE_EXITS, LARGE_BUDGET (guest seconds), SUBBUF,
-# NUMSUB.
+# NUMSUB, ATTRIBUTION (1: also the tracer attribution runs below).
 #
 # For each variant: load its hvtrace.ko; per workload one run with no
 # tracer (hvtctl run) and one under LTTng (hvtrace record), the module's
@@ -19,6 +19,8 @@ mkdir -p /out/traces /out/logs
 : > "$R"
 
 now() { cut -d' ' -f1 /proc/uptime; }
+# each variant's own hvtctl: the counters struct is its revision's
+hvtctl() { "/in/$var/hvtctl" "$@"; }
 
 # cdelta FILE0 FILE1 KEY: counter KEY after minus before
 cdelta() {
@@ -31,16 +33,21 @@ measure() {
 	shift 4
 	tag=$var-$mode-$wl
 	hvt_mark "$tag: $n iterations"
+	# A warm-up run first: the guest's log hypercalls print through a
+	# ratelimit (10 per 5 s), and the first run after a quiet spell
+	# would pay for printing them to the serial console.
+	hvtctl run mix -n 200 -s "$SEED" > /dev/null 2>&1
 	hvtctl counters > "/out/logs/$tag.c0"
 	t0=$(now)
-	if [ "$mode" = off ]; then
-		hvtctl run "$wl" -n "$n" -s "$SEED" > "/out/logs/$tag.txt" 2>&1
-		rc=$?
-	else
+	case $mode in
+	on|probe|large)
 		hvtrace record --workload "$wl" --seed "$SEED" --iterations "$n" \
 			--output "/out/traces/$tag" "$@" > "/out/logs/$tag.txt" 2>&1
-		rc=$?
-	fi
+		rc=$? ;;
+	*)	# off, or a tracer set up by the caller
+		hvtctl run "$wl" -n "$n" -s "$SEED" > "/out/logs/$tag.txt" 2>&1
+		rc=$? ;;
+	esac
 	t1=$(now)
 	hvtctl counters > "/out/logs/$tag.c1"
 	c0=/out/logs/$tag.c0
@@ -51,6 +58,8 @@ measure() {
 	     "handler_tsc=$(cdelta "$c0" "$c1" handler_tsc_total)" \
 	     "handler_exits=$(cdelta "$c0" "$c1" handler_exits)" \
 	     "run_tsc=$(cdelta "$c0" "$c1" run_tsc_total)" \
+	     "yields=$(cdelta "$c0" "$c1" yields)" \
+	     "yield_tsc=$(cdelta "$c0" "$c1" yield_tsc_total)" \
 	     "dropped=$(cdelta "$c0" "$c1" dropped)" \
 	     "lost=${disc:-none} guest_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
 	     >> "$R"
@@ -88,6 +97,31 @@ for var in $VARIANTS; do
 	fi
 done
 
+# Where the traced handler time goes (last variant, mix): LTTng with only
+# hvtrace_exit enabled, with only hvtrace_resume, and ftrace with both.
+if [ "${ATTRIBUTION:-0}" = 1 ]; then
+	n=$(echo $WORKLOADS | tr ' ' '\n' | sed -n 's/^mix://p')
+	for ev in exit resume; do
+		lttng create "attr-$ev" --output "/tmp/attr-$ev" > "/out/logs/attr-$ev.lttng" 2>&1
+		lttng enable-channel -k --subbuf-size 4M --num-subbuf 64 ch >> "/out/logs/attr-$ev.lttng" 2>&1
+		lttng enable-event -k -c ch "hvtrace_$ev" >> "/out/logs/attr-$ev.lttng" 2>&1
+		lttng start >> "/out/logs/attr-$ev.lttng" 2>&1
+		measure "$last" "lttng_${ev}_only" mix "$n"
+		lttng stop >> "/out/logs/attr-$ev.lttng" 2>&1
+		lttng destroy >> "/out/logs/attr-$ev.lttng" 2>&1
+		rm -rf "/tmp/attr-$ev"
+	done
+	tr=/sys/kernel/tracing
+	[ -d $tr/events ] || mount -t tracefs nodev $tr 2> /dev/null
+	if [ -d $tr/events/hvtrace ]; then
+		echo 1 > $tr/events/hvtrace/enable
+		measure "$last" ftrace mix "$n"
+		echo 0 > $tr/events/hvtrace/enable
+		echo > $tr/trace
+	fi
+fi
+
+[ "$PROBE_EXITS" -gt 0 ] || exit 0
 # Exits per mix iteration for this seed, from the untraced run.
 epi=$(awk -v t="$last-off-mix" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
 	f["tag"] == t { print f["exits"] / f["iterations"] }' "$R")
@@ -113,6 +147,6 @@ if [ "$1" -gt "$x_probe" ]; then
 	# shellcheck disable=SC2086
 	measure "$last" large mix "$large_n" $bufargs
 fi
-hvtctl counters > /out/logs/counters-final.txt
+"/in/$last/hvtctl" counters > /out/logs/counters-final.txt
 free -m > /out/logs/free.txt
 exit 0
