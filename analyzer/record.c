@@ -378,6 +378,28 @@ static int list_workloads(int fd, struct hvtrace_workload_info *wl, int max)
 	return n;
 }
 
+/* mkdir -p: the folder and any missing parent. */
+static int mkdir_parents(const char *path)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0750) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0750) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
 /* The output folder: absolute (the session daemon resolves it), new or empty. */
 static int prepare_output(const struct rec_opts *o, char *path, size_t len)
 {
@@ -414,7 +436,7 @@ static int prepare_output(const struct rec_opts *o, char *path, size_t len)
 		if (!empty)
 			return rec_err("output folder '%s' is not empty (a trace would be mixed into it)",
 				       rel);
-	} else if (mkdir(rel, 0750) < 0) {
+	} else if (mkdir_parents(rel) < 0) {
 		return rec_err("cannot create output folder '%s': %s", rel, strerror(errno));
 	}
 	if (rel[0] == '/') {
