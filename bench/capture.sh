@@ -145,7 +145,8 @@ if [ "$reuse" = no ]; then
 		done > "$out.progress"
 	rc=${PIPESTATUS[0]}
 	set -e
-	echo "boot_wall_s=$(($(date +%s) - t0)) guest_run_rc=$rc" > "$out.boot"
+	echo "boot_wall_s=$(($(date +%s) - t0)) guest_run_rc=$rc" \
+		"commit=$(git rev-parse --short HEAD 2> /dev/null || echo none)" > "$out.boot"
 	mv "$out.progress" "$out.boot" "$out/" 2> /dev/null || true
 	[ "$rc" -le 1 ] || die "the Bochs run failed (status $rc); see $out"
 fi
@@ -237,11 +238,12 @@ plan=$(grep '^plan ' "$out/results.txt" || true)
 
 # ---- the analyzer on the large real trace ----------------------------------
 abench=$out/analyzer.jsonl
-: > "$abench"
+touch "$abench"		# --no-analyzer keeps the last timings
 big=$(find "$out/traces" -maxdepth 1 -type d \( -name '*-large-mix' -o -name '*-probe-mix' \) | sort | head -n 1)
 if [ "$analyzer" = yes ] && [ -n "$big" ]; then
 	bx=$(jq -s --arg t "$(basename "$big")" 'map(select(.tag == $t))[0].trace_exits' "$json")
 	ev=$((2 * bx + 2))
+	: > "$abench"
 	echo
 	echo "analyzer on $big ($bx exits, $(du -sh "$big" | cut -f1)), median of $runs rounds:"
 	names=(decode hist "hist --by qual" "replay --check" "diff self")
@@ -279,7 +281,7 @@ jq -n --slurpfile runs "$json" --slurpfile analyzer "$abench" \
 	--arg host "$(uname -srm), $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)" \
 	--arg bochs "$(dpkg-query -W -f '${Version}' bochs 2> /dev/null || echo unknown)" \
 	--arg boot "$(cat "$out/$(basename "$out").boot" 2> /dev/null || true)" \
-	--arg commit "$(git rev-parse --short HEAD 2> /dev/null || echo none)" \
+	--arg commit "$(sed -n 's/.*commit=\([0-9a-f]*\).*/\1/p' "$out/$(basename "$out").boot" 2> /dev/null)" \
 	'{date: $date, commit: $commit, host: $host, bochs: $bochs, boot: $boot,
 	  large_plan: $plan, runs: $runs, analyzer_on_large_trace: $analyzer}' \
 	> "$out.json"
