@@ -37,15 +37,6 @@ static_assert(offsetof(struct hvt_regs, mxcsr) == HVT_REGS_MXCSR);
 static_assert(offsetof(struct hvt_regs, launched) == HVT_REGS_LAUNCHED);
 static_assert(sizeof(struct hvt_regs) == HVT_REGS_SIZE);
 
-/* Scratch MSR file of the sandbox device model. */
-#define HVT_SCRATCH_MSR_BASE	0x40000100u
-#define HVT_NR_SCRATCH_MSRS	16
-/* Echo device of the sandbox device model. */
-#define HVT_ECHO_PORT_BASE	0xe000u
-#define HVT_NR_ECHO_PORTS	16
-/* RDTSC/RDTSCP return HVT_VTSC_STEP * n for the n-th such exit of a run. */
-#define HVT_VTSC_STEP		0x100000ull
-
 /*
  * Self-tests of the error paths: a deliberately broken VMCS (never used by
  * the workload library).

@@ -7,10 +7,6 @@
  */
 #include "plan.h"
 
-/* The hypercall numbers of kmod/hypercall.h, without its kernel include. */
-#define PLAN_HC_MARKER	0x48560001u
-#define PLAN_HC_LOG	0x48560002u
-
 const char hvt_plan_log_text[HVT_LOG_TEXT_LEN + 1] =
 	"hvtrace sandbox guest: hypercall log test line.";
 
@@ -257,7 +253,7 @@ static HVT_GUEST_CODE void shape_op(struct hvt_plan *p, struct hvt_op *op)
 	case HVT_OP_WRMSR:
 	case HVT_OP_RDMSR:
 		op->msr = HVT_SCRATCH_MSR_BASE +
-			  rng_below(p, HVT_SCRATCH_MSR_COUNT);
+			  rng_below(p, HVT_NR_SCRATCH_MSRS);
 		g[HVT_RCX] = op->msr;
 		break;
 	case HVT_OP_RDMSR_HOST:
@@ -272,7 +268,7 @@ static HVT_GUEST_CODE void shape_op(struct hvt_plan *p, struct hvt_op *op)
 	case HVT_OP_IN_ECHO:
 		op->size = rand_io_size(p);
 		op->port = HVT_ECHO_PORT_BASE +
-			   rng_below(p, HVT_ECHO_PORT_COUNT);
+			   rng_below(p, HVT_NR_ECHO_PORTS);
 		g[HVT_RDX] = (g[HVT_RDX] & ~0xffffull) | op->port;
 		break;
 	case HVT_OP_OUT_OTHER:
@@ -289,16 +285,16 @@ static HVT_GUEST_CODE void shape_op(struct hvt_plan *p, struct hvt_op *op)
 		break;
 	case HVT_OP_HC_MARKER:
 	case HVT_OP_XMM_ARITH:
-		g[HVT_RAX] = PLAN_HC_MARKER;
+		g[HVT_RAX] = HVT_HC_MARKER;
 		break;
 	case HVT_OP_HC_LOG:
-		g[HVT_RAX] = PLAN_HC_LOG;
+		g[HVT_RAX] = HVT_HC_LOG;
 		g[HVT_RBX] = 0;
 		g[HVT_RCX] = 1 + rng_below(p, HVT_LOG_TEXT_LEN);
 		op->gpr_runtime |= 1u << HVT_RBX;
 		break;
 	case HVT_OP_HC_LOG_BAD:
-		g[HVT_RAX] = PLAN_HC_LOG;
+		g[HVT_RAX] = HVT_HC_LOG;
 		g[HVT_RBX] = 0;
 		g[HVT_RCX] = HVT_LOG_MAX + 1 + rng_below(p, 4096);
 		op->gpr_runtime |= 1u << HVT_RBX;

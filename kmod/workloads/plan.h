@@ -13,6 +13,7 @@
 
 #include "../../schemas/hvtrace_events.h"
 #include "frame.h"
+#include "../hypercall.h"
 
 /*
  * Guest operations: X(NAME, exits).  "exits" counts the synchronous VM
@@ -86,13 +87,12 @@ enum hvt_workload_id { HVT_WORKLOADS(HVT_WL_ENUM) HVT_WL_COUNT };
 /* Operations per iteration of the mix workload. */
 #define HVT_MIX_OPS		8
 
-/* The scratch MSRs and echo ports of the sandbox device model. */
-#define HVT_SCRATCH_MSR_BASE	0x40000100u
-#define HVT_SCRATCH_MSR_COUNT	16
+/*
+ * Around the scratch MSRs and echo ports of the sandbox device model
+ * (hypercall.h): MSRs the hypervisor refuses, ports it leaves unclaimed.
+ */
 #define HVT_BAD_MSR_BASE	0x40000110u	/* .. +0xef: never written */
 #define HVT_BAD_MSR_SPAN	0xf0
-#define HVT_ECHO_PORT_BASE	0xe000u
-#define HVT_ECHO_PORT_COUNT	16
 #define HVT_OTHER_PORT_BASE	0xe010u	/* unclaimed, via DX */
 #define HVT_OTHER_PORT_COUNT	16
 #define HVT_OTHER_PORT_IMM	0x80u	/* unclaimed, immediate form */

@@ -52,8 +52,8 @@ struct sim {
 	uint64_t seq;
 	uint64_t exits;
 	int async_every;	/* an external interrupt every N exits */
-	uint64_t shadow[HVT_SCRATCH_MSR_COUNT];
-	uint32_t echo[HVT_ECHO_PORT_COUNT];
+	uint64_t shadow[HVT_NR_SCRATCH_MSRS];
+	uint32_t echo[HVT_NR_ECHO_PORTS];
 	uint64_t vtsc;
 	uint32_t last_reason;
 	uint32_t cr0_shadow, cr4_shadow;
@@ -273,7 +273,7 @@ static void handle(struct sim *s, unsigned int kind, const struct hvt_op *op,
 		val[HVT_RAX] = (uint64_t)-ENOSYS;
 		break;
 	case HVT_OP_RDTSC: case HVT_OP_RDTSCP:
-		s->vtsc += 0x100000;
+		s->vtsc += HVT_VTSC_STEP;
 		mask |= CHG_RAX | CHG_RDX;
 		val[HVT_RAX] = (uint32_t)s->vtsc;
 		val[HVT_RDX] = s->vtsc >> 32;
@@ -428,7 +428,7 @@ static struct checker *simulate(unsigned int wl, uint64_t seed, uint64_t iters,
 
 	/* F_OTHER_SEED: the checker looks for the run of the next seed. */
 	checker_init(&ck, wl, seed + (f == F_OTHER_SEED), iters);
-	for (i = 0; i < HVT_ECHO_PORT_COUNT; i++)
+	for (i = 0; i < HVT_NR_ECHO_PORTS; i++)
 		s.echo[i] = 0xffffffffu;
 	session(&s, HVTRACE_PHASE_START, 0);
 	hvt_plan_init(&plan, wl, seed, iters);

@@ -270,8 +270,8 @@ struct checker {
 	struct model m;
 
 	/* device model */
-	uint64_t msr_shadow[HVT_SCRATCH_MSR_COUNT];
-	uint32_t echo[HVT_ECHO_PORT_COUNT];
+	uint64_t msr_shadow[HVT_NR_SCRATCH_MSRS];
+	uint32_t echo[HVT_NR_ECHO_PORTS];
 	uint64_t vtsc_n;
 
 	struct kv sites[KV_SLOTS];	/* (kind, variant, exit) -> RIP, RSP */
@@ -958,7 +958,7 @@ static void on_sync_resume(struct checker *ck,
 		break;
 	case HVT_OP_RDTSC:
 	case HVT_OP_RDTSCP: {
-		uint64_t tsc = 0x100000ull * ++ck->vtsc_n;
+		uint64_t tsc = HVT_VTSC_STEP * ++ck->vtsc_n;
 
 		check(C_CHANGES, val[HVT_RAX] == (tsc & 0xffffffffull) &&
 		      val[HVT_RDX] == tsc >> 32,
@@ -1082,7 +1082,7 @@ static void checker_init(struct checker *ck, unsigned int wl, uint64_t seed,
 	ck->seed = seed;
 	ck->iterations = iterations;
 	hvt_plan_init(&ck->plan, wl, seed, iterations);
-	for (i = 0; i < HVT_ECHO_PORT_COUNT; i++)
+	for (i = 0; i < HVT_NR_ECHO_PORTS; i++)
 		ck->echo[i] = 0xffffffffu;
 	ck->aligned = 1;
 }
