@@ -7,7 +7,7 @@ set -euo pipefail
 what=${1:-e2e}
 
 build_pkgs="gcc make pkg-config libbabeltrace2-dev babeltrace2 libjansson-dev
-	libcmocka-dev liblttng-ctl-dev"
+	libcmocka-dev liblttng-ctl-dev python3-jsonschema"
 e2e_pkgs="bochs bochsbios vgabios busybox-static isolinux syslinux-common
 	genisoimage lttng-tools cpio xz-utils kmod bc flex bison libelf-dev
 	libssl-dev gawk patch procps"
