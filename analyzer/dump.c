@@ -30,6 +30,18 @@ struct dump_opts {
 };
 
 /* Text fields are NUL-padded; keep printable ASCII only (JSON wants UTF-8). */
+static const char *phase_name(unsigned int phase, const char *unknown)
+{
+	switch (phase) {
+	case HVTRACE_PHASE_START: return "START";
+	case HVTRACE_PHASE_END: return "END";
+	case HVTRACE_PHASE_ATTACH: return "ATTACH";
+	case HVTRACE_PHASE_DETACH: return "DETACH";
+	case HVTRACE_PHASE_UNTRACEABLE: return "UNTRACEABLE";
+	default: return unknown;
+	}
+}
+
 static void clean_text(const char *src, size_t n, char *dst)
 {
 	size_t i;
@@ -110,8 +122,7 @@ static void json_resume(json_t *o, const struct hvtrace_resume_rec *rec)
 static void json_session(json_t *o, const struct hvtrace_session_rec *rec)
 {
 	J_LIST(HVTRACE_SESSION_FIELDS)
-	json_object_set_new(o, "phase_name", json_string(rec->phase == HVTRACE_PHASE_START ?
-		"START" : rec->phase == HVTRACE_PHASE_END ? "END" : "?"));
+	json_object_set_new(o, "phase_name", json_string(phase_name(rec->phase, "?")));
 }
 
 static int dump_json(const struct hvt_reader *r, const struct hvt_event *ev)
@@ -255,8 +266,7 @@ static void text_session(const struct hvt_event *ev, const char *ts, int verbose
 	clean_text(rec->module_version, sizeof(rec->module_version), mv);
 	printf("%s session vcpu %" PRIu32 " %s run %" PRIu64 " workload %s seed %" PRIu64
 	       " iterations %" PRIu64 " schema %" PRIu32 " module %s",
-	       ts, rec->vcpu, rec->phase == HVTRACE_PHASE_START ? "START" :
-	       rec->phase == HVTRACE_PHASE_END ? "END" : "PHASE?", rec->run_id, wl,
+	       ts, rec->vcpu, phase_name(rec->phase, "PHASE?"), rec->run_id, wl,
 	       rec->seed, rec->iterations, rec->schema_version, mv);
 	if (rec->phase == HVTRACE_PHASE_END) {
 		char reason[64];

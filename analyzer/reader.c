@@ -575,6 +575,21 @@ static int is_int_class(const bt_field_class *fc, int *is_signed)
 	return 0;
 }
 
+/* Fields that schema v2 added (absent from v1 traces). */
+static int is_v2_field(const char *event, const char *name)
+{
+	static const struct { const char *event, *name; } v2[] = {
+#define V2(ev, n) { ev, #n },
+		HVTRACE_V2_FIELDS(V2)
+#undef V2
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(v2); i++)
+		if (!strcmp(v2[i].event, event) && !strcmp(v2[i].name, name))
+			return 1;
+	return 0;
+}
+
 /* Resolve every schema field of an hvtrace event class to a member index. */
 static int resolve_class(struct hvt_reader *r, struct ev_class *c,
 			 struct hvt_err *err)
@@ -605,6 +620,12 @@ static int resolve_class(struct hvt_reader *r, struct ev_class *c,
 				mfc = bt_field_class_structure_member_borrow_field_class_const(mem);
 				break;
 			}
+		}
+		if (!mfc && is_v2_field(s->event, fd->name)) {
+			/* A schema v1 trace: the field reads as 0. */
+			c->take[f] = 0;
+			c->need[f] = ALWAYS;
+			continue;
 		}
 		if (!mfc) {
 			set_err(err, "event %s lacks field '%s': not hvtrace schema v%d",
@@ -1035,11 +1056,13 @@ static int check_session(struct hvt_reader *r, const struct hvt_event *ev,
 {
 	if (ev->type != HVT_EV_SESSION)
 		return 0;
-	if (ev->u.session.schema_version != HVTRACE_SCHEMA_VERSION) {
+	if (ev->u.session.schema_version < HVTRACE_SCHEMA_VERSION_MIN ||
+	    ev->u.session.schema_version > HVTRACE_SCHEMA_VERSION) {
 		set_err(err, "%s: trace schema version %" PRIu32
-			" is not known to this hvtrace (it reads version %d)",
+			" is not known to this hvtrace (it reads versions %d to %d)",
 			hvt_reader_stream_name(r, ev->stream),
-			ev->u.session.schema_version, HVTRACE_SCHEMA_VERSION);
+			ev->u.session.schema_version, HVTRACE_SCHEMA_VERSION_MIN,
+			HVTRACE_SCHEMA_VERSION);
 		r->failed = 1;
 		return -1;
 	}

@@ -24,6 +24,22 @@ void hvt_vstate_from_exit(struct hvt_vstate *s, const struct hvtrace_exit_rec *e
 	s->cr0 = e->cr0;
 	s->cr3 = e->cr3;
 	s->cr4 = e->cr4;
+	s->cr0_shadow = e->cr0_shadow;
+	s->cr4_shadow = e->cr4_shadow;
+	s->intr_state = e->interruptibility;
+}
+
+/* The v2 bits past MXCSR, in HVTRACE_CHG_* order. */
+static uint64_t *ctl_reg(struct hvt_vstate *s, unsigned int bit)
+{
+	switch (bit) {
+	case HVTRACE_CHG_CR0: return &s->cr0;
+	case HVTRACE_CHG_CR3: return &s->cr3;
+	case HVTRACE_CHG_CR4: return &s->cr4;
+	case HVTRACE_CHG_CR0_SHADOW: return &s->cr0_shadow;
+	case HVTRACE_CHG_CR4_SHADOW: return &s->cr4_shadow;
+	default: return NULL;
+	}
 }
 
 uint64_t hvt_vstate_get(const struct hvt_vstate *s, unsigned int bit)
@@ -38,7 +54,16 @@ uint64_t hvt_vstate_get(const struct hvt_vstate *s, unsigned int bit)
 		return s->xmm[bit - HVTRACE_CHG_XMM_LO(0)];
 	if (bit == HVTRACE_CHG_MXCSR)
 		return s->mxcsr;
-	return 0;
+	if (bit == HVTRACE_CHG_INTR_STATE)
+		return s->intr_state;
+	switch (bit) {
+	case HVTRACE_CHG_CR0: return s->cr0;
+	case HVTRACE_CHG_CR3: return s->cr3;
+	case HVTRACE_CHG_CR4: return s->cr4;
+	case HVTRACE_CHG_CR0_SHADOW: return s->cr0_shadow;
+	case HVTRACE_CHG_CR4_SHADOW: return s->cr4_shadow;
+	default: return 0;
+	}
 }
 
 void hvt_vstate_set(struct hvt_vstate *s, unsigned int bit, uint64_t v)
@@ -53,6 +78,10 @@ void hvt_vstate_set(struct hvt_vstate *s, unsigned int bit, uint64_t v)
 		s->xmm[bit - HVTRACE_CHG_XMM_LO(0)] = v;
 	else if (bit == HVTRACE_CHG_MXCSR)
 		s->mxcsr = (uint32_t)v;
+	else if (bit == HVTRACE_CHG_INTR_STATE)
+		s->intr_state = (uint32_t)v;
+	else if (ctl_reg(s, bit))
+		*ctl_reg(s, bit) = v;
 }
 
 uint64_t hvt_vstate_diff(const struct hvt_vstate *a, const struct hvt_vstate *b)
@@ -115,6 +144,18 @@ const char *hvt_chg_bit_name(unsigned int bit, char *buf, size_t len)
 			 (bit - HVTRACE_CHG_XMM_LO(0)) % 2 ? "hi" : "lo");
 	else if (bit == HVTRACE_CHG_MXCSR)
 		snprintf(buf, len, "mxcsr");
+	else if (bit == HVTRACE_CHG_CR0)
+		snprintf(buf, len, "cr0");
+	else if (bit == HVTRACE_CHG_CR3)
+		snprintf(buf, len, "cr3");
+	else if (bit == HVTRACE_CHG_CR4)
+		snprintf(buf, len, "cr4");
+	else if (bit == HVTRACE_CHG_CR0_SHADOW)
+		snprintf(buf, len, "cr0_shadow");
+	else if (bit == HVTRACE_CHG_CR4_SHADOW)
+		snprintf(buf, len, "cr4_shadow");
+	else if (bit == HVTRACE_CHG_INTR_STATE)
+		snprintf(buf, len, "interruptibility");
 	else
 		snprintf(buf, len, "bit%u", bit);
 	return buf;

@@ -23,6 +23,8 @@ struct hvt_vstate {
 	uint64_t xmm[32];	/* xmm[2i] low, xmm[2i+1] high half of XMMi */
 	uint32_t mxcsr;
 	uint64_t cr0, cr3, cr4;
+	uint64_t cr0_shadow, cr4_shadow;	/* what the guest reads (v2) */
+	uint32_t intr_state;			/* interruptibility (v2) */
 };
 
 void hvt_vstate_from_exit(struct hvt_vstate *s, const struct hvtrace_exit_rec *e);
@@ -47,7 +49,10 @@ enum hvt_apply_status hvt_vstate_apply(struct hvt_vstate *s,
 /* Index into r->values of bit's value; -1 if bit is not set or missing. */
 int hvt_resume_value_index(const struct hvtrace_resume_rec *r, unsigned int bit);
 
-/* "rax".."r15", "rip", "rflags", "xmm3.lo", "xmm3.hi", "mxcsr". */
+/*
+ * "rax".."r15", "rip", "rflags", "xmm3.lo", "xmm3.hi", "mxcsr", "cr0",
+ * "cr3", "cr4", "cr0_shadow", "cr4_shadow", "interruptibility".
+ */
 const char *hvt_chg_bit_name(unsigned int bit, char *buf, size_t len);
 
 /*

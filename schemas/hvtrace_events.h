@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The hvtrace trace format, schema v1: the one definition of every event's
+ * The hvtrace trace format, schema v2: the one definition of every event's
  * fields.  The kernel tracepoints (kmod/), the LTTng probe, the analyzer and
  * the synthetic trace writer all expand these lists; no field name is spelled
  * anywhere else.
@@ -32,7 +32,9 @@ typedef uint64_t u64;
 typedef int32_t s32;
 #endif
 
-#define HVTRACE_SCHEMA_VERSION 1
+#define HVTRACE_SCHEMA_VERSION 2
+/* Oldest version the analyzer still reads (see HVTRACE_V2_FIELDS). */
+#define HVTRACE_SCHEMA_VERSION_MIN 1
 
 /* Event names, as LTTng and babeltrace2 show them. */
 #define HVTRACE_EVENT_EXIT	"hvtrace_exit"
@@ -45,6 +47,14 @@ typedef int32_t s32;
  * gpr[4] equals rsp (the guest RSP lives in the VMCS).  xmm[2*i] is the low
  * and xmm[2*i+1] the high 64 bits of XMMi.  seq counts exits per vCPU from 1,
  * +1 each exit, never reset within a module load.
+ *
+ * Schema v2 appends: vm (0 for the sandbox and host mode; the per-load VM
+ * number under KVM, whose VMM pid the session events give); cr0_shadow and
+ * cr4_shadow, what the guest reads from CR0/CR4 (the read shadows; bits
+ * outside the guest/host masks read as cr0/cr4); interruptibility, the
+ * guest interruptibility state.  Exit-information fields the SDM leaves
+ * undefined for an exit reason (insn_len, insn_info, guest_linear,
+ * guest_phys, intr_error, idt_error) are recorded as 0.
  */
 #define HVTRACE_EXIT_FIELDS(INT, HEX, ARR, TXT, SEQ)			\
 	INT(u32, vcpu)							\
@@ -68,7 +78,11 @@ typedef int32_t s32;
 	ARR(u64, gpr, 16)						\
 	ARR(u64, xmm, 32)						\
 	HEX(u32, mxcsr)							\
-	INT(u64, tsc)
+	INT(u64, tsc)							\
+	INT(u32, vm)							\
+	HEX(u64, cr0_shadow)						\
+	HEX(u64, cr4_shadow)						\
+	HEX(u32, interruptibility)
 
 /*
  * hvtrace_resume: one per VM entry that follows an exit (or per stop).
@@ -76,6 +90,8 @@ typedef int32_t s32;
  * each set bit, in ascending bit order.  The state the guest resumes with is
  * the exit's state with these replacements.  inject_* are the VM-entry
  * interruption info and error code when action is HVTRACE_ACT_INJECT.
+ * Schema v2 appends vm (as in hvtrace_exit) and the control-register,
+ * read-shadow and interruptibility bits of changed.
  */
 #define HVTRACE_RESUME_FIELDS(INT, HEX, ARR, TXT, SEQ)			\
 	INT(u32, vcpu)							\
@@ -85,7 +101,8 @@ typedef int32_t s32;
 	HEX(u32, inject_info)						\
 	HEX(u32, inject_error)						\
 	SEQ(u64, values, u8, HVTRACE_CHG_NBITS)				\
-	INT(u64, tsc)
+	INT(u64, tsc)							\
+	INT(u32, vm)
 
 /*
  * hvtrace_session: phase HVTRACE_PHASE_START when a run starts, and
@@ -93,6 +110,12 @@ typedef int32_t s32;
  * and vm_insn_error are final).  vmx_msrs[] holds the capability MSRs in
  * the order of HVTRACE_VMX_MSRS below.  dropped counts exits the module
  * handled while no tracer was attached to hvtrace_exit.
+ *
+ * Schema v2 appends: backend (HVTRACE_BACKEND_*), vm and vmm_pid (KVM: the
+ * VM's number and its VMM's pid), kernel_release (uname -r of the traced
+ * host), filtered (exits left out by a filter; dropped counts exits lost
+ * for want of a tracer or buffer space) and host_mismatches (host-state
+ * checks that failed during the run; 0 on a healthy host).
  */
 #define HVTRACE_SESSION_FIELDS(INT, HEX, ARR, TXT, SEQ)			\
 	INT(u8, phase)							\
@@ -117,7 +140,13 @@ typedef int32_t s32;
 	INT(s32, status)						\
 	HEX(u32, end_reason)						\
 	INT(u32, vm_insn_error)						\
-	INT(u64, tsc)
+	INT(u64, tsc)							\
+	INT(u8, backend)						\
+	INT(u32, vm)							\
+	INT(u32, vmm_pid)						\
+	TXT(kernel_release, 64)						\
+	INT(u64, filtered)						\
+	INT(u64, host_mismatches)
 
 /* Capability MSRs recorded in hvtrace_session.vmx_msrs[], in this order. */
 #define HVTRACE_VMX_MSRS(M)						\
@@ -143,6 +172,32 @@ typedef int32_t s32;
 /* hvtrace_session.phase */
 #define HVTRACE_PHASE_START	0
 #define HVTRACE_PHASE_END	1
+#define HVTRACE_PHASE_ATTACH	2	/* a backend attached to a running VM */
+#define HVTRACE_PHASE_DETACH	3	/* ... and detached (counters final) */
+#define HVTRACE_PHASE_UNTRACEABLE 4	/* a VM whose state cannot be read */
+
+/* hvtrace_session.backend */
+#define HVTRACE_BACKEND_SANDBOX	0
+#define HVTRACE_BACKEND_KVM	1
+#define HVTRACE_BACKEND_HOST	2
+
+/*
+ * Fields that schema v1 traces lack: a reader zero-fills them there (and
+ * only there: a v2 event class without them is not hvtrace's).
+ * F(event list name, field name).
+ */
+#define HVTRACE_V2_FIELDS(F)						\
+	F(HVTRACE_EVENT_EXIT, vm)					\
+	F(HVTRACE_EVENT_EXIT, cr0_shadow)				\
+	F(HVTRACE_EVENT_EXIT, cr4_shadow)				\
+	F(HVTRACE_EVENT_EXIT, interruptibility)				\
+	F(HVTRACE_EVENT_RESUME, vm)					\
+	F(HVTRACE_EVENT_SESSION, backend)				\
+	F(HVTRACE_EVENT_SESSION, vm)					\
+	F(HVTRACE_EVENT_SESSION, vmm_pid)				\
+	F(HVTRACE_EVENT_SESSION, kernel_release)			\
+	F(HVTRACE_EVENT_SESSION, filtered)				\
+	F(HVTRACE_EVENT_SESSION, host_mismatches)
 
 /* hvtrace_resume.action */
 #define HVTRACE_ACTIONS(A)						\
@@ -163,7 +218,14 @@ enum hvtrace_action { HVTRACE_ACTIONS(HVTRACE_A_ENUM) };
 #define HVTRACE_CHG_XMM_LO(i)	(18 + 2 * (i))	/* 18..48 even */
 #define HVTRACE_CHG_XMM_HI(i)	(19 + 2 * (i))	/* 19..49 odd */
 #define HVTRACE_CHG_MXCSR	50
-#define HVTRACE_CHG_NBITS	51
+/* Schema v2: control registers, read shadows, interruptibility state. */
+#define HVTRACE_CHG_CR0		51
+#define HVTRACE_CHG_CR3		52
+#define HVTRACE_CHG_CR4		53
+#define HVTRACE_CHG_CR0_SHADOW	54
+#define HVTRACE_CHG_CR4_SHADOW	55
+#define HVTRACE_CHG_INTR_STATE	56
+#define HVTRACE_CHG_NBITS	57
 
 /* GPR names in SDM order, for printing: HVTRACE_GPRS(G) G(index, name). */
 #define HVTRACE_GPRS(G)							\
@@ -180,7 +242,8 @@ enum hvtrace_action { HVTRACE_ACTIONS(HVTRACE_A_ENUM) };
 	N(HVTRACE_EVENT_EXIT, tsc)					\
 	N(HVTRACE_EVENT_RESUME, tsc)					\
 	N(HVTRACE_EVENT_SESSION, run_id)				\
-	N(HVTRACE_EVENT_SESSION, tsc)
+	N(HVTRACE_EVENT_SESSION, tsc)					\
+	N(HVTRACE_EVENT_SESSION, vmm_pid)
 
 /* Plain C records of the three events, generated from the lists above. */
 #define HVTRACE_REC_FIELD(type, name) type name;

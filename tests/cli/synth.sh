@@ -25,7 +25,7 @@ check "the packet context names the CPU (cpu_id) of each stream" \
 	grep -q ' hvtrace_exit: { cpu_id = 2 }, { vcpu = 2, seq = 1,' "$T/one.txt"
 check "schema fields as lttng-modules writes them (sequence length member)" \
 	grep -q '_values_length = [0-9]*, values = \[' "$T/one.txt"
-check "session carries the schema version" grep -q 'schema_version = 1,' "$T/one.txt"
+check "session carries the schema version" grep -q 'schema_version = 2,' "$T/one.txt"
 check "each vCPU counts seq from 1 to 667/667/666" \
 	bash -c "grep ' hvtrace_exit: ' '$T/one.txt' | grep -c 'vcpu = 2, seq = 666,' | grep -qx 1"
 
