@@ -37,19 +37,21 @@ struct field_desc {
 	unsigned char kind;
 	unsigned char esize;	/* bytes per element (or scalar) */
 	unsigned char lsize;	/* FD_SEQ: bytes of the length member */
+	unsigned char sgn;	/* the record's integer type is signed */
 	unsigned short count;	/* FD_ARRAY/FD_SEQ: max elements; FD_TEXT: bytes */
 	size_t off;		/* offset in the record */
 	size_t len_off;		/* FD_SEQ: offset of name##_len */
 };
 
+#define FD_SGN(type) ((type)-1 < (type)1)
 #define FD_SCALAR_(type, name) \
-	{ #name, FD_SCALAR, sizeof(type), 0, 1, offsetof(FD_REC, name), 0 },
+	{ #name, FD_SCALAR, sizeof(type), 0, FD_SGN(type), 1, offsetof(FD_REC, name), 0 },
 #define FD_ARRAY_(type, name, n) \
-	{ #name, FD_ARRAY, sizeof(type), 0, n, offsetof(FD_REC, name), 0 },
+	{ #name, FD_ARRAY, sizeof(type), 0, FD_SGN(type), n, offsetof(FD_REC, name), 0 },
 #define FD_TEXT_(name, n) \
-	{ #name, FD_TEXT, 1, 0, n, offsetof(FD_REC, name), 0 },
+	{ #name, FD_TEXT, 1, 0, 0, n, offsetof(FD_REC, name), 0 },
 #define FD_SEQ_(type, name, ltype, max) \
-	{ #name, FD_SEQ, sizeof(type), sizeof(ltype), max, \
+	{ #name, FD_SEQ, sizeof(type), sizeof(ltype), FD_SGN(type), max, \
 	  offsetof(FD_REC, name), offsetof(FD_REC, name##_len) },
 #define FD_LIST(list) list(FD_SCALAR_, FD_SCALAR_, FD_ARRAY_, FD_TEXT_, FD_SEQ_)
 
@@ -210,6 +212,10 @@ struct hvt_reader {
 	char other_names[256];	/* some event names, for the error message */
 	int nevents_seen;
 	int schema_checked;
+
+	/* Per trace (hvt_reader_stream_trace() index): events, sessions. */
+	uint64_t (*tseen)[2];
+	uint32_t ntseen;
 };
 
 static void set_err(struct hvt_err *err, const char *fmt, ...)
@@ -864,6 +870,26 @@ static inline uint64_t int_value(const bt_field *f, int is_signed)
 	return bt_field_integer_unsigned_get_value(f);
 }
 
+/*
+ * Does v (read from a signed or unsigned metadata integer) fit a record
+ * field of `size` bytes?  Record fields are unsigned except the s32 ones
+ * (sgn_dst): a wider metadata integer is fine as long as its values fit.
+ */
+static inline int fits(uint64_t v, int sgn_src, unsigned int size, int sgn_dst)
+{
+	int64_t sv = (int64_t)v;
+
+	if (size >= 8)
+		return sgn_src == sgn_dst || sv >= 0;
+	if (sgn_dst)
+		return sgn_src ? sv >= -(INT64_C(1) << (8 * size - 1)) &&
+				 sv < (INT64_C(1) << (8 * size - 1)) :
+				 v < (UINT64_C(1) << (8 * size - 1));
+	if (sgn_src && sv < 0)
+		return 0;
+	return v < (UINT64_C(1) << (8 * size));
+}
+
 static inline void store(void *dst, unsigned int size, uint64_t v)
 {
 	switch (size) {
@@ -874,13 +900,33 @@ static inline void store(void *dst, unsigned int size, uint64_t v)
 	}
 }
 
+/* A value that the record cannot hold: the event does not match the schema. */
+static int bad_value(struct hvt_reader *r, const struct ev_class *c, uint32_t stream,
+		     const struct field_desc *fd, uint64_t i, uint64_t v, int sgn,
+		     struct hvt_err *err)
+{
+	char idx[32] = "";
+
+	if (fd->kind != FD_SCALAR)
+		snprintf(idx, sizeof(idx), "[%" PRIu64 "]", i);
+	set_err(err, "%s: corrupt %s event: field '%s%s' holds %s%" PRIu64
+		", which does not fit its %s%u-bit schema type",
+		hvt_reader_stream_name(r, stream), c->schema->event, fd->name, idx,
+		sgn && (int64_t)v < 0 ? "-" : "",
+		sgn && (int64_t)v < 0 ? -(uint64_t)v : v,
+		fd->sgn ? "signed " : "", 8u * fd->esize);
+	return -1;
+}
+
 /*
  * Fill the record from the payload.  Every byte of every schema field is
  * written (values, or zeros past a shorter array and for fields skipped in
- * keys-only mode), so no record-wide memset is needed per event.
+ * keys-only mode), so no record-wide memset is needed per event.  Nothing
+ * is cut silently: a value wider than its record field, or an array or
+ * sequence longer than the schema allows, is an error (-1, err set).
  */
-static void decode_payload(const struct ev_class *c, const bt_field *payload,
-			   void *rec)
+static int decode_payload(struct hvt_reader *r, uint32_t stream, const struct ev_class *c,
+			  const bt_field *payload, void *rec, struct hvt_err *err)
 {
 	const struct ev_schema *s = c->schema;
 	unsigned int kinds = ~0u;
@@ -892,15 +938,20 @@ static void decode_payload(const struct ev_class *c, const bt_field *payload,
 		const struct field_desc *fd = &s->fields[c->reason_field];
 		const bt_field *fld = bt_field_structure_borrow_member_field_by_index_const(
 			payload, c->idx[c->reason_field]);
-		uint32_t reason = (uint32_t)int_value(fld, c->is_signed[c->reason_field]);
+		int sgn = c->is_signed[c->reason_field];
+		uint64_t v = int_value(fld, sgn);
+		uint32_t reason = (uint32_t)v;
 
+		if (!fits(v, sgn, fd->esize, fd->sgn))
+			return bad_value(r, c, stream, fd, 0, v, sgn, err);
 		store(base + fd->off, fd->esize, reason);
 		kinds = 1u << hvt_exit_qual_kind(reason & HVTRACE_EXIT_REASON_BASIC_MASK);
 	}
 	for (f = 0; f < s->nfields; f++) {
 		const struct field_desc *fd = &s->fields[f];
 		const bt_field *fld;
-		uint64_t len = 0, i;
+		uint64_t len = 0, i, v;
+		int sgn = c->is_signed[f];
 
 		if (c->by_kind && f == c->reason_field)
 			continue;
@@ -913,17 +964,30 @@ static void decode_payload(const struct ev_class *c, const bt_field *payload,
 		fld = bt_field_structure_borrow_member_field_by_index_const(payload, c->idx[f]);
 		switch (fd->kind) {
 		case FD_SCALAR:
-			store(base + fd->off, fd->esize, int_value(fld, c->is_signed[f]));
+			v = int_value(fld, sgn);
+			if (!fits(v, sgn, fd->esize, fd->sgn))
+				return bad_value(r, c, stream, fd, 0, v, sgn, err);
+			store(base + fd->off, fd->esize, v);
 			break;
 		case FD_ARRAY:
 		case FD_SEQ:
 			len = bt_field_array_get_length(fld);
+			if (len > fd->count) {
+				set_err(err, "%s: corrupt %s event: '%s' has %" PRIu64
+					" elements, the schema allows at most %u",
+					hvt_reader_stream_name(r, stream), s->event, fd->name,
+					len, (unsigned int)fd->count);
+				return -1;
+			}
 			if (len > c->take[f])
-				len = c->take[f];
-			for (i = 0; i < len; i++)
-				store(base + fd->off + i * fd->esize, fd->esize,
-				      int_value(bt_field_array_borrow_element_field_by_index_const(fld, i),
-						c->is_signed[f]));
+				len = c->take[f];	/* keys-only: the first elements */
+			for (i = 0; i < len; i++) {
+				v = int_value(bt_field_array_borrow_element_field_by_index_const(fld, i),
+					      sgn);
+				if (!fits(v, sgn, fd->esize, fd->sgn))
+					return bad_value(r, c, stream, fd, i, v, sgn, err);
+				store(base + fd->off + i * fd->esize, fd->esize, v);
+			}
 			if (len < fd->count)
 				memset(base + fd->off + len * fd->esize, 0,
 				       (size_t)(fd->count - len) * fd->esize);
@@ -932,12 +996,12 @@ static void decode_payload(const struct ev_class *c, const bt_field *payload,
 			break;
 		case FD_TEXT:
 			if (bt_field_get_class_type(fld) == BT_FIELD_CLASS_TYPE_STRING) {
-				const char *v = bt_field_string_get_value(fld);
+				const char *tv = bt_field_string_get_value(fld);
 
 				len = bt_field_string_get_length(fld);
 				if (len > (uint64_t)fd->count - 1)
 					len = fd->count - 1;
-				memcpy(base + fd->off, v, len);
+				memcpy(base + fd->off, tv, len);
 			} else {
 				len = bt_field_array_get_length(fld);
 				if (len > (uint64_t)fd->count - 1)
@@ -945,12 +1009,13 @@ static void decode_payload(const struct ev_class *c, const bt_field *payload,
 				for (i = 0; i < len; i++)
 					base[fd->off + i] = (char)int_value(
 						bt_field_array_borrow_element_field_by_index_const(fld, i),
-						c->is_signed[f]);
+						sgn);
 			}
 			memset(base + fd->off + len, 0, fd->count - len);
 			break;
 		}
 	}
+	return 0;
 }
 
 static void *record_of(struct hvt_event *ev)
@@ -975,6 +1040,36 @@ static int64_t snapshot_ns(const bt_clock_snapshot *cs)
 		  BT_CLOCK_SNAPSHOT_GET_NS_FROM_ORIGIN_STATUS_OK)
 		ns = 0;
 	return ns;
+}
+
+/* One more hvtrace event (or session record) of trace t. */
+static int count_in_trace(struct hvt_reader *r, uint32_t t, int session)
+{
+	if (t >= r->ntseen) {
+		uint32_t n = t + 1;
+		uint64_t (*nt)[2];
+
+		if (t == UINT32_MAX)
+			return 0;
+		nt = realloc(r->tseen, n * sizeof(*nt));
+		if (!nt)
+			return -1;
+		memset(nt + r->ntseen, 0, (n - r->ntseen) * sizeof(*nt));
+		r->tseen = nt;
+		r->ntseen = n;
+	}
+	r->tseen[t][session ? 1 : 0]++;
+	return 0;
+}
+
+uint64_t hvt_reader_trace_events(const struct hvt_reader *r, uint32_t trace)
+{
+	return r && trace < r->ntseen ? r->tseen[trace][0] : 0;
+}
+
+uint64_t hvt_reader_trace_sessions(const struct hvt_reader *r, uint32_t trace)
+{
+	return r && trace < r->ntseen ? r->tseen[trace][1] : 0;
 }
 
 /*
@@ -1016,9 +1111,20 @@ static int convert(struct hvt_reader *r, const bt_message *m,
 		ev->stream = stream_index(r, st);
 		if (ev->stream == UINT32_MAX)
 			ev->stream = add_stream(r, st);
+		if (ev->stream == UINT32_MAX) {
+			set_err(err, "out of memory");
+			return -1;
+		}
 		ev->ts_ns = r->streams[ev->stream].has_clock ?
 			snapshot_ns(bt_message_event_borrow_default_clock_snapshot_const(m)) : 0;
-		decode_payload(c, bt_event_borrow_payload_field_const(e), record_of(ev));
+		if (decode_payload(r, ev->stream, c, bt_event_borrow_payload_field_const(e),
+				   record_of(ev), err))
+			return -1;
+		if (count_in_trace(r, r->streams[ev->stream].trace,
+				   ev->type == HVT_EV_SESSION)) {
+			set_err(err, "out of memory");
+			return -1;
+		}
 		return 1;
 	}
 	case BT_MESSAGE_TYPE_DISCARDED_EVENTS: {
@@ -1036,12 +1142,40 @@ static int convert(struct hvt_reader *r, const bt_message *m,
 		    BT_PROPERTY_AVAILABILITY_AVAILABLE)
 			count = 0;
 		ev->u.discarded.count = count;
+		ev->u.discarded.packets = 0;
 		ev->u.discarded.begin_ns = ev->u.discarded.end_ns = 0;
 		if (bt_stream_class_discarded_events_have_default_clock_snapshots(sc)) {
 			ev->u.discarded.begin_ns = snapshot_ns(
 				bt_message_discarded_events_borrow_beginning_default_clock_snapshot_const(m));
 			ev->u.discarded.end_ns = snapshot_ns(
 				bt_message_discarded_events_borrow_end_default_clock_snapshot_const(m));
+		}
+		ev->ts_ns = ev->u.discarded.begin_ns;
+		return 1;
+	}
+	case BT_MESSAGE_TYPE_DISCARDED_PACKETS: {
+		/* Whole packets lost (packet_seq_num gap): events unknown. */
+		const bt_stream *st = bt_message_discarded_packets_borrow_stream_const(m);
+		const bt_stream_class *sc = bt_stream_borrow_class_const(st);
+		uint64_t count = 0;
+
+		ev->type = HVT_EV_DISCARDED;
+		ev->stream = add_stream(r, st);
+		if (ev->stream == UINT32_MAX) {
+			set_err(err, "out of memory");
+			return -1;
+		}
+		if (bt_message_discarded_packets_get_count(m, &count) !=
+		    BT_PROPERTY_AVAILABILITY_AVAILABLE || !count)
+			count = 1;
+		ev->u.discarded.count = 0;
+		ev->u.discarded.packets = count;
+		ev->u.discarded.begin_ns = ev->u.discarded.end_ns = 0;
+		if (bt_stream_class_discarded_packets_have_default_clock_snapshots(sc)) {
+			ev->u.discarded.begin_ns = snapshot_ns(
+				bt_message_discarded_packets_borrow_beginning_default_clock_snapshot_const(m));
+			ev->u.discarded.end_ns = snapshot_ns(
+				bt_message_discarded_packets_borrow_end_default_clock_snapshot_const(m));
 		}
 		ev->ts_ns = ev->u.discarded.begin_ns;
 		return 1;
@@ -1161,7 +1295,8 @@ static int peek_start(struct hvt_reader *r, struct hvt_err *err)
 			break;
 		m = r->msgs[r->pos];
 		t = bt_message_get_type(m);
-		if (t == BT_MESSAGE_TYPE_EVENT || t == BT_MESSAGE_TYPE_DISCARDED_EVENTS)
+		if (t == BT_MESSAGE_TYPE_EVENT || t == BT_MESSAGE_TYPE_DISCARDED_EVENTS ||
+		    t == BT_MESSAGE_TYPE_DISCARDED_PACKETS)
 			break;
 		if (t == BT_MESSAGE_TYPE_STREAM_BEGINNING &&
 		    add_stream(r, bt_message_stream_beginning_borrow_stream_const(m)) ==
@@ -1194,8 +1329,12 @@ static int peek_start(struct hvt_reader *r, struct hvt_err *err)
 			ev->type = HVT_EV_SESSION;
 			ev->stream = add_stream(r, bt_event_borrow_stream_const(e));
 			memset(&ev->u.session, 0, sizeof(ev->u.session));
-			decode_payload(c, bt_event_borrow_payload_field_const(e), &ev->u.session);
-			bad = check_session(r, ev, err);
+			bad = ev->stream == UINT32_MAX ? (set_err(err, "out of memory"), -1) :
+			      decode_payload(r, ev->stream, c,
+					     bt_event_borrow_payload_field_const(e),
+					     &ev->u.session, err);
+			if (!bad)
+				bad = check_session(r, ev, err);
 			free(ev);
 			if (bad)
 				return -1;
@@ -1681,6 +1820,7 @@ void hvt_reader_close(struct hvt_reader *r)
 	free(r->classes);
 	free(r->traces);
 	free(r->traces_seen);
+	free(r->tseen);
 	for (i = 0; i < r->npaths; i++)
 		free(r->paths[i]);
 	free(r->paths);

@@ -28,6 +28,12 @@ struct hvt_event {
 		struct hvtrace_session_rec session;
 		struct {
 			uint64_t count;		/* 0 when the tracer did not say */
+			/*
+			 * Whole packets lost (a packet_seq_num gap): the
+			 * events they held are not known (count is then 0).
+			 * 0 for a discarded-events record.
+			 */
+			uint64_t packets;
 			int64_t begin_ns, end_ns;
 		} discarded;
 	} u;
@@ -94,6 +100,15 @@ uint32_t hvt_reader_stream_count(const struct hvt_reader *r);
  * (trace, vcpu) when several traces are read together.
  */
 uint32_t hvt_reader_stream_trace(const struct hvt_reader *r, uint32_t stream);
+
+/*
+ * hvtrace events (exits and resumes) and hvtrace_session records this
+ * reader returned for trace `trace` (an hvt_reader_stream_trace() index).
+ * A trace with events and no session record does not say its schema
+ * version: it was read by its event layout only (verbs warn).
+ */
+uint64_t hvt_reader_trace_events(const struct hvt_reader *r, uint32_t trace);
+uint64_t hvt_reader_trace_sessions(const struct hvt_reader *r, uint32_t trace);
 
 /* hvtrace_* events are returned; this counts the other events skipped. */
 uint64_t hvt_reader_other_events(const struct hvt_reader *r);
