@@ -12,8 +12,10 @@
  *
  * Edits produce the known divergences the analyzer's tests look for: drop,
  * insert or alter exits, lose exits as the tracer would (a seq gap and a
- * discarded-events record), break the exit/resume chain, or write another
- * schema version.  Memory use does not depend on the number of exits.
+ * discarded-events record), lose whole packets (a packet_seq_num gap and a
+ * discarded-packets record), break the exit/resume chain, write another
+ * schema version or no session records, declare a field wider than the
+ * schema's type.  Memory use does not depend on the number of exits.
  */
 #define _GNU_SOURCE
 #include <babeltrace2/babeltrace.h>
@@ -155,12 +157,13 @@ enum brk_kind {
 	BRK_VALUES_LEN,		/* one value more than bits in changed */
 	BRK_RIP,		/* a skipping exit resumes at its own RIP */
 	BRK_RSP,		/* gpr[4] disagrees with rsp */
+	BRK_VALUES_LONG,	/* values holds more elements than the schema's max */
 	BRK_NKINDS
 };
 
 static const char *const brk_names[BRK_NKINDS] = {
 	"gap", "no-resume", "dup-resume", "resume-seq", "values-len", "rip",
-	"rsp",
+	"rsp", "values-long",
 };
 
 struct edit {
@@ -186,7 +189,11 @@ struct opts {
 	bool async_seed_set;
 	unsigned int weight[NKINDS];
 	unsigned int edit_vcpu;
-	struct edits drop, insert, alter, discard, brk;
+	struct edits drop, insert, alter, discard, brk, dpk;
+	bool dpk_end;		/* the packet holding the session END is lost */
+	bool no_session;	/* no hvtrace_session records at all */
+	const char *wide;	/* a field declared 64-bit in the metadata */
+	uint64_t wide_seq, wide_val;
 	uint32_t schema_version;
 	bool expect_hist;
 	bool quiet;
@@ -393,8 +400,10 @@ static void usage(FILE *f)
 	fputs("usage: hvtrace-synth --out DIR [--exits N] [--vcpus N] [--seed S]\n"
 	      "         [--async-seed S] [--mix NAME=W,...] [--edit-vcpu N]\n"
 	      "         [--drop-seq LIST] [--insert-at SEQ:N] [--alter SEQ:FIELD=VAL]\n"
-	      "         [--discarded N@SEQ] [--break KIND@SEQ] [--schema-version V]\n"
-	      "         [--serial-vcpus] [--code-base ADDR] [--expect-hist] [--quiet]\n"
+	      "         [--discarded N@SEQ] [--discarded-packet N@SEQ|end]\n"
+	      "         [--break KIND@SEQ] [--schema-version V] [--no-session]\n"
+	      "         [--wide FIELD=VAL@SEQ] [--serial-vcpus] [--code-base ADDR]\n"
+	      "         [--expect-hist] [--quiet]\n"
 	      "Writes a deterministic synthetic hvtrace CTF trace into DIR (new or empty).\n"
 	      "  --exits N          exits in the unedited trace, all vCPUs (default 1000)\n"
 	      "  --vcpus N          vCPUs, one stream each (default 1, at most 64)\n"
@@ -406,9 +415,15 @@ static void usage(FILE *f)
 	      "  --insert-at SEQ:N  N extra exits before exit SEQ\n"
 	      "  --alter SEQ:F=V    write V into field F of exit SEQ (resume.F: its resume)\n"
 	      "  --discarded N@SEQ  the tracer loses exits SEQ..SEQ+N-1 (gap + record)\n"
+	      "  --discarded-packet N@SEQ  exits SEQ..SEQ+N-1 are in a packet the tracer\n"
+	      "                     loses whole (gap + packet_seq_num gap); 'end': the\n"
+	      "                     packet holding the session END record only\n"
 	      "  --break KIND@SEQ   break the chain: gap no-resume dup-resume resume-seq\n"
-	      "                     values-len rip rsp\n"
+	      "                     values-len rip rsp values-long\n"
 	      "  --schema-version V schema version written in the session events\n"
+	      "  --no-session       write no hvtrace_session records\n"
+	      "  --wide F=V@SEQ     declare exit/resume field F as a 64-bit integer and\n"
+	      "                     write V into it at exit SEQ (and its resume)\n"
 	      "  --serial-vcpus     vCPUs run one after the other, not interleaved\n"
 	      "  --code-base ADDR   guest code address (default 0xffffffffc0400000):\n"
 	      "                     the same run with its code loaded elsewhere\n"
@@ -508,10 +523,58 @@ static void parse_args(struct opts *o, int argc, char **argv)
 				    !strncmp(v, brk_names[k], (size_t)(at - v)))
 					break;
 			if (k == BRK_NKINDS)
-				die("--break: unknown kind in '%s' (gap no-resume dup-resume resume-seq values-len rip rsp)", v);
+				die("--break: unknown kind in '%s' (gap no-resume dup-resume resume-seq values-len rip rsp values-long)", v);
 			e.n = k;
 			e.seq = parse_u64(at + 1, a);
 			add_edit(&o->brk, e, a);
+		} else if (!strcmp(a, "--discarded-packet")) {
+			const char *at;
+			char buf[32];
+			struct edit e = { 0 };
+
+			NEEDV();
+			if (!strcmp(v, "end")) {
+				o->dpk_end = true;
+				continue;
+			}
+			at = strchr(v, '@');
+			if (!at || (size_t)(at - v) >= sizeof(buf))
+				die("--discarded-packet: '%s' is not N@SEQ or end", v);
+			memcpy(buf, v, (size_t)(at - v));
+			buf[at - v] = '\0';
+			e.n = parse_u64(buf, a);
+			e.seq = parse_u64(at + 1, a);
+			if (!e.n)
+				die("--discarded-packet: N must be at least 1");
+			add_edit(&o->dpk, e, a);
+		} else if (!strcmp(a, "--no-session")) {
+			o->no_session = true;
+		} else if (!strcmp(a, "--wide")) {
+			const char *eq, *at;
+			char *f;
+
+			NEEDV();
+			eq = strchr(v, '=');
+			at = eq ? strchr(eq, '@') : NULL;
+			if (!eq || !at || eq == v)
+				die("--wide: '%s' is not FIELD=VALUE@SEQ", v);
+			f = strndup(v, (size_t)(eq - v));
+			if (!f)
+				die("out of memory");
+			if (strcmp(f, "vcpu") && strcmp(f, "insn_len") && strcmp(f, "action") &&
+			    strcmp(f, "mxcsr"))
+				die("--wide: FIELD is one of vcpu insn_len action mxcsr");
+			o->wide = f;
+			{
+				char num[32];
+
+				if ((size_t)(at - eq - 1) >= sizeof(num))
+					die("--wide: '%s' is not FIELD=VALUE@SEQ", v);
+				memcpy(num, eq + 1, (size_t)(at - eq - 1));
+				num[at - eq - 1] = '\0';
+				o->wide_val = parse_u64(num, a);
+			}
+			o->wide_seq = parse_u64(at + 1, a);
 		} else if (!strcmp(a, "--schema-version")) {
 			NEEDV();
 			o->schema_version = (uint32_t)parse_u64(v, a);
@@ -543,6 +606,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
 	qsort(o->insert.e, (size_t)o->insert.n, sizeof(struct edit), edit_cmp);
 	qsort(o->alter.e, (size_t)o->alter.n, sizeof(struct edit), edit_cmp);
 	qsort(o->discard.e, (size_t)o->discard.n, sizeof(struct edit), edit_cmp);
+	qsort(o->dpk.e, (size_t)o->dpk.n, sizeof(struct edit), edit_cmp);
 	qsort(o->brk.e, (size_t)o->brk.n, sizeof(struct edit), edit_cmp);
 }
 
@@ -781,11 +845,18 @@ static void guest_progress(struct gstate *g, struct rng *r)
 }
 
 /* One generated exit with its resume. */
+#define MAX_PAIR_ALTERS 16
+
 struct pair {
 	struct hvtrace_exit_rec x;
 	struct hvtrace_resume_rec r;
 	unsigned int kind;
 	uint64_t lat;		/* handler latency, TSC ticks */
+	/* --alter edits of this exit: applied again once seq and tsc are set */
+	const struct edit *alters[MAX_PAIR_ALTERS];
+	int nalters;
+	unsigned int extra_values;	/* values-long: elements past values_len */
+	bool wide;		/* --wide: write wide_val into the wide field */
 };
 
 static unsigned int pick_kind(struct rng *r, const unsigned int *w, bool async)
@@ -1056,6 +1127,7 @@ struct vcpu {
 	uint64_t pending_ins;
 	bool ins_checked;	/* inserts before exit made+1 looked up */
 	uint64_t lost;		/* events lost since the last packet */
+	uint64_t lost_packets;	/* packets lost since the last packet */
 	bool done;
 
 	/* stream state */
@@ -1213,13 +1285,29 @@ static bool next_pair(struct synth *sy, struct vcpu *v)
 				v->lost += 2;	/* the exit and its resume */
 				continue;
 			}
+			for (int i = 0; i < o->dpk.n; i++)
+				if (orig >= o->dpk.e[i].seq &&
+				    orig < o->dpk.e[i].seq + o->dpk.e[i].n)
+					d = &o->dpk.e[i];
+			if (d) {
+				/* one lost packet holds the whole range */
+				++v->out_seq;
+				v->lost_packets = 1;
+				d->done = true;
+				continue;
+			}
 		}
 		if (brk_at(o, BRK_GAP, orig))
 			++v->out_seq;
 		for (struct edit *a; (a = edit_at(&o->alter, orig));) {
 			a->done = true;
 			apply_alter(&v->pair, a);
+			if (v->pair.nalters == MAX_PAIR_ALTERS)
+				die("--alter: at most %d fields of one exit", MAX_PAIR_ALTERS);
+			v->pair.alters[v->pair.nalters++] = a;
 		}
+		if (o->wide && orig == o->wide_seq)
+			v->pair.wide = true;
 keep:
 		v->pair.x.seq = v->pair.r.seq = ++v->out_seq;
 		v->pair.x.vcpu = v->pair.r.vcpu = v->id;
@@ -1236,6 +1324,8 @@ keep:
 			if (brk_at(o, BRK_VALUES_LEN, orig) &&
 			    p->r.values_len < HVTRACE_CHG_NBITS)
 				p->r.values[p->r.values_len++] = 0xbad;
+			if (brk_at(o, BRK_VALUES_LONG, orig))
+				p->extra_values = HVTRACE_CHG_NBITS + 9u - p->r.values_len;
 			if (brk_at(o, BRK_RSP, orig))
 				p->x.gpr[4] += 8;
 			/* rip: the first skipping exit at or after SEQ */
@@ -1272,6 +1362,9 @@ keep:
 #define BITS(t) BITS_##t
 #define SIGNED(t) SIGNED_##t
 
+/* --wide: the field declared as a 64-bit integer, whatever its schema type. */
+static const char *wide_field;
+
 static bt_field_class *int_fc(bt_trace_class *tc, unsigned int bits, bool sgn,
 			      bool hex)
 {
@@ -1297,6 +1390,8 @@ static void add_member(bt_field_class *st, const char *name, bt_field_class *fc)
 static void fc_int(bt_trace_class *tc, bt_field_class *st, const char *name,
 		   unsigned int bits, bool sgn, bool hex)
 {
+	if (wide_field && !strcmp(name, wide_field))
+		bits = 64;
 	add_member(st, name, int_fc(tc, bits, sgn, hex));
 }
 
@@ -1380,6 +1475,9 @@ static void build_classes(struct synth *sy, bt_self_component *self)
 	bt_stream_class_set_default_clock_class(sy->sc, sy->cc);
 	bt_stream_class_set_supports_packets(sy->sc, BT_TRUE, BT_TRUE, BT_TRUE);
 	bt_stream_class_set_supports_discarded_events(sy->sc, BT_TRUE, BT_TRUE);
+	/* a packet_seq_num in each packet context, as LTTng writes it */
+	if (sy->o.dpk.n || sy->o.dpk_end)
+		bt_stream_class_set_supports_discarded_packets(sy->sc, BT_TRUE, BT_TRUE);
 	/* like LTTng's kernel channels: the CPU of each stream file */
 	pc = bt_field_class_structure_create(tc);
 	if (!pc)
@@ -1463,6 +1561,29 @@ static void fill_session(bt_field *p, const struct hvtrace_session_rec *rec)
 	HVTRACE_SESSION_FIELDS(SET_INT, SET_INT, SET_ARR, SET_TXT, SET_SEQ)
 }
 
+/* --wide and --break values-long: what the record types cannot hold. */
+static void fill_extra(struct synth *sy, bt_field *p, const struct pair *pr, bool resume)
+{
+	if (pr->wide) {
+		bt_field *f = bt_field_structure_borrow_member_field_by_name(p, sy->o.wide);
+
+		if (f)
+			bt_field_integer_unsigned_set_value(f, sy->o.wide_val);
+	}
+	if (resume && pr->extra_values) {
+		uint64_t n = pr->r.values_len + (uint64_t)pr->extra_values;
+		bt_field *len = bt_field_structure_borrow_member_field_by_name(p, "_values_length");
+		bt_field *d = bt_field_structure_borrow_member_field_by_name(p, "values");
+
+		if (!len || !d || bt_field_array_dynamic_set_length(d, n))
+			die("--break values-long: cannot lengthen values");
+		bt_field_integer_unsigned_set_value(len, n);
+		for (uint64_t j = pr->r.values_len; j < n; j++)
+			bt_field_integer_unsigned_set_value(
+				bt_field_array_borrow_element_field_by_index(d, j), 0xbad);
+	}
+}
+
 /* ------------------------------------------------ message iterator */
 
 struct out {
@@ -1503,6 +1624,21 @@ static void close_packet(struct out *o, struct vcpu *v, int64_t ns)
 static void before_event(struct synth *sy, struct out *o, struct vcpu *v,
 			 int64_t ns, int64_t packet_end_ns)
 {
+	if (v->lost_packets) {
+		bt_message *m;
+
+		if (v->packet)
+			close_packet(o, v, v->last_ns);
+		/* from the last packet's end to the next packet's beginning */
+		m = bt_message_discarded_packets_create_with_default_clock_snapshots(
+			o->it, v->stream, (uint64_t)v->last_ns, (uint64_t)ns);
+		if (!m)
+			die("out of memory");
+		bt_message_discarded_packets_set_count(m, v->lost_packets);
+		push(o, m);
+		v->lost_packets = 0;
+		open_packet(sy, o, v, ns);
+	}
 	if (v->lost) {
 		bt_message *m;
 
@@ -1607,7 +1743,8 @@ static void step_vcpu(struct synth *sy, struct out *o, struct vcpu *v)
 		return;
 	}
 	if (!v->session_started) {
-		emit_session(sy, o, v, false, v->next_ns);
+		if (!sy->o.no_session)
+			emit_session(sy, o, v, false, v->next_ns);
 		v->session_started = true;
 		v->next_ns += 500;
 		return;
@@ -1615,10 +1752,16 @@ static void step_vcpu(struct synth *sy, struct out *o, struct vcpu *v)
 	if (!v->have_pair) {
 		if (v->done || !next_pair(sy, v)) {
 			v->done = true;
-			if (!v->lost) {
-				emit_session(sy, o, v, true, v->next_ns);
-			} else {
-				/* the loss at the very end: report it before the end record */
+			if (sy->o.dpk_end && v->id == sy->o.edit_vcpu) {
+				/*
+				 * The END record's packet is lost; a later (empty)
+				 * packet shows the packet_seq_num gap.
+				 */
+				v->lost_packets = 1;
+				before_event(sy, o, v, v->next_ns, v->next_ns);
+				v->last_ns = v->next_ns;
+			} else if (!sy->o.no_session) {
+				/* a loss at the very end is reported before the end record */
 				emit_session(sy, o, v, true, v->next_ns);
 			}
 			if (v->packet)
@@ -1632,6 +1775,9 @@ static void step_vcpu(struct synth *sy, struct out *o, struct vcpu *v)
 		v->exit_ns = v->next_ns;
 		v->pair.x.tsc = (uint64_t)v->exit_ns * TSC_PER_NS;
 		v->pair.r.tsc = v->pair.x.tsc + v->pair.lat;
+		/* --alter wins over the computed seq and tsc */
+		for (int i = 0; i < v->pair.nalters; i++)
+			apply_alter(&v->pair, v->pair.alters[i]);
 		v->resume_ns = v->exit_ns + (int64_t)(v->pair.lat / TSC_PER_NS) + 1;
 		return;
 	}
@@ -1647,6 +1793,8 @@ static void step_vcpu(struct synth *sy, struct out *o, struct vcpu *v)
 			die("out of memory");
 		fill_exit(bt_event_borrow_payload_field(bt_message_event_borrow_event(m)),
 			  &v->pair.x);
+		fill_extra(sy, bt_event_borrow_payload_field(bt_message_event_borrow_event(m)),
+			   &v->pair, false);
 		push(o, m);
 		after_event(o, v, v->exit_ns, false);
 		v->exit_written = true;
@@ -1675,6 +1823,8 @@ static void step_vcpu(struct synth *sy, struct out *o, struct vcpu *v)
 			die("out of memory");
 		fill_resume(bt_event_borrow_payload_field(bt_message_event_borrow_event(m)),
 			    &v->pair.r);
+		fill_extra(sy, bt_event_borrow_payload_field(bt_message_event_borrow_event(m)),
+			   &v->pair, true);
 		push(o, m);
 		after_event(o, v, v->resume_ns, v->resume_copies == 1);
 	}
@@ -1884,6 +2034,7 @@ int main(int argc, char **argv)
 
 	parse_args(&sy.o, argc, argv);
 	check_out_dir(sy.o.out);
+	wide_field = sy.o.wide;
 	if (sy.o.code_base)
 		guest_code = sy.o.code_base;
 	build_sites(sy.o.seed);
@@ -1939,6 +2090,10 @@ int main(int argc, char **argv)
 		if (!sy.o.alter.e[i].done)
 			die("--alter %" PRIu64 ": no such exit on vCPU %u",
 			    sy.o.alter.e[i].seq, sy.o.edit_vcpu);
+	for (int i = 0; i < sy.o.dpk.n; i++)
+		if (!sy.o.dpk.e[i].done)
+			die("--discarded-packet %" PRIu64 ": no such exit on vCPU %u",
+			    sy.o.dpk.e[i].seq, sy.o.edit_vcpu);
 	for (int i = 0; i < sy.o.insert.n; i++)
 		if (!sy.o.insert.e[i].done)
 			die("--insert-at %" PRIu64 ": no such exit on vCPU %u",
