@@ -271,3 +271,206 @@ int hvt_align_anchor(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
 	}
 	return found;
 }
+
+/* ---- anchors for the streaming diff ------------------------------------------ */
+
+/* Occurrences of a value (a gram's hash or a key) in a and in b. */
+struct occ {
+	uint64_t h;
+	size_t first[2];	/* first position in a, in b */
+	uint32_t cnt[2];	/* saturates */
+	int used;
+};
+
+struct occtab {
+	struct occ *t;
+	size_t mask;
+};
+
+static int occ_init(struct occtab *o, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	o->t = calloc(cap, sizeof(*o->t));
+	o->mask = cap - 1;
+	return o->t ? 0 : -1;
+}
+
+static struct occ *occ_find(const struct occtab *o, uint64_t h)
+{
+	size_t s = (size_t)(h ^ h >> 29) & o->mask;
+
+	while (o->t[s].used && o->t[s].h != h)
+		s = (s + 1) & o->mask;
+	return &o->t[s];
+}
+
+static void occ_add(struct occtab *o, uint64_t h, int side, size_t pos)
+{
+	struct occ *e = occ_find(o, h);
+
+	if (!e->used) {
+		e->used = 1;
+		e->h = h;
+	}
+	if (!e->cnt[side])
+		e->first[side] = pos;
+	if (e->cnt[side] < UINT32_MAX)
+		e->cnt[side]++;
+}
+
+int hvt_align_anchors(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
+		      size_t run, struct hvt_anchors *out)
+{
+	struct occtab grams = { 0 };
+	size_t i;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!run || na < run || nb < run)
+		return 0;
+	if (occ_init(&grams, na + nb))
+		goto out;
+	for (size_t j = 0; j + run <= nb; j++)
+		occ_add(&grams, gram_hash(b + j, run), 1, j);
+	for (i = 0; i + run <= na; i++)
+		occ_add(&grams, gram_hash(a + i, run), 0, i);
+	for (i = 0; i + run <= na; i++) {
+		const struct occ *e;
+		size_t j;
+
+		if (out->found && out->unique && i >= out->ui + out->uj)
+			break;	/* neither sum can get smaller */
+		e = occ_find(&grams, gram_hash(a + i, run));
+		if (!e->cnt[1])
+			continue;
+		j = e->first[1];
+		if (memcmp(a + i, b + j, run * sizeof(*a))) {
+			/* a hash collision: look for the keys themselves */
+			for (j = 0; j + run <= nb; j++)
+				if (!memcmp(a + i, b + j, run * sizeof(*a)))
+					break;
+			if (j + run > nb)
+				continue;
+		} else if (e->cnt[0] == 1 && e->cnt[1] == 1 && e->first[0] == i &&
+			   (!out->unique || i + j < out->ui + out->uj)) {
+			out->unique = 1;
+			out->ui = i;
+			out->uj = j;
+		}
+		if (!out->found || i + j < out->i + out->j) {
+			out->found = 1;
+			out->i = i;
+			out->j = j;
+		}
+	}
+	/* grams that start before the cut, found once on their side, never on the other */
+	for (i = 0; out->found && i < out->i && i + run <= na && !out->orphan; i++) {
+		const struct occ *e = occ_find(&grams, gram_hash(a + i, run));
+
+		out->orphan = e->cnt[0] == 1 && !e->cnt[1];
+	}
+	for (i = 0; out->found && i < out->j && i + run <= nb && !out->orphan; i++) {
+		const struct occ *e = occ_find(&grams, gram_hash(b + i, run));
+
+		out->orphan = e->cnt[1] == 1 && !e->cnt[0];
+	}
+	rc = 0;
+out:
+	free(grams.t);
+	return rc;
+}
+
+/* ---- the streaming alignment step -------------------------------------------- */
+
+size_t hvt_salign_window(const struct hvt_salign_cfg *c, const struct hvt_salign *st)
+{
+	return st->win ? st->win : c->window;
+}
+
+/* Keep the first half (of each side's window) of s. */
+static void keep_half(struct hvt_script *s, size_t na, size_t nb)
+{
+	size_t used_a = 0, used_b = 0, n = 0;
+
+	s->d = 0;
+	for (size_t i = 0; i < s->n && (used_a < na / 2 || used_b < nb / 2); i++) {
+		struct hvt_edit *e = &s->e[i];
+		size_t len = 0;
+
+		while (len < e->len && (used_a < na / 2 || used_b < nb / 2)) {
+			used_a += e->op != HVT_EDIT_INSERT;
+			used_b += e->op != HVT_EDIT_DELETE;
+			len++;
+		}
+		e->len = len;
+		if (e->op != HVT_EDIT_EQUAL)
+			s->d += len;
+		n = i + 1;
+	}
+	s->n = n;
+}
+
+int hvt_salign_step(const struct hvt_salign_cfg *c, struct hvt_salign *st,
+		    const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
+		    int final, struct hvt_script *out, struct hvt_salign_stats *stats,
+		    int *new_bound)
+{
+	size_t W = hvt_salign_window(c, st), ai, bj;
+	struct hvt_anchors an;
+	int can_grow = !final && W < c->max_window;
+
+	*new_bound = 0;
+	stats->windows++;
+	/* one run has ended with nothing left: the rest of the other is edits */
+	if (!na || !nb)
+		can_grow = 0;
+	/*
+	 * Cut where run equal keys follow each other in both runs: at a run
+	 * found once on each side if there is one (inside a polling loop any
+	 * iteration matches any other), else at the nearest shared run, unless
+	 * the exits before it include one that the other run has not shown
+	 * yet: then, as when nothing is shared, look further (the window
+	 * doubles) while the bound allows.
+	 */
+	if (hvt_align_anchors(a, na, b, nb, c->run, &an))
+		return -1;
+	if (an.unique) {
+		ai = an.ui;
+		bj = an.uj;
+	} else if (an.found && (!an.orphan || !can_grow)) {
+		ai = an.i;
+		bj = an.j;
+	} else if (can_grow) {
+		st->win = W * 2 < c->max_window ? W * 2 : c->max_window;
+		stats->growths++;
+		return HVT_SA_GROW;
+	} else if (final || !na || !nb) {
+		ai = na;
+		bj = nb;
+	} else {
+		/*
+		 * max_window keys of each run share no run of resync: the bound
+		 * is hit.  Commit the first half of this window's minimal script
+		 * and slide on; the caller says so, since a block longer than the
+		 * window may show as missing plus inserted exits there.
+		 */
+		if (!st->bound) {
+			st->bound = 1;
+			stats->bound_hits++;
+			*new_bound = 1;
+		}
+		stats->half_steps++;
+		if (hvt_align(a, na, b, nb, out))
+			return -1;
+		keep_half(out, na, nb);
+		return HVT_SA_HALF;
+	}
+	if (hvt_align(a, ai, b, bj, out))
+		return -1;
+	st->win = 0;
+	st->bound = 0;
+	return HVT_SA_CUT;
+}

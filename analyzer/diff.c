@@ -111,6 +111,7 @@ struct vst {
 	uint64_t skip_seq[2];
 	int seen[2];
 	int diverged;
+	struct hvt_salign sa;	/* the divergence's window (align.h) */
 	/* last aligned pairs, for the first divergence's context */
 	struct { struct kexit a, b; int differs; } ring[HVT_DIFF_CTX];
 	unsigned int ring_n, ring_head;
@@ -131,6 +132,7 @@ struct hvt_diff {
 	uint64_t filter;	/* its key */
 	int count_global;	/* count discarded records in this pass */
 	uint64_t *keys[2];	/* alignment scratch, window sized */
+	size_t keys_cap;
 	struct hvt_script script;
 	uint64_t *ids;		/* (trace, vCPU) keys seen (per-vCPU passes) */
 	size_t nids, capids;
@@ -245,6 +247,10 @@ struct hvt_diff *hvt_diff_new(const struct hvt_diff_opts *o)
 	d->o = *o;
 	if (d->o.window < 16)
 		d->o.window = 16;
+	if (!d->o.max_window)
+		d->o.max_window = HVT_DIFF_MAX_WINDOW_DEFAULT;
+	if (d->o.max_window < d->o.window)
+		d->o.max_window = d->o.window;
 	if (!d->o.resync)
 		d->o.resync = 1;
 	d->filtered = 0;
@@ -819,14 +825,18 @@ static void compare_pair(struct hvt_diff *d, struct vst *v, const struct item *a
 
 /* ---- alignment ------------------------------------------------------------------ */
 
-static int ensure_keys(struct hvt_diff *d)
+static int ensure_keys(struct hvt_diff *d, size_t n)
 {
-	for (int s = 0; s < 2; s++)
-		if (!d->keys[s]) {
-			d->keys[s] = malloc(d->o.window * sizeof(uint64_t));
-			if (!d->keys[s])
-				return -1;
-		}
+	if (n <= d->keys_cap)
+		return 0;
+	for (int s = 0; s < 2; s++) {
+		uint64_t *k = realloc(d->keys[s], n * sizeof(uint64_t));
+
+		if (!k)
+			return -1;
+		d->keys[s] = k;
+	}
+	d->keys_cap = n;
 	return 0;
 }
 
@@ -848,12 +858,16 @@ static void commit_one(struct hvt_diff *d, struct vst *v, enum hvt_edit_op op)
 /* Compare what can be compared on v; 0, or -1 when out of memory. */
 static int advance(struct hvt_diff *d, struct vst *v)
 {
-	size_t W = d->o.window;
+	const struct hvt_salign_cfg cfg = {
+		.window = d->o.window, .max_window = d->o.max_window, .run = d->o.resync,
+	};
 
 	for (;;) {
+		size_t W = hvt_salign_window(&cfg, &v->sa);
 		size_t ca = complete(d, v, 0), cb = complete(d, v, 1);
-		size_t na, nb, i, ai = 0, bj = 0, used_a = 0, used_b = 0;
-		int final, anchor;
+		size_t na, nb, i;
+		struct hvt_salign_stats st = { 0 };
+		int rc, new_bound;
 
 		if (!v->diverged) {
 			while (ca && cb) {
@@ -880,52 +894,38 @@ static int advance(struct hvt_diff *d, struct vst *v)
 			return 0;
 		if (!ca && !cb) {
 			v->diverged = 0;
+			memset(&v->sa, 0, sizeof(v->sa));
 			return 0;
 		}
 		na = ca < W ? ca : W;
 		nb = cb < W ? cb : W;
-		final = d->eof[0] && d->eof[1] && ca <= W && cb <= W;
-		if (ensure_keys(d))
+		if (ensure_keys(d, W))
 			return -1;
 		for (i = 0; i < na; i++)
 			d->keys[0][i] = qat(&v->q[0], i)->key;
 		for (i = 0; i < nb; i++)
 			d->keys[1][i] = qat(&v->q[1], i)->key;
-		d->res.windows++;
-		/*
-		 * Cut the divergence at the first place where resync equal keys
-		 * follow each other in both runs; align what comes before it.
-		 */
-		anchor = hvt_align_anchor(d->keys[0], na, d->keys[1], nb, d->o.resync,
-					  &ai, &bj);
-		if (anchor < 0)
+		rc = hvt_salign_step(&cfg, &v->sa, d->keys[0], na, d->keys[1], nb,
+				     d->eof[0] && d->eof[1] && ca <= W && cb <= W,
+				     &d->script, &st, &new_bound);
+		if (rc < 0)
 			return -1;
-		if (anchor || final) {
-			if (!anchor) {
-				ai = na;
-				bj = nb;
-			}
-			if (hvt_align(d->keys[0], ai, d->keys[1], bj, &d->script))
-				return -1;
-			for (i = 0; i < d->script.n; i++)
-				for (size_t k = 0; k < d->script.e[i].len; k++)
-					commit_one(d, v, d->script.e[i].op);
-			v->diverged = 0;
+		d->res.windows += st.windows;
+		d->res.growths += st.growths;
+		d->res.half_steps += st.half_steps;
+		if (new_bound && !d->res.bound_hits++) {
+			d->res.bound_at.trace = v->trace;
+			d->res.bound_at.vcpu = v->vcpu;
+			d->res.bound_at.seq_a = na ? qat(&v->q[0], 0)->x.seq : 0;
+			d->res.bound_at.seq_b = nb ? qat(&v->q[1], 0)->x.seq : 0;
+		}
+		if (rc == HVT_SA_GROW)
 			continue;
-		}
-		if (hvt_align(d->keys[0], na, d->keys[1], nb, &d->script))
-			return -1;
-		/* no resync in this window: commit its first half, slide on */
-		d->res.half_steps++;
-		for (i = 0; i < d->script.n && (used_a < na / 2 || used_b < nb / 2); i++) {
-			const struct hvt_edit *e = &d->script.e[i];
-
-			for (size_t k = 0; k < e->len && (used_a < na / 2 || used_b < nb / 2); k++) {
-				commit_one(d, v, e->op);
-				used_a += e->op != HVT_EDIT_INSERT;
-				used_b += e->op != HVT_EDIT_DELETE;
-			}
-		}
+		for (i = 0; i < d->script.n; i++)
+			for (size_t k = 0; k < d->script.e[i].len; k++)
+				commit_one(d, v, d->script.e[i].op);
+		if (rc == HVT_SA_CUT)
+			v->diverged = 0;
 	}
 }
 
@@ -1025,6 +1025,8 @@ static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev, uin
 		if (!it)
 			return -1;
 		d->buffered[s]++;
+		if (d->buffered[0] + d->buffered[1] > d->res.max_buffered)
+			d->res.max_buffered = d->buffered[0] + d->buffered[1];
 		it->x = *e;
 		it->has_r = 0;
 		it->no_resume_counted = 0;
@@ -1071,6 +1073,7 @@ static void reset_result(struct hvt_diff *d)
 	free(d->res.inserted_list);
 	free(d->res.fields);
 	memset(&d->res, 0, sizeof(d->res));
+	d->res.max_window = d->o.max_window;
 }
 
 /* Session START records of both runs, compared once per vCPU. */
@@ -1346,7 +1349,11 @@ int hvt_diff_run(struct hvt_diff *d, const char *const *a, size_t na,
 		return -1;
 	}
 	d->nids = 0;
-	d->cap_items = (size_t)d->o.window * 8;
+	/*
+	 * Room for every vCPU's window plus one divergence grown to the
+	 * bound on both sides; beyond that the vCPUs are compared one per pass.
+	 */
+	d->cap_items = (size_t)d->o.window * 8 + (size_t)d->o.max_window * 2;
 	if (d->cap_items < 4096)
 		d->cap_items = 4096;
 	d->count_global = 1;

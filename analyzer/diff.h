@@ -5,12 +5,15 @@
  *
  * Both traces are streamed in lockstep.  While the runs agree, exits are
  * compared pair by pair and dropped.  When the alignment keys (reason,
- * decoded qualification, RIP) disagree, up to `window` exits of each side
- * are buffered and aligned with Myers' O(ND) algorithm (align.h); the
- * script is committed up to the first run of `resync` equal keys, where
- * the comparison continues in lockstep.  A window without such a run is
- * committed half a window at a time.  Memory is bounded by the window, not
- * by the trace length.
+ * decoded qualification, RIP) disagree, `window` exits of each side are
+ * buffered and a resynchronisation point is looked for: a run of `resync`
+ * equal keys in both, preferably one that occurs once on each side
+ * (align.h, hvt_align_anchors()).  Without one, the window doubles, up to
+ * `max_window`; Myers' O(ND) algorithm aligns what comes before the point
+ * and the comparison continues in lockstep there.  Only when max_window
+ * exits hold no resync run at all is a window committed half at a time,
+ * and that is counted (bound_hits) and reported.  Memory is bounded by
+ * max_window, not by the trace length.
  */
 #ifndef HVT_DIFF_H
 #define HVT_DIFF_H
@@ -21,11 +24,14 @@
 #include "reader.h"
 
 #define HVT_DIFF_WINDOW_DEFAULT 2048
+#define HVT_DIFF_MAX_WINDOW_DEFAULT 32768
 #define HVT_DIFF_RESYNC_DEFAULT 8
 #define HVT_DIFF_MAX_LIST_DEFAULT 1000
 
 struct hvt_diff_opts {
 	unsigned int window;	/* exits per vCPU and side in one alignment */
+	unsigned int max_window; /* the window grows up to this (0: default;
+				  * raised to window if below it) */
 	unsigned int resync;	/* equal exits in a row that end a divergence */
 	int async;		/* compare asynchronous exits too */
 	uint64_t max_list;	/* entries kept per list (0: no limit) */
@@ -103,6 +109,16 @@ struct hvt_diff_result {
 	uint64_t session_diffs;
 	uint64_t windows;		/* alignments run */
 	uint64_t half_steps;		/* windows committed without resync */
+	uint64_t growths;		/* windows doubled to find a resync */
+	uint64_t bound_hits;		/* divergences that reached max_window
+					 * without a resync: aligned half a window
+					 * at a time, maybe not minimally */
+	uint32_t max_window;		/* the bound in force */
+	struct {			/* where the first bound hit began */
+		uint32_t trace, vcpu;
+		uint64_t seq_a, seq_b;
+	} bound_at;
+	size_t max_buffered;		/* most exits buffered at once (both sides) */
 	int per_vcpu_passes;		/* 1: vCPUs were compared one pass each */
 	struct hvt_diff_item *missing_list, *inserted_list;
 	size_t n_missing_list, n_inserted_list;

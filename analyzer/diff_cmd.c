@@ -39,7 +39,11 @@ static void usage(FILE *f)
 	      "                        (default), its offset in the page (runs whose\n"
 	      "                        code was loaded at another address; add\n"
 	      "                        --ignore rip), or nothing\n"
-	      "  --window N            exits per vCPU and side in one alignment (2048)\n"
+	      "  --window N            exits per vCPU and side first buffered when the\n"
+	      "                        runs diverge (2048); doubled while no resync\n"
+	      "  --max-window N        the most it grows to (32768, about 2.2 KB of\n"
+	      "                        memory per exit and side); a divergence longer\n"
+	      "                        than that is reported as such\n"
 	      "  --resync N            equal exits in a row that end a divergence (8)\n"
 	      "  --max N               entries listed per list, 0 for all (1000)\n"
 	      "  --format text|json|csv  (csv: one row per finding)\n"
@@ -65,6 +69,7 @@ static int parse(struct dopts *o, int argc, char **argv)
 
 	memset(o, 0, sizeof(*o));
 	o->d.window = HVT_DIFF_WINDOW_DEFAULT;
+	o->d.max_window = 0;
 	o->d.resync = HVT_DIFF_RESYNC_DEFAULT;
 	o->d.max_list = HVT_DIFF_MAX_LIST_DEFAULT;
 	for (int i = 1; i < argc; i++) {
@@ -98,7 +103,7 @@ static int parse(struct dopts *o, int argc, char **argv)
 			o->csv = !strcmp(v, "csv");
 			i++;
 		} else if (!strcmp(a, "--window") || !strcmp(a, "--resync") ||
-			   !strcmp(a, "--max")) {
+			   !strcmp(a, "--max") || !strcmp(a, "--max-window")) {
 			if (num(a, v, &n))
 				return HVT_EXIT_ERROR;
 			i++;
@@ -106,6 +111,10 @@ static int parse(struct dopts *o, int argc, char **argv)
 				if (n < 16 || n > 1000000)
 					return hvt_error("diff: --window between 16 and 1000000");
 				o->d.window = (unsigned int)n;
+			} else if (!strcmp(a, "--max-window")) {
+				if (n < 16 || n > 4000000)
+					return hvt_error("diff: --max-window between 16 and 4000000");
+				o->d.max_window = (unsigned int)n;
 			} else if (!strcmp(a, "--resync")) {
 				if (n < 1 || n > 1000)
 					return hvt_error("diff: --resync between 1 and 1000");
@@ -127,6 +136,12 @@ static int parse(struct dopts *o, int argc, char **argv)
 	}
 	if (npos != 2)
 		return hvt_error("diff: needs two traces: hvtrace diff A B");
+	if (!o->d.max_window)
+		o->d.max_window = o->d.window > HVT_DIFF_MAX_WINDOW_DEFAULT ?
+				  o->d.window : HVT_DIFF_MAX_WINDOW_DEFAULT;
+	else if (o->d.max_window < o->d.window)
+		return hvt_error("diff: --max-window %u is below --window %u",
+				 o->d.max_window, o->d.window);
 	return 0;
 }
 
@@ -263,9 +278,14 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 		r->inserted, r->session_diffs, r->session_diffs == 1 ? "" : "s",
 		hvt_diff_same(r) ? "SAME" : "DIFFERENT",
 		incomplete ? " (INCOMPLETE: lost data, see above)" : "");
-	if (r->half_steps)
-		fprintf(f, "note: %" PRIu64 " alignment window%s of %u exits found no %u equal exits in a row; aligned half a window at a time there\n",
-			r->half_steps, r->half_steps == 1 ? "" : "s", o->d.window, o->d.resync);
+	if (r->bound_hits) {
+		char t[32];
+
+		fprintf(f, "BOUND HIT: %" PRIu64 " divergence%s ran past --max-window %u exits with no %u equal exits in a row (first: %svCPU %u from A seq %" PRIu64 ", B seq %" PRIu64 "); aligned half a window at a time there, so that region may show missing plus inserted exits where fewer edits exist: raise --max-window\n",
+			r->bound_hits, r->bound_hits == 1 ? "" : "s", r->max_window, o->d.resync,
+			tr(r, r->bound_at.trace, t, sizeof(t)), r->bound_at.vcpu,
+			r->bound_at.seq_a, r->bound_at.seq_b);
+	}
 }
 
 static json_t *jctx(const struct hvt_diff_ctx *c)
@@ -347,6 +367,7 @@ static void json_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	json_object_set_new(j, "ignored", ign);
 	json_object_set_new(j, "async_compared", json_boolean(o->d.async));
 	json_object_set_new(j, "window", json_integer(o->d.window));
+	json_object_set_new(j, "max_window", json_integer(o->d.max_window));
 	json_object_set_new(j, "resync", json_integer(o->d.resync));
 	json_object_set_new(j, "rip_key", json_string(o->d.rip_mask == 0xfff ? "page" :
 				o->d.rip_mask == HVT_DIFF_RIP_NONE ? "none" : "full"));
@@ -389,6 +410,8 @@ static void json_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 		json_object_set_new(s, "inserted_in_b", hvt_json_u64(r->inserted));
 		json_object_set_new(s, "windows", hvt_json_u64(r->windows));
 		json_object_set_new(s, "half_steps", hvt_json_u64(r->half_steps));
+		json_object_set_new(s, "window_growths", hvt_json_u64(r->growths));
+		json_object_set_new(s, "bound_hits", hvt_json_u64(r->bound_hits));
 		json_object_set_new(s, "per_vcpu_passes", json_boolean(r->per_vcpu_passes));
 		json_object_set_new(s, "truncated", json_boolean(
 			r->n_missing_list < r->missing || r->n_inserted_list < r->inserted ||
@@ -478,6 +501,9 @@ int cmd_diff(int argc, char **argv)
 	else
 		text_report(stdout, &o, d);
 	r = hvt_diff_result(d);
+	if (r->bound_hits && (o.json || o.csv))
+		hvt_warn("diff: %" PRIu64 " divergence%s ran past --max-window %u exits without a resync: aligned half a window at a time there, maybe not minimally (raise --max-window)",
+			 r->bound_hits, r->bound_hits == 1 ? "" : "s", r->max_window);
 	status = hvt_diff_same(r) && !hvt_diff_incomplete(r) ? HVT_EXIT_OK : HVT_EXIT_DIFFER;
 	fflush(stdout);
 	hvt_diff_free(d);

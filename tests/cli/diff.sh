@@ -80,7 +80,8 @@ check "--format csv: header and one row per finding (1 missing, 2 inserted, 1 fi
 		 [ \$(grep -c '^inserted,0,,' '$T/out') -eq 2 ] &&
 		 [ \$(grep -c '^field,0,1800,1801,.*,exit.mxcsr,0x[0-9a-f]*,0x5f80,0\$' '$T/out') -eq 1 ]"
 
-# ---- the window boundary: blocks up to window - resync exits are exact
+# ---- the window boundary: a block longer than the window is found by
+# growing it (up to --max-window); past that bound, the report says so
 synth w1 --exits 3000 --seed 8 --mix cpuid=5,rdmsr=3,io=2 --insert-at 500:56
 synth a-w --exits 3000 --seed 8 --mix cpuid=5,rdmsr=3,io=2
 run diff --window 64 --resync 8 "$T/a-w" "$T/w1"
@@ -88,11 +89,15 @@ check "56 inserted with window 64, resync 8: exactly 56, nothing missing" \
 	grep -q ' 0 missing in B, 56 inserted in B' "$T/out"
 synth w2 --exits 3000 --seed 8 --mix cpuid=5,rdmsr=3,io=2 --insert-at 500:300
 run diff --window 64 --resync 8 "$T/a-w" "$T/w2"
+check "300 inserted with window 64: the window grows, exactly 300" \
+	grep -q ' 0 missing in B, 300 inserted in B' "$T/out"
+run diff --window 64 --max-window 128 --resync 8 "$T/a-w" "$T/w2"
 inserted=$(grep -o ' [0-9]* inserted in B' "$T/out" | awk '{print $1}')
 missing=$(grep -o ' [0-9]* missing in B' "$T/out" | awk '{print $1}')
-check "300 inserted, past the window: inserted - missing is still 300 ($inserted - $missing)" \
+check "300 inserted, past --max-window 128: inserted - missing is still 300 ($inserted - $missing)" \
 	test "$((inserted - missing))" -eq 300
-check "and the report says the window had no resync" grep -q '^note: .* alignment windows\? of 64 exits found no 8 equal exits in a row' "$T/out"
+check "and the report says the bound was hit, where" \
+	grep -q '^BOUND HIT: 1 divergence ran past --max-window 128 exits with no 8 equal exits in a row (first: vCPU 0 from A seq 500, B seq 500)' "$T/out"
 run diff "$T/a-w" "$T/w2"
 check "with the default window the 300 are exact" grep -q ' 0 missing in B, 300 inserted in B' "$T/out"
 
@@ -119,7 +124,7 @@ check "two traces each: the one dropped exit, in trace 1" \
 # ---- runs that interleave their vCPUs differently: one vCPU per pass
 synth il --exits 20000 --vcpus 2 --seed 6
 synth se --exits 20000 --vcpus 2 --seed 6 --serial-vcpus --edit-vcpu 1 --drop-seq 9000
-run diff --window 256 --format json "$T/il" "$T/se"
+run diff --window 256 --max-window 256 --format json "$T/il" "$T/se"
 /usr/bin/python3 - "$T/out" > "$T/d0" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
