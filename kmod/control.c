@@ -16,6 +16,7 @@
 #include <linux/compat.h>
 
 #include "hvt.h"
+#include "kvm_backend.h"
 
 #define HVT_TRAP_ALL	(HVTRACE_TRAP_HLT | HVTRACE_TRAP_RDTSC |	\
 			 HVTRACE_TRAP_CR3 | HVTRACE_TRAP_CR0_CR4 |	\
@@ -183,6 +184,54 @@ static long hvt_ioc_workload(void __user *argp)
 	return 0;
 }
 
+static long hvt_ioc_kvm_attach(struct file *file, void __user *argp)
+{
+	struct hvtrace_kvm_attach a;
+	u32 i;
+	int err;
+
+	err = hvt_check_header(argp, sizeof(a));
+	if (err)
+		return err;
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.flags)
+		return hvt_reject(-EINVAL, "reserved flags %#x", a.flags);
+	if (a.nr_pids > HVTRACE_KVM_MAX_PIDS)
+		return hvt_reject(-EINVAL, "%u pids, at most %u", a.nr_pids,
+				  HVTRACE_KVM_MAX_PIDS);
+	for (i = 0; i < a.nr_pids; i++)
+		if (a.pids[i] <= 0)
+			return hvt_reject(-EINVAL, "pid %d", a.pids[i]);
+	err = hvt_kvm_attach(file, &a);
+	if (err)
+		return err;
+	if (copy_to_user(argp, &a, sizeof(a))) {
+		struct hvtrace_kvm_stats st;
+
+		hvt_kvm_detach(file, &st);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long hvt_ioc_kvm_stats(struct file *file, void __user *argp,
+			      bool detach)
+{
+	struct hvtrace_kvm_stats st;
+	int err;
+
+	err = hvt_check_header(argp, sizeof(st));
+	if (err)
+		return err;
+	err = detach ? hvt_kvm_detach(file, &st) : hvt_kvm_stats(&st);
+	if (err)
+		return err;
+	if (copy_to_user(argp, &st, sizeof(st)))
+		return -EFAULT;
+	return 0;
+}
+
 static long hvt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
@@ -196,6 +245,12 @@ static long hvt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return hvt_ioc_counters(argp);
 	case HVTRACE_IOC_WORKLOAD:
 		return hvt_ioc_workload(argp);
+	case HVTRACE_IOC_KVM_ATTACH:
+		return hvt_ioc_kvm_attach(file, argp);
+	case HVTRACE_IOC_KVM_DETACH:
+		return hvt_ioc_kvm_stats(file, argp, true);
+	case HVTRACE_IOC_KVM_STATS:
+		return hvt_ioc_kvm_stats(file, argp, false);
 	default:
 		return -ENOTTY;
 	}
@@ -208,9 +263,17 @@ static int hvt_open(struct inode *inode, struct file *file)
 	return nonseekable_open(inode, file);
 }
 
+/* A KVM attachment ends with the file that made it (e.g. record killed). */
+static int hvt_release(struct inode *inode, struct file *file)
+{
+	hvt_kvm_release(file);
+	return 0;
+}
+
 static const struct file_operations hvt_fops = {
 	.owner		= THIS_MODULE,
 	.open		= hvt_open,
+	.release	= hvt_release,
 	.unlocked_ioctl	= hvt_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= no_llseek,

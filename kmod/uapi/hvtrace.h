@@ -97,9 +97,52 @@ struct hvtrace_workload_info {
 	char description[128];		/* out */
 };
 
+/*
+ * HVTRACE_IOC_KVM_ATTACH: trace the VM exits of KVM's guests (kvm_intel)
+ * through kvm.ko's kvm_exit/kvm_entry tracepoints.  One attachment at a
+ * time (EBUSY); it belongs to the file descriptor that made it and ends
+ * with HVTRACE_IOC_KVM_DETACH or when that descriptor is closed.
+ */
+#define HVTRACE_KVM_MAX_PIDS	16
+struct hvtrace_kvm_attach {
+	__u32 size;		/* in: sizeof(struct hvtrace_kvm_attach) */
+	__u32 version;		/* in: HVTRACE_ABI_VERSION */
+	__u32 flags;		/* in: 0 (reserved) */
+	__u32 nr_pids;		/* in: 0 = every VMM, else pids[0..nr_pids) */
+	__s32 pids[HVTRACE_KVM_MAX_PIDS];	/* in: VMM pids (kvm->userspace_pid) */
+	/* in: basic exit reasons to record, bit n = reason n; all 0 = every reason */
+	__u64 reasons[HVTRACE_NR_REASONS / 64];
+	__u64 attach_id;	/* out: run_id of this attachment's session events */
+};
+
+/*
+ * HVTRACE_IOC_KVM_DETACH (the caller's attachment; out: its final counters)
+ * and HVTRACE_IOC_KVM_STATS (the current or last attachment, any caller).
+ */
+struct hvtrace_kvm_stats {
+	__u32 size;		/* in: sizeof(struct hvtrace_kvm_stats) */
+	__u32 version;		/* in: HVTRACE_ABI_VERSION */
+	__u64 attach_id;	/* 0: never attached */
+	__u32 attached;		/* 1 while attached */
+	__u32 reserved;
+	__u64 exits;		/* every kvm_exit seen while attached */
+	__u64 traced;		/* hvtrace_exit events emitted */
+	__u64 resumes;		/* hvtrace_resume events emitted */
+	__u64 filtered_pid;	/* exits of VMMs not selected */
+	__u64 filtered_reason;	/* exits whose reason was not selected */
+	__u64 dropped;		/* no tracer on hvtrace_exit, or no memory */
+	__u64 untraceable;	/* exits of guests with protected state */
+	__u64 vms;		/* VMs seen (each got a VM number) */
+	__u64 vcpus;		/* vCPUs seen */
+	__u64 fpu_from_memory;	/* XMM/MXCSR read from the saved guest fpstate */
+};
+
 #define HVTRACE_IOC_MAGIC	'H'
 #define HVTRACE_IOC_RUN		_IOWR(HVTRACE_IOC_MAGIC, 1, struct hvtrace_run)
 #define HVTRACE_IOC_COUNTERS	_IOWR(HVTRACE_IOC_MAGIC, 2, struct hvtrace_counters)
 #define HVTRACE_IOC_WORKLOAD	_IOWR(HVTRACE_IOC_MAGIC, 3, struct hvtrace_workload_info)
+#define HVTRACE_IOC_KVM_ATTACH	_IOWR(HVTRACE_IOC_MAGIC, 4, struct hvtrace_kvm_attach)
+#define HVTRACE_IOC_KVM_DETACH	_IOWR(HVTRACE_IOC_MAGIC, 5, struct hvtrace_kvm_stats)
+#define HVTRACE_IOC_KVM_STATS	_IOWR(HVTRACE_IOC_MAGIC, 6, struct hvtrace_kvm_stats)
 
 #endif /* _UAPI_HVTRACE_H */
