@@ -971,6 +971,7 @@ static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev, uin
 		if (d->count_global) {
 			st->discard_records++;
 			st->discarded += ev->u.discarded.count;
+			st->discarded_packets += ev->u.discarded.packets;
 		}
 		return 0;
 	default:
@@ -1378,6 +1379,7 @@ int hvt_diff_run(struct hvt_diff *d, const char *const *a, size_t na,
 	for (int s = 0; s < 2; s++) {
 		d->res.side[s].discarded = global[s].discarded;
 		d->res.side[s].discard_records = global[s].discard_records;
+		d->res.side[s].discarded_packets = global[s].discarded_packets;
 	}
 	return 0;
 }

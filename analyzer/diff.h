@@ -93,6 +93,7 @@ struct hvt_diff_side {
 	uint64_t exits, resumes;	/* compared (async ones excluded) */
 	uint64_t async_skipped;
 	uint64_t discarded, discard_records;
+	uint64_t discarded_packets;	/* whole packets lost (events unknown) */
 	uint64_t gaps, gap_exits;	/* seq gaps and exits missing in them */
 	uint64_t orphan_resumes, missing_resumes;
 	uint32_t vcpus;

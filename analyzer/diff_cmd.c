@@ -201,11 +201,15 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	for (int s = 0; s < 2; s++) {
 		const struct hvt_diff_side *sd = &r->side[s];
 
-		if (sd->discard_records || sd->gaps)
-			fprintf(f, "INCOMPLETE %s: the tracer discarded %" PRIu64
-				" events; %" PRIu64 " seq gap%s (%" PRIu64 " exits missing)\n",
-				s ? "B" : "A", sd->discarded, sd->gaps, sd->gaps == 1 ? "" : "s",
-				sd->gap_exits);
+		if (sd->discard_records || sd->gaps) {
+			fprintf(f, "INCOMPLETE %s: the tracer discarded %" PRIu64 " events; ",
+				s ? "B" : "A", sd->discarded);
+			if (sd->discarded_packets)
+				fprintf(f, "%" PRIu64 " packet%s lost whole (events unknown); ",
+					sd->discarded_packets, sd->discarded_packets == 1 ? "" : "s");
+			fprintf(f, "%" PRIu64 " seq gap%s (%" PRIu64 " exits missing)\n",
+				sd->gaps, sd->gaps == 1 ? "" : "s", sd->gap_exits);
+		}
 		if (sd->orphan_resumes || sd->missing_resumes)
 			fprintf(f, "warning %s: %" PRIu64 " resumes without their exit, %" PRIu64
 				" exits without their resume\n", s ? "B" : "A",
@@ -345,6 +349,7 @@ static json_t *jside(const char *path, const struct hvt_diff_side *s)
 	json_object_set_new(j, "async_skipped", hvt_json_u64(s->async_skipped));
 	json_object_set_new(j, "discarded_events", hvt_json_u64(s->discarded));
 	json_object_set_new(j, "discard_records", hvt_json_u64(s->discard_records));
+	json_object_set_new(j, "discarded_packets", hvt_json_u64(s->discarded_packets));
 	json_object_set_new(j, "seq_gaps", hvt_json_u64(s->gaps));
 	json_object_set_new(j, "gap_exits", hvt_json_u64(s->gap_exits));
 	json_object_set_new(j, "orphan_resumes", hvt_json_u64(s->orphan_resumes));

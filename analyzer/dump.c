@@ -147,6 +147,8 @@ static int dump_json(const struct hvt_reader *r, const struct hvt_event *ev)
 		break;
 	case HVT_EV_DISCARDED:
 		json_object_set_new(o, "count", hvt_json_u64(ev->u.discarded.count));
+		if (ev->u.discarded.packets)
+			json_object_set_new(o, "packets", hvt_json_u64(ev->u.discarded.packets));
 		json_object_set_new(o, "begin_ns", json_integer(ev->u.discarded.begin_ns));
 		json_object_set_new(o, "end_ns", json_integer(ev->u.discarded.end_ns));
 		break;
@@ -299,7 +301,11 @@ static int dump_text(const struct hvt_reader *r, const struct hvt_event *ev, int
 		text_session(ev, ts, verbose);
 		break;
 	case HVT_EV_DISCARDED:
-		if (ev->u.discarded.count)
+		if (ev->u.discarded.packets)
+			printf("%s LOST    %s: %" PRIu64 " packet%s lost whole by the tracer (events unknown)",
+			       ts, hvt_reader_stream_name(r, ev->stream), ev->u.discarded.packets,
+			       ev->u.discarded.packets == 1 ? "" : "s");
+		else if (ev->u.discarded.count)
 			printf("%s LOST    %s: %" PRIu64 " events discarded by the tracer",
 			       ts, hvt_reader_stream_name(r, ev->stream), ev->u.discarded.count);
 		else
@@ -505,6 +511,8 @@ int cmd_dump(int argc, char **argv)
 		ret = hvt_error("%s", err.msg);
 	else if (fflush(stdout))
 		ret = hvt_error("cannot write the output: %s", strerror(errno));
+	else
+		hvt_warn_unversioned(r);
 out:
 	hvt_reader_close(r);
 	return ret;

@@ -28,6 +28,16 @@
 
 #define MAX_WARNINGS 64		/* kept in detail; the rest only counted */
 #define MAX_RUNS 16		/* runs described in the header */
+#define MAX_UNVERSIONED 16	/* traces without session records, named */
+/*
+ * A handler latency (resume.tsc - exit.tsc) above this many TSC cycles per
+ * ns of the tracer's clock between the two events (plus 1 ms), or above
+ * 2^48 cycles when the events have no time, is not believable: no CPU
+ * counts 16 cycles per ns.  Such resumes are left out of the times.
+ */
+#define WILD_CYCLES_PER_NS 16
+#define WILD_SLACK_NS 1000000
+#define WILD_NO_CLOCK (UINT64_C(1) << 48)
 
 static const char *const by_names[] = { "reason", "qual", "rip", "vcpu" };
 static const char *const sort_names[] = { "count", "time", "mean", "max", "name" };
@@ -60,6 +70,7 @@ struct warning {
 	char stream[200];
 	uint32_t vcpu;
 	uint64_t count, first, last;	/* gap: missing seq range */
+	uint64_t packets;		/* discarded: whole packets lost */
 	int64_t begin_ns, end_ns;
 };
 
@@ -88,8 +99,9 @@ struct hist {
 	size_t nvcpus, cap_vcpus, last_vcpu;
 
 	uint64_t events, exits, resumes, sessions, unmatched_resumes, other_events;
-	uint64_t no_resume, negative_latency;
-	uint64_t discarded, discarded_records, seq_missing, seq_gaps, seq_back;
+	uint64_t no_resume, negative_latency, wild_latency;
+	uint64_t discarded, discarded_packets, discarded_records, seq_missing, seq_gaps,
+		 seq_back;
 	int64_t first_ns, last_ns;
 	int have_ts;
 	int threads;		/* decoding threads used */
@@ -99,9 +111,18 @@ struct hist {
 	size_t nruns;
 	uint64_t runs_omitted;
 
+	/*
+	 * The MAX_WARNINGS first warnings in (time, stream, ...) order: each
+	 * part of a parallel read keeps its own first ones, so the merge
+	 * keeps the same ones whatever the number of parts.
+	 */
 	struct warning warnings[MAX_WARNINGS];
 	size_t nwarnings;
 	uint64_t warnings_dropped;
+
+	uint32_t unversioned[MAX_UNVERSIONED];	/* traces without session records */
+	size_t nunversioned;
+	uint64_t unversioned_omitted;
 };
 
 static uint64_t mix(uint64_t x)
@@ -200,14 +221,44 @@ static struct vstate *get_vcpu(struct hist *h, uint32_t trace, uint32_t vcpu)
 	return &h->vcpus[h->nvcpus++];
 }
 
-static struct warning *add_warning(struct hist *h)
+/* A total order of warnings: time, stream, then every other member. */
+static int cmp_warnings(const void *pa, const void *pb)
 {
-	if (h->nwarnings == MAX_WARNINGS) {
-		h->warnings_dropped++;
-		return NULL;
+	const struct warning *a = pa, *b = pb;
+	int c;
+
+	if (a->begin_ns != b->begin_ns)
+		return a->begin_ns < b->begin_ns ? -1 : 1;
+	c = strcmp(a->stream, b->stream);
+	if (c)
+		return c;
+#define CMP(m) if (a->m != b->m) return a->m < b->m ? -1 : 1
+	CMP(kind);
+	CMP(vcpu);
+	CMP(first);
+	CMP(last);
+	CMP(count);
+	CMP(packets);
+	CMP(end_ns);
+#undef CMP
+	return 0;
+}
+
+/* Keep w if it is among the MAX_WARNINGS first; count it either way. */
+static void add_warning(struct hist *h, const struct warning *w)
+{
+	size_t i, last = 0;
+
+	if (h->nwarnings < MAX_WARNINGS) {
+		h->warnings[h->nwarnings++] = *w;
+		return;
 	}
-	memset(&h->warnings[h->nwarnings], 0, sizeof(h->warnings[0]));
-	return &h->warnings[h->nwarnings++];
+	h->warnings_dropped++;
+	for (i = 1; i < h->nwarnings; i++)
+		if (cmp_warnings(&h->warnings[i], &h->warnings[last]) > 0)
+			last = i;
+	if (cmp_warnings(w, &h->warnings[last]) < 0)
+		h->warnings[last] = *w;
 }
 
 static int add_exit(struct hist *h, const struct hvt_event *ev)
@@ -247,33 +298,27 @@ static int add_exit(struct hist *h, const struct hvt_event *ev)
 
 	/* seq: +1 per exit of a vCPU; anything else is reported. */
 	if (v->have_seq && e->seq != v->last_seq + 1) {
-		struct warning *w;
+		struct warning w;
 
+		memset(&w, 0, sizeof(w));
 		if (e->seq > v->last_seq + 1) {
 			h->seq_gaps++;
 			h->seq_missing += e->seq - v->last_seq - 1;
-			w = add_warning(h);
-			if (w) {
-				w->kind = W_SEQ_GAP;
-				w->first = v->last_seq + 1;
-				w->last = e->seq - 1;
-				w->count = e->seq - v->last_seq - 1;
-			}
+			w.kind = W_SEQ_GAP;
+			w.first = v->last_seq + 1;
+			w.last = e->seq - 1;
+			w.count = e->seq - v->last_seq - 1;
 		} else {
 			h->seq_back++;
-			w = add_warning(h);
-			if (w) {
-				w->kind = W_SEQ_BACK;
-				w->first = v->last_seq;
-				w->last = e->seq;
-			}
+			w.kind = W_SEQ_BACK;
+			w.first = v->last_seq;
+			w.last = e->seq;
 		}
-		if (w) {
-			w->vcpu = e->vcpu;
-			snprintf(w->stream, sizeof(w->stream), "%s",
-				 hvt_reader_stream_name(h->r, ev->stream));
-			w->begin_ns = ev->ts_ns;
-		}
+		w.vcpu = e->vcpu;
+		snprintf(w.stream, sizeof(w.stream), "%s",
+			 hvt_reader_stream_name(h->r, ev->stream));
+		w.begin_ns = ev->ts_ns;
+		add_warning(h, &w);
 	}
 	v->have_seq = 1;
 	v->last_seq = e->seq;
@@ -311,11 +356,22 @@ static int add_resume(struct hist *h, const struct hvt_event *ev)
 		}
 		lat = (uint64_t)(ev->ts_ns - v->pend_ns);
 	} else {
+		uint64_t limit = WILD_NO_CLOCK;
+
 		if (r->tsc < v->pend_tsc) {
 			h->negative_latency++;
 			return 0;
 		}
 		lat = r->tsc - v->pend_tsc;
+		if (ev->ts_ns && v->pend_ns && ev->ts_ns >= v->pend_ns &&
+		    (uint64_t)(ev->ts_ns - v->pend_ns) < (UINT64_MAX / WILD_CYCLES_PER_NS) -
+		    WILD_SLACK_NS)
+			limit = ((uint64_t)(ev->ts_ns - v->pend_ns) + WILD_SLACK_NS) *
+				WILD_CYCLES_PER_NS;
+		if (lat > limit) {
+			h->wild_latency++;
+			return 0;
+		}
 	}
 	g = &h->groups[v->pend_group];
 	if (hvt_lat_add(&g->lat, lat) || hvt_lat_add(&h->total, lat))
@@ -330,6 +386,31 @@ static void copy_text(char *dst, size_t len, const char *src, size_t n)
 	for (i = 0; i + 1 < len && i < n && src[i]; i++)
 		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
 	dst[i] = '\0';
+}
+
+/* Does (trace, id) come before run a? */
+static int run_before(const struct run *a, uint32_t trace, uint64_t id)
+{
+	if (trace != a->trace)
+		return trace < a->trace;
+	return id < a->run_id;
+}
+
+static int cmp_runs(const void *pa, const void *pb)
+{
+	const struct run *a = pa, *b = pb;
+
+	if (a->trace != b->trace)
+		return a->trace < b->trace ? -1 : 1;
+	if (a->run_id != b->run_id)
+		return a->run_id < b->run_id ? -1 : 1;
+	return 0;
+}
+
+/* Runs in (trace, run id) order: the same whatever the number of parts. */
+static void sort_runs(struct hist *h)
+{
+	qsort(h->runs, h->nruns, sizeof(h->runs[0]), cmp_runs);
 }
 
 /* From a session record, or (merge) from another part's run. */
@@ -347,10 +428,20 @@ static void note_run(struct hist *h, uint32_t trace, const struct hvtrace_sessio
 			r = &h->runs[i];
 	if (!r) {
 		if (h->nruns == MAX_RUNS) {
+			/* keep the runs first in (trace, run id) order, whatever the parts */
+			size_t last = 0;
+
 			h->runs_omitted++;
-			return;
+			for (i = 1; i < h->nruns; i++)
+				if (run_before(&h->runs[last], h->runs[i].trace, h->runs[i].run_id))
+					last = i;
+			if (!run_before(&h->runs[last], trace, id) ||
+			    (h->runs[last].trace == trace && h->runs[last].run_id == id))
+				return;
+			r = &h->runs[last];
+		} else {
+			r = &h->runs[h->nruns++];
 		}
-		r = &h->runs[h->nruns++];
 		memset(r, 0, sizeof(*r));
 		r->trace = trace;
 		r->run_id = id;
@@ -378,8 +469,34 @@ static void note_run(struct hist *h, uint32_t trace, const struct hvtrace_sessio
 	}
 }
 
+/* Exits still waiting for their resume at the end: no handler time. */
+static void flush_pending(struct hist *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->nvcpus; i++)
+		if (h->vcpus[i].pending) {
+			h->no_resume++;
+			h->vcpus[i].pending = 0;
+		}
+}
+
 static int hist_add(struct hist *h, const struct hvt_event *ev)
 {
+	/* --vcpu: events of other vCPUs are not counted at all */
+	if (h->vcpu_filter >= 0) {
+		uint64_t want = (uint64_t)h->vcpu_filter;
+
+		if ((ev->type == HVT_EV_EXIT && ev->u.exit.vcpu != want) ||
+		    (ev->type == HVT_EV_RESUME && ev->u.resume.vcpu != want))
+			return 0;
+		if (ev->type == HVT_EV_SESSION && ev->u.session.vcpu != want) {
+			/* the run is still described in the header */
+			note_run(h, hvt_reader_stream_trace(h->r, ev->stream), &ev->u.session,
+				 NULL);
+			return 0;
+		}
+	}
 	h->events++;
 	if (ev->ts_ns) {
 		if (!h->have_ts || ev->ts_ns < h->first_ns)
@@ -390,30 +507,28 @@ static int hist_add(struct hist *h, const struct hvt_event *ev)
 	}
 	switch (ev->type) {
 	case HVT_EV_EXIT:
-		if (h->vcpu_filter >= 0 && ev->u.exit.vcpu != (uint64_t)h->vcpu_filter)
-			return 0;
 		return add_exit(h, ev);
 	case HVT_EV_RESUME:
-		if (h->vcpu_filter >= 0 && ev->u.resume.vcpu != (uint64_t)h->vcpu_filter)
-			return 0;
 		return add_resume(h, ev);
 	case HVT_EV_SESSION:
 		h->sessions++;
 		note_run(h, hvt_reader_stream_trace(h->r, ev->stream), &ev->u.session, NULL);
 		return 0;
 	case HVT_EV_DISCARDED: {
-		struct warning *w = add_warning(h);
+		struct warning w;
 
 		h->discarded += ev->u.discarded.count;
+		h->discarded_packets += ev->u.discarded.packets;
 		h->discarded_records++;
-		if (w) {
-			w->kind = W_DISCARDED;
-			snprintf(w->stream, sizeof(w->stream), "%s",
-				 hvt_reader_stream_name(h->r, ev->stream));
-			w->count = ev->u.discarded.count;
-			w->begin_ns = ev->u.discarded.begin_ns;
-			w->end_ns = ev->u.discarded.end_ns;
-		}
+		memset(&w, 0, sizeof(w));
+		w.kind = W_DISCARDED;
+		snprintf(w.stream, sizeof(w.stream), "%s",
+			 hvt_reader_stream_name(h->r, ev->stream));
+		w.count = ev->u.discarded.count;
+		w.packets = ev->u.discarded.packets;
+		w.begin_ns = ev->u.discarded.begin_ns;
+		w.end_ns = ev->u.discarded.end_ns;
+		add_warning(h, &w);
 		return 0;
 	}
 	}
@@ -456,8 +571,8 @@ static int cmp_groups(const void *pa, const void *pb)
 		y = (double)b->count;
 		break;
 	case HVT_SORT_TIME:
-		x = (double)a->lat.sum;
-		y = (double)b->lat.sum;
+		if (a->lat.sum != b->lat.sum)
+			return a->lat.sum > b->lat.sum ? -1 : 1;
 		break;
 	case HVT_SORT_MEAN:
 		x = a->lat.mean;
@@ -503,12 +618,32 @@ static double pct(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
+static double pct128(unsigned __int128 part, unsigned __int128 whole)
+{
+	return whole ? (double)(100.0L * (long double)part / (long double)whole) : 0.0;
+}
+
+/* A 128-bit total for JSON: an integer, or a decimal string past 2^63-1. */
+static json_t *json_u128(unsigned __int128 v)
+{
+	char buf[48];
+
+	if (v <= (unsigned __int128)UINT64_MAX)
+		return hvt_json_u64((uint64_t)v);
+	return json_string(hvt_u128_str(v, buf, sizeof(buf)));
+}
+
 static void warning_text(const struct warning *w,
 			 char *buf, size_t len)
 {
 	switch (w->kind) {
 	case W_DISCARDED:
-		if (w->count)
+		if (w->packets)
+			snprintf(buf, len, "%s: %" PRIu64 " packet%s lost by the tracer between %"
+				 PRId64 " and %" PRId64 " ns (the events %s held are unknown)",
+				 w->stream, w->packets, w->packets == 1 ? "" : "s",
+				 w->begin_ns, w->end_ns, w->packets == 1 ? "it" : "they");
+		else if (w->count)
 			snprintf(buf, len, "%s: %" PRIu64 " events discarded by the tracer between %"
 				 PRId64 " and %" PRId64 " ns",
 				 w->stream, w->count,
@@ -536,7 +671,7 @@ static json_t *lat_json(const struct hvt_lat *l)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "samples", hvt_json_u64(l->n));
-	json_object_set_new(o, "total", hvt_json_u64(l->sum));
+	json_object_set_new(o, "total", json_u128(l->sum));
 	if (l->n) {
 		json_object_set_new(o, "min", hvt_json_u64(l->min));
 		json_object_set_new(o, "max", hvt_json_u64(l->max));
@@ -571,6 +706,7 @@ static json_t *warnings_json(const struct hist *h)
 		json_object_set_new(o, "stream", json_string(w->stream));
 		if (w->kind == W_DISCARDED) {
 			json_object_set_new(o, "count", hvt_json_u64(w->count));
+			json_object_set_new(o, "packets", hvt_json_u64(w->packets));
 			json_object_set_new(o, "begin_ns", json_integer(w->begin_ns));
 			json_object_set_new(o, "end_ns", json_integer(w->end_ns));
 		} else {
@@ -617,6 +753,7 @@ static int print_json(const struct hist *h, const struct hvt_reader *r,
 	json_object_set_new(root, "last_ns", h->have_ts ? json_integer(h->last_ns) : json_null());
 	json_object_set_new(root, "span_ns", json_integer(h->have_ts ? h->last_ns - h->first_ns : 0));
 	json_object_set_new(lost, "discarded_events", hvt_json_u64(h->discarded));
+	json_object_set_new(lost, "discarded_packets", hvt_json_u64(h->discarded_packets));
 	json_object_set_new(lost, "discarded_records", hvt_json_u64(h->discarded_records));
 	json_object_set_new(lost, "seq_gaps", hvt_json_u64(h->seq_gaps));
 	json_object_set_new(lost, "seq_missing", hvt_json_u64(h->seq_missing));
@@ -624,6 +761,7 @@ static int print_json(const struct hist *h, const struct hvt_reader *r,
 	json_object_set_new(lost, "exits_without_resume", hvt_json_u64(h->no_resume));
 	json_object_set_new(lost, "resumes_without_exit", hvt_json_u64(h->unmatched_resumes));
 	json_object_set_new(lost, "negative_latencies", hvt_json_u64(h->negative_latency));
+	json_object_set_new(lost, "implausible_latencies", hvt_json_u64(h->wild_latency));
 	{
 		uint64_t dropped = 0;
 
@@ -682,7 +820,7 @@ static int print_json(const struct hist *h, const struct hvt_reader *r,
 			json_object_set_new(go, "vcpu", hvt_json_u64(g->key));
 		json_object_set_new(go, "count", hvt_json_u64(g->count));
 		json_object_set_new(go, "percent", json_real(pct(g->count, h->exits)));
-		json_object_set_new(go, "time_percent", json_real(pct(g->lat.sum, h->total.sum)));
+		json_object_set_new(go, "time_percent", json_real(pct128(g->lat.sum, h->total.sum)));
 		json_object_set_new(go, "latency", lat_json(&g->lat));
 		json_array_append_new(groups, go);
 	}
@@ -752,8 +890,8 @@ static int print_table(const struct hist *h, const struct hvt_reader *r,
 				20);
 			hvt_table_cell(t, "%s", buf);
 		}
-		hvt_table_cell(t, "%" PRIu64, l->sum);
-		hvt_table_cell(t, "%.2f", pct(l->sum, h->total.sum));
+		hvt_table_cell(t, "%s", hvt_u128_str(l->sum, buf, sizeof(buf)));
+		hvt_table_cell(t, "%.2f", pct128(l->sum, h->total.sum));
 		if (l->n) {
 			hvt_table_cell(t, "%" PRIu64, l->min);
 			hvt_table_cell(t, "%" PRIu64, l->max);
@@ -783,6 +921,9 @@ static int print_table(const struct hist *h, const struct hvt_reader *r,
 		       h->events, h->exits, h->resumes, h->nvcpus,
 		       h->have_ts ? (double)(h->last_ns - h->first_ns) / 1e9 : 0.0,
 		       h->discarded);
+		if (h->discarded_packets)
+			printf(", %" PRIu64 " lost packet%s", h->discarded_packets,
+			       h->discarded_packets == 1 ? "" : "s");
 		if (h->seq_missing)
 			printf("  seq gaps %" PRIu64 " exits", h->seq_missing);
 		if (h->other_events)
@@ -822,8 +963,13 @@ static int print_table(const struct hist *h, const struct hvt_reader *r,
 			printf("%zu more groups (%" PRIu64 " exits) not shown (--top)\n",
 			       h->ngroups - shown, rest);
 		}
-		printf("total  %" PRIu64 " exits  %" PRIu64 " %s in handlers",
-		       h->exits, h->total.sum, o->time_ns ? "ns" : "cycles");
+		{
+			char tb[48];
+
+			printf("total  %" PRIu64 " exits  %s %s in handlers", h->exits,
+			       hvt_u128_str(h->total.sum, tb, sizeof(tb)),
+			       o->time_ns ? "ns" : "cycles");
+		}
 		if (h->total.n)
 			printf("  mean %.1f  p50 %" PRIu64 "  p99 %" PRIu64, h->total.mean,
 			       hvt_lat_percentile(&h->total, 50), hvt_lat_percentile(&h->total, 99));
@@ -871,9 +1017,10 @@ static int print_svg(const struct hist *h, const struct hvt_reader *r,
 		bars[i].value_text = values[i];
 	}
 	snprintf(title, sizeof(title), "hvtrace hist: exits by %s", by_names[o->by]);
-	snprintf(sub, sizeof(sub), "%s: %" PRIu64 " exits, %" PRIu64 " lost events",
+	snprintf(sub, sizeof(sub), "%s: %" PRIu64 " exits, %" PRIu64 " lost events%s",
 		 hvt_reader_trace_count(r) ? hvt_reader_trace_path(r, 0) : "",
-		 h->exits, h->discarded + h->seq_missing);
+		 h->exits, h->discarded + h->seq_missing,
+		 h->discarded_packets ? " and lost packets" : "");
 	f = fopen(o->svg, "w");
 	if (!f) {
 		hvt_error("%s: %s", o->svg, strerror(errno));
@@ -1065,19 +1212,11 @@ static void *worker_main(void *arg)
 	}
 	if (w->progress && w->h.events >= (1u << 18))
 		hvt_progress_done();
+	flush_pending(&w->h);
 	w->h.other_events = hvt_reader_other_events(w->r);
 	w->rc = rc < 0 ? -1 : 0;
 	atomic_store(&w->done, 1);
 	return NULL;
-}
-
-static int cmp_warnings(const void *pa, const void *pb)
-{
-	const struct warning *a = pa, *b = pb;
-
-	if (a->begin_ns != b->begin_ns)
-		return a->begin_ns < b->begin_ns ? -1 : 1;
-	return strcmp(a->stream, b->stream);
 }
 
 /*
@@ -1118,7 +1257,9 @@ static int hist_merge(struct hist *dst, const struct hist *src, int *conflict)
 	dst->other_events += src->other_events;
 	dst->no_resume += src->no_resume;
 	dst->negative_latency += src->negative_latency;
+	dst->wild_latency += src->wild_latency;
 	dst->discarded += src->discarded;
+	dst->discarded_packets += src->discarded_packets;
 	dst->discarded_records += src->discarded_records;
 	dst->seq_missing += src->seq_missing;
 	dst->seq_gaps += src->seq_gaps;
@@ -1130,12 +1271,8 @@ static int hist_merge(struct hist *dst, const struct hist *src, int *conflict)
 			dst->last_ns = src->last_ns;
 		dst->have_ts = 1;
 	}
-	for (i = 0; i < src->nwarnings; i++) {
-		struct warning *w = add_warning(dst);
-
-		if (w)
-			*w = src->warnings[i];
-	}
+	for (i = 0; i < src->nwarnings; i++)
+		add_warning(dst, &src->warnings[i]);
 	dst->warnings_dropped += src->warnings_dropped;
 	for (i = 0; i < src->nruns; i++)
 		note_run(dst, 0, NULL, &src->runs[i]);
@@ -1217,8 +1354,22 @@ static int hist_run(const struct hvt_hist_opts *o, unsigned int nthreads, struct
 			hvt_error("out of memory");
 			ret = -1;
 		}
-	if (!ret && nthreads > 1)
-		qsort(h->warnings, h->nwarnings, sizeof(h->warnings[0]), cmp_warnings);
+	/* Traces whose events came without any session record, over all parts. */
+	for (i = 0; !ret && w[0].r && i < hvt_reader_trace_count(w[0].r); i++) {
+		uint64_t evs = 0, sess = 0;
+		unsigned int k;
+
+		for (k = 0; k < nthreads; k++) {
+			evs += hvt_reader_trace_events(w[k].r, i);
+			sess += hvt_reader_trace_sessions(w[k].r, i);
+		}
+		if (evs && !sess) {
+			if (h->nunversioned < MAX_UNVERSIONED)
+				h->unversioned[h->nunversioned++] = i;
+			else
+				h->unversioned_omitted++;
+		}
+	}
 	return ret ? ret : conflict;
 }
 
@@ -1241,6 +1392,12 @@ static int hist_report(struct hist *h, const struct hvt_hist_opts *o)
 	size_t shown, i;
 	int rc, ret = HVT_EXIT_OK;
 
+	qsort(h->warnings, h->nwarnings, sizeof(h->warnings[0]), cmp_warnings);
+	sort_runs(h);
+	for (i = 0; i < h->nunversioned; i++)
+		hvt_warn_unversioned_trace(hvt_reader_trace_path(h->r, h->unversioned[i]));
+	if (h->unversioned_omitted)
+		hvt_warn("%" PRIu64 " more traces without session records", h->unversioned_omitted);
 	for (i = 0; i < h->nwarnings; i++) {
 		char text[512];
 
@@ -1260,6 +1417,9 @@ static int hist_report(struct hist *h, const struct hvt_hist_opts *o)
 	if (h->negative_latency)
 		hvt_warn("%" PRIu64 " resumes are %s before their exit: left out of the times",
 			 h->negative_latency, o->time_ns ? "timed (tracer clock)" : "stamped (TSC)");
+	if (h->wild_latency)
+		hvt_warn("%" PRIu64 " resumes have a TSC implausibly far after their exit's (over %d cycles per ns of the tracer clock between them): left out of the times",
+			 h->wild_latency, WILD_CYCLES_PER_NS);
 	if (o->vcpu >= 0 && !h->exits)
 		hvt_warn("no exit of vcpu %" PRId64 " in this trace", o->vcpu);
 	else if (!h->exits)
@@ -1315,6 +1475,7 @@ int hvt_hist_report(struct hvt_hist *hh, const struct hvt_reader *r,
 
 	h->r = r;
 	h->other_events = hvt_reader_other_events(r);
+	flush_pending(h);
 	hvt_output_init();
 	return hist_report(h, o);
 }

@@ -10,6 +10,7 @@
 
 #include "guard.h"
 #include "output.h"
+#include "reader.h"
 #include "verbs.h"
 
 int hvt_error(const char *fmt, ...)
@@ -33,6 +34,22 @@ void hvt_warn(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void hvt_warn_unversioned_trace(const char *path)
+{
+	hvt_warn("%s: no hvtrace_session record: the trace does not say its schema version (read by its event layout, as schema v%d)",
+		 path ? path : "?", HVTRACE_SCHEMA_VERSION);
+}
+
+void hvt_warn_unversioned(const struct hvt_reader *r)
+{
+	size_t i;
+
+	for (i = 0; i < hvt_reader_trace_count(r); i++)
+		if (hvt_reader_trace_events(r, (uint32_t)i) &&
+		    !hvt_reader_trace_sessions(r, (uint32_t)i))
+			hvt_warn_unversioned_trace(hvt_reader_trace_path(r, i));
 }
 
 /* ---- tables -------------------------------------------------------------- */

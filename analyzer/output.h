@@ -31,6 +31,14 @@ int hvt_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "hvtrace: warning: <message>" on stderr. */
 void hvt_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Warn about each trace the reader returned hvtrace events of without any
+ * hvtrace_session record: its schema version is not recorded.
+ */
+struct hvt_reader;
+void hvt_warn_unversioned(const struct hvt_reader *r);
+void hvt_warn_unversioned_trace(const char *path);
+
 enum hvt_align { HVT_LEFT, HVT_RIGHT };
 
 struct hvt_table;

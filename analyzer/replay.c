@@ -266,7 +266,7 @@ struct hvt_replay {
 	size_t nv, cap;
 	size_t last;			/* index of the last vCPU looked up */
 	uint64_t counts[HVT_VIOL_NKINDS];
-	uint64_t discarded, discard_records;
+	uint64_t discarded, discard_records, discarded_packets;
 	uint64_t fault_fixups;
 	uint32_t cur_trace;		/* trace of the event being fed */
 };
@@ -374,7 +374,8 @@ static void feed_exit(struct hvt_replay *rp, const struct hvtrace_exit_rec *e,
 			       "seq jumps from %" PRIu64 " to %" PRIu64 ": %" PRIu64
 			       " exit%s missing%s", vc->last_seq, e->seq, n,
 			       n == 1 ? "" : "s",
-			       rp->discarded ? " (the tracer discarded events)" : "");
+			       rp->discarded || rp->discarded_packets ?
+			       " (the tracer discarded events)" : "");
 		} else if (e->seq <= vc->last_seq && e->seq != 1) {
 			report(rp, HVT_VIOL_SEQ_ORDER, vc->vcpu, e->seq,
 			       "seq goes from %" PRIu64 " back to %" PRIu64,
@@ -515,9 +516,16 @@ int hvt_replay_feed_in(struct hvt_replay *rp, const struct hvt_event *ev, uint32
 	case HVT_EV_DISCARDED:
 		rp->discard_records++;
 		rp->discarded += ev->u.discarded.count;
-		report(rp, HVT_VIOL_DISCARDED, UINT32_MAX, 0,
-		       "the tracer discarded %" PRIu64 " events%s", ev->u.discarded.count,
-		       ev->u.discarded.count ? "" : " (count unknown)");
+		rp->discarded_packets += ev->u.discarded.packets;
+		if (ev->u.discarded.packets)
+			report(rp, HVT_VIOL_DISCARDED, UINT32_MAX, 0,
+			       "the tracer lost %" PRIu64 " packet%s whole (the events in %s unknown)",
+			       ev->u.discarded.packets, ev->u.discarded.packets == 1 ? "" : "s",
+			       ev->u.discarded.packets == 1 ? "it are" : "them are");
+		else
+			report(rp, HVT_VIOL_DISCARDED, UINT32_MAX, 0,
+			       "the tracer discarded %" PRIu64 " events%s", ev->u.discarded.count,
+			       ev->u.discarded.count ? "" : " (count unknown)");
 		break;
 	default:
 		break;
@@ -569,6 +577,11 @@ uint64_t hvt_replay_violation_total(const struct hvt_replay *rp)
 uint64_t hvt_replay_discarded(const struct hvt_replay *rp)
 {
 	return rp->discarded;
+}
+
+uint64_t hvt_replay_discarded_packets(const struct hvt_replay *rp)
+{
+	return rp->discarded_packets;
 }
 
 uint64_t hvt_replay_discard_records(const struct hvt_replay *rp)

@@ -153,6 +153,8 @@ uint64_t hvt_replay_violation_total(const struct hvt_replay *rp);
 /* Events the tracer reported discarded (and discarded-event records). */
 uint64_t hvt_replay_discarded(const struct hvt_replay *rp);
 uint64_t hvt_replay_discard_records(const struct hvt_replay *rp);
+/* Whole packets the tracer lost (their events are not known). */
+uint64_t hvt_replay_discarded_packets(const struct hvt_replay *rp);
 /*
  * Skipping exits resumed elsewhere than after the instruction with RAX set
  * to an exception vector: faults delivered at a guest fixup (the sandbox's

@@ -287,7 +287,7 @@ static void hook_violation(void *ud, const struct hvt_violation *v)
 /* What --check reports, summed over the engines of a parallel read. */
 struct check_totals {
 	uint64_t counts[HVT_VIOL_NKINDS];
-	uint64_t total, exits, resumes, discarded, fixups, missing;
+	uint64_t total, exits, resumes, discarded, packets, fixups, missing;
 	size_t vcpus;
 	int incomplete;
 };
@@ -306,6 +306,7 @@ static void totals_add(struct check_totals *t, const struct hvt_replay *rp)
 	}
 	t->vcpus += nv;
 	t->discarded += hvt_replay_discarded(rp);
+	t->packets += hvt_replay_discarded_packets(rp);
 	t->fixups += hvt_replay_fault_fixups(rp);
 	t->incomplete |= hvt_replay_incomplete(rp);
 }
@@ -324,6 +325,7 @@ static int finish_check(struct rctx *c, const struct check_totals *t)
 		json_object_set_new(j, "resumes", hvt_json_u64(t->resumes));
 		json_object_set_new(j, "vcpus", json_integer((json_int_t)t->vcpus));
 		json_object_set_new(j, "discarded_events", hvt_json_u64(t->discarded));
+		json_object_set_new(j, "discarded_packets", hvt_json_u64(t->packets));
 		json_object_set_new(j, "fault_fixups", hvt_json_u64(t->fixups));
 		json_object_set_new(j, "violation_total", hvt_json_u64(t->total));
 		json_object_set_new(j, "violations_shown", hvt_json_u64(c->printed));
@@ -354,9 +356,14 @@ static int finish_check(struct rctx *c, const struct check_totals *t)
 				fprintf(c->out, "(%" PRIu64 " of them shown, --max %" PRIu64 ")\n",
 					c->printed, c->o->max);
 		}
-		if (t->incomplete)
-			fprintf(c->out, "INCOMPLETE: %" PRIu64 " events discarded by the tracer, %"
-				PRIu64 " exits missing from seq gaps\n", t->discarded, t->missing);
+		if (t->incomplete) {
+			fprintf(c->out, "INCOMPLETE: %" PRIu64 " events discarded by the tracer, ",
+				t->discarded);
+			if (t->packets)
+				fprintf(c->out, "%" PRIu64 " packet%s lost whole (events unknown), ",
+					t->packets, t->packets == 1 ? "" : "s");
+			fprintf(c->out, "%" PRIu64 " exits missing from seq gaps\n", t->missing);
+		}
 	}
 	return t->total ? HVT_EXIT_DIFFER : HVT_EXIT_OK;
 }
@@ -468,6 +475,16 @@ static int check_parallel(struct rctx *c, unsigned int nparts)
 		totals_add(&t, parts[i].rp);
 	}
 	status = finish_check(c, &t);
+	for (size_t k = 0; k < c->ntraces; k++) {
+		uint64_t evs = 0, sess = 0;
+
+		for (unsigned int i = 0; i < nparts; i++) {
+			evs += hvt_reader_trace_events(parts[i].r, (uint32_t)k);
+			sess += hvt_reader_trace_sessions(parts[i].r, (uint32_t)k);
+		}
+		if (evs && !sess)
+			hvt_warn_unversioned_trace(hvt_reader_trace_path(parts[0].r, k));
+	}
 out:
 	for (unsigned int i = 0; i < nparts; i++) {
 		if (parts[i].viol)
@@ -490,10 +507,16 @@ static void print_step(struct rctx *c, const struct hvt_replay_vcpu *vc,
 	uint64_t gmask = 0;
 	json_t *j = NULL, *hand = NULL, *guest = NULL;
 	int text = c->o->fmt == F_TEXT;
+	/*
+	 * The next exit is not seq + 1 (exits lost, or a new module load):
+	 * what changed between the two is not the guest's doing alone, and
+	 * not known.  Say so instead of showing it as guest changes.
+	 */
+	int gap = next && next->seq != e->seq + 1;
 
 	hvt_vstate_from_exit(&at, e);
 	exit_label(e, reason, sizeof(reason), qual, sizeof(qual), 0);
-	if (next) {
+	if (next && !gap) {
 		hvt_vstate_from_exit(&next_state, next);
 		gmask = hvt_vstate_diff(&vc->state, &next_state);
 	}
@@ -547,7 +570,26 @@ static void print_step(struct rctx *c, const struct hvt_replay_vcpu *vc,
 				json_object_set_new(j, "inject", jhex(r->inject_info));
 		}
 	}
-	if (next) {
+	if (gap) {
+		uint64_t missing = next->seq > e->seq ? next->seq - e->seq - 1 : 0;
+
+		if (text && missing)
+			fprintf(c->out, "  gap      exits %" PRIu64 "..%" PRIu64 " missing (%" PRIu64
+				"): what changed before exit %" PRIu64 " is unknown\n",
+				e->seq + 1, next->seq - 1, missing, next->seq);
+		else if (text)
+			fprintf(c->out, "  gap      the next exit has seq %" PRIu64
+				" (seq went back): what changed before it is unknown\n", next->seq);
+		if (!text) {
+			json_t *g = json_object();
+
+			json_object_set_new(g, "from_seq", hvt_json_u64(e->seq + 1));
+			json_object_set_new(g, "to_seq", hvt_json_u64(missing ? next->seq - 1 :
+								     next->seq));
+			json_object_set_new(g, "missing", hvt_json_u64(missing));
+			json_object_set_new(j, "gap", g);
+		}
+	} else if (next) {
 		const uint64_t *cra[3] = { &vc->state.cr0, &vc->state.cr3, &vc->state.cr4 };
 		const uint64_t *crb[3] = { &next_state.cr0, &next_state.cr3, &next_state.cr4 };
 		static const char *const crn[3] = { "cr0", "cr3", "cr4" };
@@ -579,8 +621,8 @@ static void print_step(struct rctx *c, const struct hvt_replay_vcpu *vc,
 	}
 	if (!text) {
 		json_object_set_new(j, "handler", hand);
-		json_object_set_new(j, "guest", next ? guest : json_null());
-		if (!next)
+		json_object_set_new(j, "guest", next && !gap ? guest : json_null());
+		if (!next || gap)
 			json_decref(guest);
 		stream_json_item(c, j);
 	}
@@ -859,6 +901,8 @@ static int print_summary(struct rctx *c)
 		}
 		json_object_set_new(j, "vcpus", a);
 		json_object_set_new(j, "discarded_events", hvt_json_u64(hvt_replay_discarded(rp)));
+		json_object_set_new(j, "discarded_packets",
+				    hvt_json_u64(hvt_replay_discarded_packets(rp)));
 		json_object_set_new(j, "incomplete", json_boolean(hvt_replay_incomplete(rp)));
 		json_object_set_new(j, "violations", hvt_json_u64(total));
 		hvt_json_write(c->out, j, 2);
@@ -904,9 +948,15 @@ static int print_summary(struct rctx *c)
 		hvt_table_free(t);
 	}
 	if (c->o->fmt == F_TEXT) {
-		if (hvt_replay_incomplete(rp))
-			fprintf(c->out, "INCOMPLETE: %" PRIu64 " events discarded by the tracer\n",
+		if (hvt_replay_incomplete(rp)) {
+			fprintf(c->out, "INCOMPLETE: %" PRIu64 " events discarded by the tracer",
 				hvt_replay_discarded(rp));
+			if (hvt_replay_discarded_packets(rp))
+				fprintf(c->out, ", %" PRIu64 " packet%s lost whole (events unknown)",
+					hvt_replay_discarded_packets(rp),
+					hvt_replay_discarded_packets(rp) == 1 ? "" : "s");
+			fprintf(c->out, "\n");
+		}
 		if (total)
 			fprintf(c->out, "%" PRIu64 " chain violation%s: run hvtrace replay --check\n",
 				total, total == 1 ? "" : "s");
@@ -993,6 +1043,8 @@ int cmd_replay(int argc, char **argv)
 			break;
 		}
 	}
+	if (rc >= 0)
+		hvt_warn_unversioned(r);
 	hvt_reader_close(r);
 	if (tty && nev > 0xfffff)
 		fprintf(stderr, "\r%40s\r", "");

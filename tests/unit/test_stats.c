@@ -14,6 +14,44 @@
 
 #include "stats.h"
 
+/*
+ * Values near 2^64 (a resume TSC stamped wildly late): the sum and the sum
+ * of squares must not wrap.  Two samples 2^64-1000 and 2^64-2000: mean
+ * 2^64-1500, population stddev 500, sum 2^65-3000.
+ */
+static void test_no_overflow(void **state)
+{
+	const uint64_t a = UINT64_MAX - 999, b = UINT64_MAX - 1999;
+	struct hvt_lat l, m, n;
+	char buf[48];
+
+	(void)state;
+	hvt_lat_init(&l);
+	assert_int_equal(hvt_lat_add(&l, a), 0);
+	assert_int_equal(hvt_lat_add(&l, b), 0);
+	assert_true(l.sum == (unsigned __int128)a + b);
+	assert_string_equal(hvt_u128_str(l.sum, buf, sizeof(buf)), "36893488147419100232");
+	assert_true(fabs(l.mean - 18446744073709550116.0) / 1.8446744073709552e19 < 1e-15);
+	assert_true(fabs(hvt_lat_stddev(&l) - 500.0) < 1e-6);
+	assert_int_equal(l.max, a);
+	/* merging two halves gives the same */
+	hvt_lat_init(&m);
+	hvt_lat_init(&n);
+	assert_int_equal(hvt_lat_add(&m, a), 0);
+	assert_int_equal(hvt_lat_add(&n, b), 0);
+	assert_int_equal(hvt_lat_merge(&m, &n), 0);
+	assert_true(m.sum == l.sum);
+	assert_true(hvt_lat_stddev(&m) == hvt_lat_stddev(&l));
+	/* many large samples: still exact (sum of squares past 2^128) */
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(hvt_lat_add(&m, UINT64_MAX), 0);
+	assert_true(hvt_lat_stddev(&m) > 0 && hvt_lat_stddev(&m) < 1e6);
+	assert_string_equal(hvt_u128_str(0, buf, sizeof(buf)), "0");
+	hvt_lat_free(&l);
+	hvt_lat_free(&m);
+	hvt_lat_free(&n);
+}
+
 static void test_hand_computed(void **state)
 {
 	/* 2 4 4 4 5 5 7 9: mean 5, population stddev 2 (textbook example). */
@@ -175,6 +213,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hand_computed),
+		cmocka_unit_test(test_no_overflow),
 		cmocka_unit_test(test_empty_and_single),
 		cmocka_unit_test(test_bucket_width_bound),
 		cmocka_unit_test(test_percentile_precision),
