@@ -46,6 +46,30 @@ if json_validator; then
 	ok $? "replay --check json with a lost packet validates" "$(cat "$T/verr")"
 fi
 
+synth pkref --exits 3000 --seed 5
+run diff "$T/pkref" "$T/pk"
+check "diff: INCOMPLETE B names the lost packet" \
+	grep -q 'INCOMPLETE B: .*1 packet lost whole' "$T/out"
+
+# ---- 4. replay --step does not step across a seq gap ---------------------
+synth stepgap --exits 2000 --seed 5 --discarded 5@1000
+run replay --step --from 999 --count 1 "$T/stepgap"
+check "replay --step: a gap note after seq 999" \
+	grep -q 'gap      exits 1000..1004 missing (5)' "$T/out"
+if grep -q '^  guest ' "$T/out"; then
+	ok 1 "replay --step: no guest changes claimed across the gap" "$(cat "$T/out")"
+else
+	ok 0 "replay --step: no guest changes claimed across the gap"
+fi
+run replay --step --from 999 --count 1 --format json "$T/stepgap"
+check "replay --step json: guest null and the gap given" \
+	test "$(json_get "$T/out" 'd["steps"][0]["guest"], d["steps"][0]["gap"]')" = \
+	"(None, {'from_seq': 1000, 'to_seq': 1004, 'missing': 5})"
+if json_validator; then
+	validate_json schemas/json/replay.schema.json "$T/out" 2> "$T/verr"
+	ok $? "replay --step json with a gap validates" "$(cat "$T/verr")"
+fi
+
 # ---- 2. an exit without resume at the end of a stream ------------------
 synth nores --exits 2000 --seed 5 --break no-resume@2000
 run hist --format json "$T/nores"
