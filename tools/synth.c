@@ -37,7 +37,7 @@
 
 #define SYNTH_ERR 2
 #define MAX_VCPUS 64
-#define MAX_EDITS 256
+#define MAX_EDITS 8192
 #define PACKET_EVENTS 2048	/* events per packet before it is closed */
 #define TSC_PER_NS 3		/* the synthetic CPU runs at 3 GHz */
 #define NSITES 6		/* guest code sites per synchronous reason */
@@ -413,6 +413,8 @@ static void usage(FILE *f)
 	      "  --edit-vcpu N      vCPU the edits below apply to (default 0)\n"
 	      "  --drop-seq LIST    leave these exits out (the run never had them)\n"
 	      "  --insert-at SEQ:N  N extra exits before exit SEQ\n"
+	      "  --poll-at SEQ:N    N extra exits of a polling loop (IN 0x3fd, RDTSC,\n"
+	      "                     again) before exit SEQ\n"
 	      "  --alter SEQ:F=V    write V into field F of exit SEQ (resume.F: its resume)\n"
 	      "  --discarded N@SEQ  the tracer loses exits SEQ..SEQ+N-1 (gap + record)\n"
 	      "  --discarded-packet N@SEQ  exits SEQ..SEQ+N-1 are in a packet the tracer\n"
@@ -474,7 +476,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		} else if (!strcmp(a, "--drop-seq")) {
 			NEEDV();
 			parse_list(&o->drop, v, a);
-		} else if (!strcmp(a, "--insert-at")) {
+		} else if (!strcmp(a, "--insert-at") || !strcmp(a, "--poll-at")) {
 			const char *c;
 			char buf[32];
 			struct edit e = { 0 };
@@ -488,7 +490,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
 			e.seq = parse_u64(buf, a);
 			e.n = parse_u64(c + 1, a);
 			if (!e.n || e.n > 1000000)
-				die("--insert-at: N between 1 and 1000000");
+				die("%s: N between 1 and 1000000", a);
+			e.field = !strcmp(a, "--poll-at");	/* a polling loop */
 			add_edit(&o->insert, e, a);
 		} else if (!strcmp(a, "--alter")) {
 			NEEDV();
@@ -1125,6 +1128,7 @@ struct vcpu {
 	uint64_t out_seq;	/* last seq written (or lost) */
 	uint64_t emitted;
 	uint64_t pending_ins;
+	uint64_t poll_len;	/* the pending insert is a polling loop this long */
 	bool ins_checked;	/* inserts before exit made+1 looked up */
 	uint64_t lost;		/* events lost since the last packet */
 	uint64_t lost_packets;	/* packets lost since the last packet */
@@ -1221,6 +1225,7 @@ static bool next_pair(struct synth *sy, struct vcpu *v)
 			if (e) {
 				e->done = true;
 				v->pending_ins = e->n;
+				v->poll_len = e->field ? e->n : 0;
 			}
 		}
 		if (v->pending_ins) {
@@ -1233,7 +1238,22 @@ static bool next_pair(struct synth *sy, struct vcpu *v)
 			};
 			size_t k0;
 
-			for (k0 = 0; kinds[k0].reason != HVTRACE_EXIT_CPUID; k0++)
+			/*
+			 * --poll-at: a guest polling a UART: IN from the line
+			 * status port 0x3fd, then RDTSC for its timeout, again
+			 * and again at the same two RIPs (period 2).
+			 */
+			int poll_in = v->poll_len && (v->poll_len - v->pending_ins) % 2 == 0;
+			uint32_t want = !v->poll_len ? HVTRACE_EXIT_CPUID :
+					poll_in ? HVTRACE_EXIT_IO_INSTRUCTION : HVTRACE_EXIT_RDTSC;
+
+			if (v->poll_len) {
+				s.rip = guest_code + 0xf800 + (poll_in ? 0 : 4);
+				s.p1 = poll_in ? 0x3fd : 0;
+				s.p2 = poll_in ? 1 << 3 : 0;	/* 1 byte, IN, port in DX */
+				s.insn_len = poll_in ? 1 : 2;
+			}
+			for (k0 = 0; kinds[k0].reason != want; k0++)
 				;
 			make_exit(&v->pair, &tmp, (unsigned int)k0, &s, v->id,
 				  &v->ins, false);
