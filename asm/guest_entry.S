@@ -7,7 +7,8 @@
 #include <asm/nospec-branch.h>
 #include "hypercall.h"
 
-	.section .text, "ax"
+	/* Guest code: in the module's kprobes blacklist (see HVT_GUEST_CODE). */
+	.section .kprobes.text, "ax"
 
 /**
  * hvt_guest_entry - guest entry point (VMCS GUEST_RIP at VMLAUNCH)

@@ -35,7 +35,8 @@
 	.section .rodata.hvt_guest_fixup, "a"
 	.balign 8
 .Lfixup_table_start:
-	.text
+	/* Guest code: in the module's kprobes blacklist (see HVT_GUEST_CODE). */
+	.section .kprobes.text, "ax"
 
 /* Save the caller's callee-saved registers and flags; keep the frame
  * pointer at 0(%rsp) for the store path. */

@@ -131,7 +131,7 @@ static long hvt_ioc_run(void __user *argp)
 static long hvt_ioc_counters(void __user *argp)
 {
 	struct hvtrace_counters c;
-	int err, i;
+	int err, i, cpu;
 
 	err = hvt_check_header(argp, sizeof(c));
 	if (err)
@@ -141,18 +141,26 @@ static long hvt_ioc_counters(void __user *argp)
 	c.version = HVTRACE_ABI_VERSION;
 	c.runs = atomic64_read(&hvt_stats.runs);
 	c.runs_failed = atomic64_read(&hvt_stats.runs_failed);
-	c.exits = atomic64_read(&hvt_stats.exits);
 	c.vmx_failures = atomic64_read(&hvt_stats.vmx_failures);
 	c.entry_failures = atomic64_read(&hvt_stats.entry_failures);
 	c.unhandled = atomic64_read(&hvt_stats.unhandled);
-	c.dropped = atomic64_read(&hvt_stats.dropped);
-	for (i = 0; i < HVTRACE_NR_REASONS; i++)
-		c.by_reason[i] = atomic64_read(&hvt_stats.by_reason[i]);
-	c.handler_tsc_total = atomic64_read(&hvt_stats.handler_tsc_total);
-	c.handler_exits = atomic64_read(&hvt_stats.handler_exits);
 	c.run_tsc_total = atomic64_read(&hvt_stats.run_tsc_total);
-	c.yields = atomic64_read(&hvt_stats.yields);
-	c.yield_tsc_total = atomic64_read(&hvt_stats.yield_tsc_total);
+	c.host_checks = atomic64_read(&hvt_stats.host_checks);
+	c.host_mismatches = atomic64_read(&hvt_stats.host_mismatches);
+	c.mce_forwarded = atomic64_read(&hvt_stats.mce_forwarded);
+	/* The per-exit counters are per CPU (no shared line per exit). */
+	for_each_possible_cpu(cpu) {
+		const struct hvt_pcpu_stats *p = per_cpu_ptr(&hvt_pcpu_stats, cpu);
+
+		c.exits += READ_ONCE(p->exits);
+		c.dropped += READ_ONCE(p->dropped);
+		for (i = 0; i < HVTRACE_NR_REASONS; i++)
+			c.by_reason[i] += READ_ONCE(p->by_reason[i]);
+		c.handler_tsc_total += READ_ONCE(p->handler_tsc_total);
+		c.handler_exits += READ_ONCE(p->handler_exits);
+		c.yields += READ_ONCE(p->yields);
+		c.yield_tsc_total += READ_ONCE(p->yield_tsc_total);
+	}
 	if (copy_to_user(argp, &c, sizeof(c)))
 		return -EFAULT;
 	return 0;

@@ -17,6 +17,8 @@
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/fpu/xcr.h>
+#include <asm/trapnr.h>
+#include <asm/cpufeature.h>
 #include <asm/special_insns.h>
 
 #include "hvt.h"
@@ -48,15 +50,41 @@ static void hvt_set_rip(struct hvt_vcpu *v, u64 rip)
 	v->changed |= BIT_ULL(HVTRACE_CHG_RIP);
 }
 
-/* Completes the exiting instruction: RIP past it, STI/MOV-SS blocking gone. */
+/*
+ * Writes a VMCS guest-state field the resume record reports (control
+ * registers, read shadows, interruptibility): the value the guest resumes
+ * with is traced, as the schema promises.
+ */
+static void hvt_set_vmcs(struct hvt_vcpu *v, unsigned int bit,
+			 unsigned long field, u64 val)
+{
+	hvt_vmwrite(v, field, val);
+	v->chg_val[bit - HVTRACE_CHG_CR0] = val;
+	v->changed |= BIT_ULL(bit);
+}
+
+/* DR6.BS: a single-step trap pending (SDM 25.4.1.2, pending debug exceptions). */
+#define HVT_PENDING_DBG_BS	BIT(14)
+
+/*
+ * Completes the exiting instruction as the CPU would have: RIP past it,
+ * STI/MOV-SS blocking gone, and with RFLAGS.TF set the single-step trap
+ * that instruction owes the guest, made pending so that it is delivered
+ * right after the entry (KVM: kvm_skip_emulated_instruction).
+ */
 static int hvt_skip(struct hvt_vcpu *v)
 {
-	u64 intr = hvt_vmread_or0(v, GUEST_INTERRUPTIBILITY_INFO);
+	u64 intr = v->interruptibility;
 
 	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
-		hvt_vmwrite(v, GUEST_INTERRUPTIBILITY_INFO,
-			    intr & ~(u64)(GUEST_INTR_STATE_STI |
-					  GUEST_INTR_STATE_MOV_SS));
+		hvt_set_vmcs(v, HVTRACE_CHG_INTR_STATE,
+			     GUEST_INTERRUPTIBILITY_INFO,
+			     intr & ~(u64)(GUEST_INTR_STATE_STI |
+					   GUEST_INTR_STATE_MOV_SS));
+	if (v->rflags & X86_EFLAGS_TF)
+		hvt_vmwrite(v, GUEST_PENDING_DBG_EXCEPTIONS,
+			    hvt_vmread_or0(v, GUEST_PENDING_DBG_EXCEPTIONS) |
+			    HVT_PENDING_DBG_BS);
 	hvt_set_rip(v, v->rip + v->insn_len);
 	return HVTRACE_ACT_RESUME;
 }
@@ -114,9 +142,15 @@ static int hvt_h_exception(struct hvt_vcpu *v)
 
 	if (!(info & INTR_INFO_VALID_MASK))
 		return hvt_stop_unhandled(v, "exception exit without valid info");
-	if (type == INTR_TYPE_NMI_INTR) {
-		/* A host NMI arrived in the guest: let the host's handler run. */
-		asm volatile("int $2");
+	/* Host NMIs were handed over first thing (hvt_handle_exit). */
+	if (type == INTR_TYPE_NMI_INTR)
+		return HVTRACE_ACT_RESUME;
+	/* Forwarded at the exit already (hvt_forward_mce); the guest goes on. */
+	if (type == INTR_TYPE_HARD_EXCEPTION && vector == X86_TRAP_MC)
+		return HVTRACE_ACT_RESUME;
+	/* The injection's stand-in #MC: step over the guest's UD2. */
+	if (v->req->fault == HVT_FAULT_MCE && vector == X86_TRAP_UD) {
+		hvt_set_rip(v, v->rip + 2);
 		return HVTRACE_ACT_RESUME;
 	}
 	return hvt_guest_exception(v, vector);
@@ -132,6 +166,8 @@ static int hvt_h_external_interrupt(struct hvt_vcpu *v)
 	local_irq_enable();
 	asm volatile("nop" ::: "memory");
 	local_irq_disable();
+	/* Host code ran (an IPI may have armed LBRs): follow DEBUGCTL. */
+	hvt_host_reload_debugctl(v);
 	return HVTRACE_ACT_RESUME;
 }
 
@@ -248,8 +284,10 @@ static int hvt_write_cr(struct hvt_vcpu *v, unsigned int cr, u64 val)
 			     is0 ? HVT_MSRI_VMX_CR0_FIXED1 :
 				   HVT_MSRI_VMX_CR4_FIXED1))
 		return hvt_guest_exception(v, HVT_GP_VECTOR);
-	hvt_vmwrite(v, is0 ? CR0_READ_SHADOW : CR4_READ_SHADOW, val);
-	hvt_vmwrite(v, is0 ? GUEST_CR0 : GUEST_CR4, next);
+	hvt_set_vmcs(v, is0 ? HVTRACE_CHG_CR0_SHADOW : HVTRACE_CHG_CR4_SHADOW,
+		     is0 ? CR0_READ_SHADOW : CR4_READ_SHADOW, val);
+	hvt_set_vmcs(v, is0 ? HVTRACE_CHG_CR0 : HVTRACE_CHG_CR4,
+		     is0 ? GUEST_CR0 : GUEST_CR4, next);
 	return hvt_skip(v);
 }
 
@@ -359,7 +397,15 @@ static int hvt_h_xsetbv(struct hvt_vcpu *v)
 	u64 val = (v->regs.gpr[HVT_R_RDX] << 32) |
 		  (u32)v->regs.gpr[HVT_R_RAX];
 
-	if (idx != 0 || val != xgetbv(XCR_XFEATURE_ENABLED_MASK))
+	/*
+	 * XGETBV needs the host's CR4.OSXSAVE: a kernel running without
+	 * XSAVE (it turns it off on CPUs whose XSAVE it distrusts) would
+	 * take #UD here in VMX root.  The guest can set its own CR4.OSXSAVE
+	 * whatever the host did, so without host XSAVE its XCR0 write is
+	 * refused with #GP like any other change.
+	 */
+	if (!boot_cpu_has(X86_FEATURE_OSXSAVE) || idx != 0 ||
+	    val != xgetbv(XCR_XFEATURE_ENABLED_MASK))
 		return hvt_guest_exception(v, HVT_GP_VECTOR);
 	return hvt_skip(v);
 }
@@ -399,65 +445,175 @@ static const hvt_exit_handler hvt_exit_handlers[] = {
 
 /* ---- the exit path ---------------------------------------------------- */
 
+/* Which exit-information fields the SDM defines for an exit (28.2). */
+#define HVT_DEF_INSN_LEN	BIT(0)
+#define HVT_DEF_INSN_INFO	BIT(1)
+#define HVT_DEF_LINEAR		BIT(2)
+#define HVT_DEF_PHYS		BIT(3)
+
+static const u8 hvt_exit_defined[HVTRACE_NR_REASONS] = {
+	/* Instruction-caused exits: the length of that instruction. */
+	[HVTRACE_EXIT_TASK_SWITCH] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_CPUID] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_GETSEC] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_HLT] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_INVD] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_INVLPG] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_RDPMC] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_RDTSC] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_VMCALL] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_VMCLEAR] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
+	[HVTRACE_EXIT_VMLAUNCH] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_VMPTRLD] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
+	[HVTRACE_EXIT_VMPTRST] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
+	[HVTRACE_EXIT_VMREAD] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
+	[HVTRACE_EXIT_VMRESUME] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_VMWRITE] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
+	[HVTRACE_EXIT_VMXOFF] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_VMXON] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
+	[HVTRACE_EXIT_CR_ACCESS] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_DR_ACCESS] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_IO_INSTRUCTION] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_RDMSR] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_WRMSR] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_MWAIT] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_MONITOR] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_PAUSE] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_GDTR_IDTR_ACCESS] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
+	[HVTRACE_EXIT_LDTR_TR_ACCESS] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
+	[HVTRACE_EXIT_EPT_VIOLATION] = HVT_DEF_PHYS,
+	[HVTRACE_EXIT_EPT_MISCONFIG] = HVT_DEF_PHYS,
+	[HVTRACE_EXIT_INVEPT] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
+	[HVTRACE_EXIT_RDTSCP] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_INVVPID] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
+	[HVTRACE_EXIT_WBINVD] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_XSETBV] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_RDRAND] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
+	[HVTRACE_EXIT_INVPCID] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
+	[HVTRACE_EXIT_VMFUNC] = HVT_DEF_INSN_LEN,
+	[HVTRACE_EXIT_RDSEED] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
+	[HVTRACE_EXIT_XSAVES] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
+	[HVTRACE_EXIT_XRSTORS] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
+};
+
+/* Software interrupts and exceptions (INT n, INT3/INTO, INT1). */
+static bool hvt_soft_event(u32 info)
+{
+	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
+
+	return (info & INTR_INFO_VALID_MASK) &&
+	       (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION ||
+		type == INTR_TYPE_PRIV_SW_EXCEPTION);
+}
+
+/*
+ * The exit-information fields defined for this exit: the rest read as 0 in
+ * the trace rather than as whatever an earlier exit left in the VMCS.
+ */
+static unsigned int hvt_defined_fields(struct hvt_vcpu *v, u32 basic, u32 idt)
+{
+	unsigned int d = basic < HVTRACE_NR_REASONS ? hvt_exit_defined[basic] : 0;
+	u64 q = v->exit_qual;
+
+	if (v->exit_reason & HVTRACE_EXIT_REASON_ENTRY_FAIL)
+		return 0;
+	if (basic == HVTRACE_EXIT_EXCEPTION_NMI && hvt_soft_event(v->intr_info))
+		d |= HVT_DEF_INSN_LEN;
+	if (hvt_soft_event(idt))	/* exit during a software event's delivery */
+		d |= HVT_DEF_INSN_LEN;
+	if (basic == HVTRACE_EXIT_IO_INSTRUCTION && (q & BIT(4)))
+		d |= HVT_DEF_LINEAR | HVT_DEF_INSN_INFO;	/* INS/OUTS */
+	if (basic == HVTRACE_EXIT_CR_ACCESS && ((q >> 4) & 3) == 3 && (q & BIT(6)))
+		d |= HVT_DEF_LINEAR;				/* LMSW m16 */
+	if (basic == HVTRACE_EXIT_EPT_VIOLATION && (q & BIT(7)))
+		d |= HVT_DEF_LINEAR;
+	/* The field exists only with "enable EPT" (SDM 25.9.4). */
+	if (!(v->ctl_proc2 & SECONDARY_EXEC_ENABLE_EPT))
+		d &= ~HVT_DEF_PHYS;
+	return d;
+}
+
+/* VM_EXIT_INTR_INFO-style error code, when the info says one is valid. */
+static u64 hvt_read_error(struct hvt_vcpu *v, u32 info, unsigned long field,
+			  int *bad)
+{
+	u64 x = 0;
+
+	if ((info & INTR_INFO_VALID_MASK) && (info & INTR_INFO_DELIVER_CODE_MASK))
+		*bad |= hvt_vmread(v, field, &x);
+	return x;
+}
+
 /*
  * Reads what the handlers need into v, and the exit TSC.  Only when @traced
  * (a tracer is attached to hvtrace_exit) does it read the VMCS fields no
  * handler uses and copy the guest registers into v->exit_rec: without a
- * tracer nobody reads them, so the exit path skips nine VMREADs and a
+ * tracer nobody reads them, so the exit path skips those VMREADs and a
  * 400-byte copy.  v->exit_rec.seq and .tsc are always kept (seq counts every
- * exit, the TSC feeds the handler-time counters).
+ * exit, the TSC feeds the handler-time counters).  The exit reason and
+ * interruption info are already in v (hvt_handle_exit).
  */
 static int hvt_read_exit(struct hvt_vcpu *v, bool traced)
 {
 	struct hvtrace_exit_rec *e = &v->exit_rec;
-	u64 x[16];
+	u32 basic = v->exit_reason & HVTRACE_EXIT_REASON_BASIC_MASK;
+	unsigned int def;
+	u64 x[8];
 	int bad = 0;
 
-	bad |= hvt_vmread(v, VM_EXIT_REASON, &x[0]);
-	bad |= hvt_vmread(v, EXIT_QUALIFICATION, &x[1]);
-	bad |= hvt_vmread(v, VM_EXIT_INSTRUCTION_LEN, &x[2]);
-	bad |= hvt_vmread(v, VM_EXIT_INTR_INFO, &x[6]);
-	bad |= hvt_vmread(v, GUEST_RIP, &x[10]);
-	bad |= hvt_vmread(v, GUEST_RSP, &x[11]);
-	bad |= hvt_vmread(v, GUEST_RFLAGS, &x[12]);
+	bad |= hvt_vmread(v, EXIT_QUALIFICATION, &x[0]);
+	bad |= hvt_vmread(v, VM_EXIT_INSTRUCTION_LEN, &x[1]);
+	bad |= hvt_vmread(v, GUEST_RIP, &x[2]);
+	bad |= hvt_vmread(v, GUEST_RSP, &x[3]);
+	bad |= hvt_vmread(v, GUEST_RFLAGS, &x[4]);
+	bad |= hvt_vmread(v, GUEST_INTERRUPTIBILITY_INFO, &x[5]);
+	bad |= hvt_vmread(v, IDT_VECTORING_INFO_FIELD, &x[6]);
 
-	v->exit_reason = x[0];
-	v->exit_qual = x[1];
-	v->insn_len = x[2];
-	v->intr_info = x[6];
-	v->rip = x[10];
-	v->rflags = x[12];
-	v->regs.gpr[HVT_R_RSP] = x[11];
+	v->exit_qual = x[0];
+	v->insn_len = x[1];
+	v->rip = x[2];
+	v->regs.gpr[HVT_R_RSP] = x[3];
+	v->rflags = x[4];
+	v->interruptibility = x[5];
+	v->idt_info = x[6];
 	e->seq = ++v->seq;
 
 	if (traced) {
-		bad |= hvt_vmread(v, VMX_INSTRUCTION_INFO, &x[3]);
-		bad |= hvt_vmread(v, GUEST_LINEAR_ADDRESS, &x[4]);
-		bad |= hvt_vmread(v, GUEST_PHYSICAL_ADDRESS, &x[5]);
-		bad |= hvt_vmread(v, VM_EXIT_INTR_ERROR_CODE, &x[7]);
-		bad |= hvt_vmread(v, IDT_VECTORING_INFO_FIELD, &x[8]);
-		bad |= hvt_vmread(v, IDT_VECTORING_ERROR_CODE, &x[9]);
-		bad |= hvt_vmread(v, GUEST_CR0, &x[13]);
-		bad |= hvt_vmread(v, GUEST_CR3, &x[14]);
-		bad |= hvt_vmread(v, GUEST_CR4, &x[15]);
-
+		def = hvt_defined_fields(v, basic, v->idt_info);
 		e->vcpu = v->cpu;
-		e->exit_reason = x[0];
-		e->exit_qual = x[1];
-		e->insn_len = x[2];
-		e->insn_info = x[3];
-		e->guest_linear = x[4];
-		e->guest_phys = x[5];
-		e->intr_info = x[6];
-		e->intr_error = x[7];
-		e->idt_info = x[8];
-		e->idt_error = x[9];
-		e->rip = x[10];
-		e->rsp = x[11];
-		e->rflags = x[12];
-		e->cr0 = x[13];
-		e->cr3 = x[14];
-		e->cr4 = x[15];
+		e->vm = 0;
+		e->exit_reason = v->exit_reason;
+		e->exit_qual = v->exit_qual;
+		e->insn_len = (def & HVT_DEF_INSN_LEN) ? v->insn_len : 0;
+		e->insn_info = 0;
+		if (def & HVT_DEF_INSN_INFO) {
+			bad |= hvt_vmread(v, VMX_INSTRUCTION_INFO, &x[7]);
+			e->insn_info = x[7];
+		}
+		e->guest_linear = 0;
+		if (def & HVT_DEF_LINEAR)
+			bad |= hvt_vmread(v, GUEST_LINEAR_ADDRESS, &e->guest_linear);
+		e->guest_phys = 0;
+		if (def & HVT_DEF_PHYS)
+			bad |= hvt_vmread(v, GUEST_PHYSICAL_ADDRESS, &e->guest_phys);
+		e->intr_info = v->intr_info;
+		e->intr_error = hvt_read_error(v, v->intr_info,
+					       VM_EXIT_INTR_ERROR_CODE, &bad);
+		e->idt_info = v->idt_info;
+		e->idt_error = hvt_read_error(v, v->idt_info,
+					      IDT_VECTORING_ERROR_CODE, &bad);
+		e->rip = v->rip;
+		e->rsp = x[3];
+		e->rflags = v->rflags;
+		bad |= hvt_vmread(v, GUEST_CR0, &e->cr0);
+		bad |= hvt_vmread(v, GUEST_CR3, &e->cr3);
+		bad |= hvt_vmread(v, GUEST_CR4, &e->cr4);
+		/* What the guest reads: the shadow for bits the host owns. */
+		e->cr0_shadow = (e->cr0 & ~v->cr0_mask) |
+				(hvt_vmread_or0(v, CR0_READ_SHADOW) & v->cr0_mask);
+		e->cr4_shadow = (e->cr4 & ~v->cr4_mask) |
+				(hvt_vmread_or0(v, CR4_READ_SHADOW) & v->cr4_mask);
+		e->interruptibility = v->interruptibility;
 		memcpy(e->gpr, v->regs.gpr, sizeof(e->gpr));
 		memcpy(e->xmm, v->regs.xmm, sizeof(e->xmm));
 		e->mxcsr = v->regs.mxcsr;
@@ -477,7 +633,9 @@ static u64 hvt_changed_value(struct hvt_vcpu *v, unsigned int bit)
 		return v->rflags;
 	if (bit < HVTRACE_CHG_MXCSR)
 		return v->regs.xmm[bit - HVTRACE_CHG_XMM_LO(0)];
-	return v->regs.mxcsr;
+	if (bit == HVTRACE_CHG_MXCSR)
+		return v->regs.mxcsr;
+	return v->chg_val[bit - HVTRACE_CHG_CR0];
 }
 
 /*
@@ -496,8 +654,9 @@ static void hvt_emit_resume(struct hvt_vcpu *v)
 		r->seq = v->seq;
 		r->action = v->action;
 		r->changed = m;
-		r->inject_info = 0;
-		r->inject_error = 0;
+		r->vm = 0;
+		r->inject_info = v->inject_info;
+		r->inject_error = v->inject_error;
 		for (; m; m &= m - 1)
 			r->values[n++] = hvt_changed_value(v, __ffs64(m));
 		r->values_len = n;
@@ -507,8 +666,8 @@ static void hvt_emit_resume(struct hvt_vcpu *v)
 		r->tsc = rdtsc_ordered();
 	}
 	/* Counted with or without a tracer: the cost of tracing shows. */
-	atomic64_add(r->tsc - v->exit_rec.tsc, &hvt_stats.handler_tsc_total);
-	atomic64_inc(&hvt_stats.handler_exits);
+	this_cpu_add(hvt_pcpu_stats.handler_tsc_total, r->tsc - v->exit_rec.tsc);
+	this_cpu_inc(hvt_pcpu_stats.handler_exits);
 }
 
 /*
@@ -521,8 +680,67 @@ static void hvt_yield_counted(struct hvt_vcpu *v)
 	u64 t0 = rdtsc();
 
 	hvt_yield(v);
-	atomic64_add(v->slice_start - t0, &hvt_stats.yield_tsc_total);
-	atomic64_inc(&hvt_stats.yields);
+	this_cpu_add(hvt_pcpu_stats.yield_tsc_total, v->slice_start - t0);
+	this_cpu_inc(hvt_pcpu_stats.yields);
+}
+
+/*
+ * A machine check belongs to the host: one raised in the guest (#MC
+ * exception exit) or during VM entry (exit reason 41) is handed to the
+ * kernel's handler as KVM does (kvm_machine_check), or MCG_STATUS.MCIP
+ * stays set and the next #MC shuts the CPU down.  The selftest build's
+ * injection only counts it (a real #MC cannot be raised on purpose).
+ */
+static void hvt_forward_mce(struct hvt_vcpu *v)
+{
+	atomic64_inc(&hvt_stats.mce_forwarded);
+	if (v->req->fault == HVT_FAULT_MCE)
+		return;
+#if IS_ENABLED(CONFIG_X86_MCE)
+	asm volatile("int $0x12");
+#endif
+}
+
+static bool hvt_is_mce(struct hvt_vcpu *v, u32 basic)
+{
+	u32 info = v->intr_info;
+
+	if (basic == HVTRACE_EXIT_ENTRY_FAIL_MACHINE_CHECK)
+		return true;
+	if (basic != HVTRACE_EXIT_EXCEPTION_NMI || !(info & INTR_INFO_VALID_MASK))
+		return false;
+	if (v->req->fault == HVT_FAULT_MCE &&
+	    (info & INTR_INFO_VECTOR_MASK) == X86_TRAP_UD)
+		return true;	/* injected: the selftest guest's UD2 */
+	return (info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION &&
+	       (info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC;
+}
+
+/*
+ * An event whose delivery the exit interrupted (IDT-vectoring information
+ * valid, SDM 28.2.4) is re-injected with the entry, unless the handler
+ * injects one itself.  Bit 12 (NMI unblocking) and the reserved bits are
+ * not part of the VM-entry interruption-information format.
+ */
+static void hvt_reinject(struct hvt_vcpu *v)
+{
+	u32 info = v->idt_info;
+	u32 err = 0;
+
+	if (!(info & VECTORING_INFO_VALID_MASK))
+		return;
+	info &= VECTORING_INFO_VALID_MASK | VECTORING_INFO_DELIVER_CODE_MASK |
+		VECTORING_INFO_TYPE_MASK | VECTORING_INFO_VECTOR_MASK;
+	hvt_vmwrite(v, VM_ENTRY_INTR_INFO_FIELD, info);
+	if (info & VECTORING_INFO_DELIVER_CODE_MASK) {
+		err = (u32)hvt_vmread_or0(v, IDT_VECTORING_ERROR_CODE);
+		hvt_vmwrite(v, VM_ENTRY_EXCEPTION_ERROR_CODE, err);
+	}
+	if (hvt_soft_event(info))
+		hvt_vmwrite(v, VM_ENTRY_INSTRUCTION_LEN, v->insn_len);
+	v->inject_info = info;
+	v->inject_error = err;
+	v->action = HVTRACE_ACT_INJECT;
 }
 
 /**
@@ -537,26 +755,52 @@ int hvt_handle_exit(struct hvt_regs *regs)
 	struct hvt_vcpu *v = container_of(regs, struct hvt_vcpu, regs);
 	hvt_exit_handler handler = hvt_h_unhandled;
 	bool traced = trace_hvtrace_exit_enabled();
+	u64 reason = 0, info = 0;
 	u32 basic;
+	int bad;
+
+	/* The host first: what the exit clobbered, then NMIs and #MC. */
+	hvt_host_restore(v);
+	if (hvt_host_check > 1)
+		hvt_host_check_exit(v);
+	bad = hvt_vmread(v, VM_EXIT_REASON, &reason);
+	bad |= hvt_vmread(v, VM_EXIT_INTR_INFO, &info);
+	v->exit_reason = reason;
+	v->intr_info = info;
+	basic = v->exit_reason & HVTRACE_EXIT_REASON_BASIC_MASK;
+	if (bad || (basic == HVTRACE_EXIT_EXCEPTION_NMI &&
+		    (info & INTR_INFO_VALID_MASK) &&
+		    (info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)) {
+		/*
+		 * A host NMI (perf, a backtrace request) caused the exit, or
+		 * the exit cannot be read and might have been one: the host's
+		 * handler runs now, before anything else; a spurious NMI is
+		 * harmless, a lost one is not.
+		 */
+		asm volatile("int $2");
+	}
+	if (!bad && hvt_is_mce(v, basic))
+		hvt_forward_mce(v);
 
 	v->changed = 0;
 	v->want_yield = false;
-	if (hvt_read_exit(v, traced)) {
+	v->inject_info = 0;
+	v->inject_error = 0;
+	if (bad || hvt_read_exit(v, traced)) {
 		v->action = hvt_stop(v, -EIO);
 		goto out;
 	}
-	basic = v->exit_reason & HVTRACE_EXIT_REASON_BASIC_MASK;
 	v->exits++;
 	v->end_reason = v->exit_reason;
-	atomic64_inc(&hvt_stats.exits);
+	this_cpu_inc(hvt_pcpu_stats.exits);
 	if (basic < HVTRACE_NR_REASONS)
-		atomic64_inc(&hvt_stats.by_reason[basic]);
+		this_cpu_inc(hvt_pcpu_stats.by_reason[basic]);
 
 	if (traced) {
 		trace_hvtrace_exit(&v->exit_rec);
 	} else {
 		v->dropped++;
-		atomic64_inc(&hvt_stats.dropped);
+		this_cpu_inc(hvt_pcpu_stats.dropped);
 	}
 
 	if (v->exit_reason & HVTRACE_EXIT_REASON_ENTRY_FAIL)
@@ -573,6 +817,7 @@ int hvt_handle_exit(struct hvt_regs *regs)
 			hvt_vmwrite(v, GUEST_RFLAGS, v->rflags);
 		if (v->changed & BIT_ULL(HVTRACE_CHG_GPR(HVT_R_RSP)))
 			hvt_vmwrite(v, GUEST_RSP, v->regs.gpr[HVT_R_RSP]);
+		hvt_reinject(v);
 		if (READ_ONCE(v->req->abort))
 			v->action = hvt_stop(v, -EINTR);
 		else if (v->want_yield || need_resched() ||
@@ -583,5 +828,7 @@ int hvt_handle_exit(struct hvt_regs *regs)
 	}
 out:
 	hvt_emit_resume(v);
+	if (v->action != HVTRACE_ACT_STOP)
+		hvt_host_prepare_entry(v);
 	return v->action == HVTRACE_ACT_STOP;
 }

@@ -8,6 +8,7 @@
 
 #include <linux/types.h>
 #include <linux/atomic.h>
+#include <linux/percpu.h>
 #include <linux/completion.h>
 #include <linux/stddef.h>
 #include <linux/build_bug.h>
@@ -45,6 +46,8 @@ enum hvt_vmcs_fault {
 	HVT_FAULT_NONE = 0,
 	HVT_FAULT_GUEST_STATE,	/* GUEST_RFLAGS bit 1 clear: VM-entry failure */
 	HVT_FAULT_CONTROL,	/* CR3-target count 5 > 4: VMfailValid, error 7 */
+	HVT_FAULT_VMXOFF,	/* VMXOFF reported failed (after really leaving) */
+	HVT_FAULT_MCE,		/* the guest's #UD taken for a machine check */
 };
 
 /* A run request, filled by control.c, executed by vmx.c on req->cpu. */
@@ -63,6 +66,8 @@ struct hvt_run_req {
 	u32 end_reason;
 	u32 vm_insn_error;
 	bool vmxe_left;		/* CR4.VMXE found set after VMXOFF (a bug) */
+	u64 host_mismatches;	/* host-state check failures (host_state.c) */
+	int end_status;		/* ended from outside: CPU offline, reboot */
 	/* set by the waiting ioctl when its caller is signalled */
 	bool abort;
 	struct completion done;
@@ -83,6 +88,10 @@ struct hvt_vcpu {
 	u64 changed;			/* HVTRACE_CHG_* bits set by handlers */
 	u8 action;			/* HVTRACE_ACT_* */
 	u32 intr_info;
+	u32 idt_info;			/* IDT-vectoring information */
+	u32 interruptibility;		/* guest interruptibility state */
+	u32 inject_info, inject_error;	/* event injected with the entry */
+	u64 chg_val[HVTRACE_CHG_NBITS - HVTRACE_CHG_CR0];	/* CR..bits */
 	bool want_yield;		/* leave the FPU region before resuming */
 
 	/* run state */
@@ -102,15 +111,30 @@ struct hvt_vcpu {
 	u64 slice_tsc;			/* host time budget before leaving it */
 	u32 ctl_pin, ctl_proc, ctl_proc2, ctl_exit, ctl_entry;
 
-	/* host state a VM exit does not restore in full (see hvt_restore_host) */
-	struct desc_ptr host_gdt, host_idt;
-	unsigned long host_dr7;
-	u64 host_debugctl;
+	/* host state a VM exit does not restore in full (host_state.c) */
+	struct {
+		struct desc_ptr gdt, idt;
+		unsigned long cr3, cr4;	/* in the VMCS host-state area */
+		u64 debugctl;
+		u16 ldt_sel;
+	} host;
+	u64 host_mismatches;		/* host-state check failures, this run */
 
 	/* trace records, kept here rather than on the stack */
 	struct hvtrace_exit_rec exit_rec;
 	struct hvtrace_resume_rec resume_rec;
 	struct hvtrace_session_rec session_rec;
+};
+
+/* The host state the integrity check compares (host_state.c). */
+struct hvt_host_snap {
+	unsigned long cr0, cr3, cr4, cr4_kernel, dr7;
+	struct desc_ptr gdt, idt;
+	u16 ldt_sel, tr, cs, ss, ds, es, fs, gs;
+	u64 efer, pat, debugctl, fs_base, gs_base, kernel_gs_base;
+	u64 sysenter_cs, sysenter_esp, sysenter_eip;
+	u64 star, lstar, cstar, sfmask, tsc_aux;
+	u32 pkru;
 };
 
 /* Per-CPU resources, allocated on the first run on that CPU, freed at unload. */
@@ -122,27 +146,41 @@ struct hvt_cpu {
 	void *io_bitmap_a;		/* ports 0x0000..0x7fff */
 	void *io_bitmap_b;		/* ports 0x8000..0xffff */
 	void *guest_pgd;		/* guest CR3: the kernel half of the host's */
-	void *stack;			/* guest stack, HVT_GUEST_STACK_SIZE */
+	void *stack;			/* guest stack, HVT_GUEST_STACK_SIZE, vmalloc'd */
 	struct hvt_wl_args args;	/* what the guest gets in RDI */
+	struct hvt_host_snap host_snap;	/* host state before the run */
 	atomic_t busy;
+	bool stuck;			/* VMXOFF failed: VMX left on, no runs */
+	bool stuck_injected;		/* ... only by the selftest's injection */
 };
 
-/* Module-wide counters (main.c). */
+/* Module-wide counters of rare events (main.c). */
 struct hvt_stats {
 	atomic64_t runs;
 	atomic64_t runs_failed;
-	atomic64_t exits;
 	atomic64_t vmx_failures;
 	atomic64_t entry_failures;
 	atomic64_t unhandled;
-	atomic64_t dropped;
-	atomic64_t by_reason[HVTRACE_NR_REASONS];
-	atomic64_t handler_tsc_total;	/* sum of resume TSC - exit TSC */
-	atomic64_t handler_exits;	/* exits handler_tsc_total covers */
 	atomic64_t run_tsc_total;	/* first VM entry to stop, every run */
-	atomic64_t yields;		/* hvt_yield calls between exits */
-	atomic64_t yield_tsc_total;	/* their time (inside handler_tsc) */
+	atomic64_t host_checks;		/* host-state comparisons made */
+	atomic64_t host_mismatches;	/* ... that found a difference */
+	atomic64_t mce_forwarded;	/* machine checks handed to the host */
 };
+
+/*
+ * Per-exit counters, per CPU: runs on several CPUs at once never share a
+ * cache line per exit.  Summed when read (control.c).
+ */
+struct hvt_pcpu_stats {
+	u64 exits;
+	u64 dropped;
+	u64 by_reason[HVTRACE_NR_REASONS];
+	u64 handler_tsc_total;	/* sum of resume TSC - exit TSC */
+	u64 handler_exits;	/* exits handler_tsc_total covers */
+	u64 yields;		/* hvt_yield calls between exits */
+	u64 yield_tsc_total;	/* their time (inside handler_tsc) */
+};
+DECLARE_PER_CPU(struct hvt_pcpu_stats, hvt_pcpu_stats);
 extern struct hvt_stats hvt_stats;
 
 /* Index of each capability MSR in hvt_vmx_msrs[] (= hvtrace_session.vmx_msrs[]). */
@@ -157,6 +195,8 @@ void *hvt_alloc_page(void);
 void hvt_free_page(void *p);
 void *hvt_alloc_pages(unsigned int order);
 void hvt_free_pages(void *p, unsigned int order);
+void *hvt_vzalloc(unsigned long size);
+void hvt_vfree(void *p);
 long hvt_allocs_outstanding(void);
 
 /* vmx.c */
@@ -168,6 +208,19 @@ int hvt_vmread(struct hvt_vcpu *v, unsigned long field, u64 *val);
 int hvt_vmwrite(struct hvt_vcpu *v, unsigned long field, u64 val);
 u64 hvt_vmread_or0(struct hvt_vcpu *v, unsigned long field);
 void hvt_yield(struct hvt_vcpu *v);
+int hvt_vmx_hotplug_init(void);
+void hvt_vmx_hotplug_exit(void);
+void hvt_vmx_reboot_selftest(void);
+
+/* host_state.c */
+extern unsigned int hvt_host_check;
+void hvt_host_prepare_entry(struct hvt_vcpu *v);
+void hvt_host_reload_debugctl(struct hvt_vcpu *v);
+void hvt_host_restore(struct hvt_vcpu *v);
+void hvt_host_snapshot(struct hvt_host_snap *s);
+unsigned int hvt_host_compare(struct hvt_vcpu *v, const struct hvt_host_snap *want,
+			      const char *where);
+void hvt_host_check_exit(struct hvt_vcpu *v);
 
 /* exit.c */
 int hvt_handle_exit(struct hvt_regs *regs);

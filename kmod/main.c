@@ -11,12 +11,14 @@
 
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/vmalloc.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
 
 #include "hvt.h"
 
 struct hvt_stats hvt_stats;
+DEFINE_PER_CPU(struct hvt_pcpu_stats, hvt_pcpu_stats);
 
 unsigned int hvt_slice_us = 2000;
 module_param_named(slice_us, hvt_slice_us, uint, 0644);
@@ -36,6 +38,28 @@ static const struct kernel_param_ops hvt_allocs_ops = {
 module_param_cb(allocations, &hvt_allocs_ops, NULL, 0444);
 MODULE_PARM_DESC(allocations, "page allocations the module currently owns (read-only)");
 
+/*
+ * Writing 1 runs the reboot notifier's teardown as a reboot would (the
+ * test bed cannot reboot with a run in progress and go on testing).
+ */
+static int hvt_selftest_reboot_set(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int err = kstrtobool(val, &on);
+
+	if (err)
+		return err;
+	if (on)
+		hvt_vmx_reboot_selftest();
+	return 0;
+}
+
+static const struct kernel_param_ops hvt_selftest_reboot_ops = {
+	.set = hvt_selftest_reboot_set,
+};
+module_param_cb(selftest_reboot, &hvt_selftest_reboot_ops, NULL, 0200);
+MODULE_PARM_DESC(selftest_reboot, "write 1: end every run as a reboot would (test)");
+
 long hvt_allocs_outstanding(void)
 {
 	return atomic_long_read(&hvt_allocs);
@@ -48,6 +72,28 @@ void *hvt_alloc_pages(unsigned int order)
 	if (p)
 		atomic_long_inc(&hvt_allocs);
 	return p;
+}
+
+/*
+ * Virtually mapped: vmalloc areas are separated by unmapped guard pages,
+ * so an overflow of the guest stack faults (an exit) instead of writing
+ * over a neighbour.
+ */
+void *hvt_vzalloc(unsigned long size)
+{
+	void *p = vzalloc(size);
+
+	if (p)
+		atomic_long_inc(&hvt_allocs);
+	return p;
+}
+
+void hvt_vfree(void *p)
+{
+	if (!p)
+		return;
+	vfree(p);
+	atomic_long_dec(&hvt_allocs);
 }
 
 void hvt_free_pages(void *p, unsigned int order)
@@ -75,13 +121,18 @@ static int __init hvt_init(void)
 	err = hvt_vmx_init();
 	if (err)
 		goto fail;
-	err = hvt_control_init();
+	err = hvt_vmx_hotplug_init();
 	if (err)
 		goto fail_vmx;
+	err = hvt_control_init();
+	if (err)
+		goto fail_hotplug;
 	pr_info("loaded, version %s, schema %d, /dev/hvtrace ready\n",
 		HVT_MODULE_VERSION, HVTRACE_SCHEMA_VERSION);
 	return 0;
 
+fail_hotplug:
+	hvt_vmx_hotplug_exit();
 fail_vmx:
 	hvt_vmx_free_all();
 fail:
@@ -91,6 +142,7 @@ fail:
 static void __exit hvt_exit(void)
 {
 	hvt_control_exit();
+	hvt_vmx_hotplug_exit();
 	hvt_vmx_free_all();
 	pr_info("unloaded, %ld allocations outstanding\n",
 		hvt_allocs_outstanding());

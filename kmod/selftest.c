@@ -9,13 +9,15 @@
  * Guest code runs in VMX non-root mode: notrace, no calls into the host.
  */
 #include <linux/kernel.h>
+#include <linux/kprobes.h>
+#include <linux/objtool.h>
 #include <linux/string.h>
 #include <asm/desc.h>
 
 #include "hvt.h"
 
 /* CPUID leaf 0, args->iterations times: 1 exit each, then HVT_HC_END. */
-static notrace void hvt_st_cpuid(const struct hvt_wl_args *args)
+static notrace __kprobes void hvt_st_cpuid(const struct hvt_wl_args *args)
 {
 	u64 i;
 
@@ -31,7 +33,7 @@ static notrace void hvt_st_cpuid(const struct hvt_wl_args *args)
  * on the echo device, HLT, RDTSC, RDTSCP, MOV from CR3, VMCALL marker,
  * XMM1 and MXCSR changed in between (they show in the next exit).
  */
-static notrace void hvt_st_mix(const struct hvt_wl_args *args)
+static notrace __kprobes void hvt_st_mix(const struct hvt_wl_args *args)
 {
 	u64 i, v = 0x1122334455667788ull;
 
@@ -58,7 +60,7 @@ static notrace void hvt_st_mix(const struct hvt_wl_args *args)
 }
 
 /* No exits of its own: only preemption-timer and interrupt exits. */
-static notrace void hvt_st_spin(const struct hvt_wl_args *args)
+static notrace __kprobes void hvt_st_spin(const struct hvt_wl_args *args)
 {
 	u64 i, n = args->iterations * 1000000;
 
@@ -70,7 +72,7 @@ static notrace void hvt_st_spin(const struct hvt_wl_args *args)
  * An empty IDT, then a load from a non-canonical address:
  * #GP -> #GP (no IDT entry) -> #DF -> triple fault.
  */
-static notrace void hvt_st_triple_fault(const struct hvt_wl_args *args)
+static notrace __kprobes void hvt_st_triple_fault(const struct hvt_wl_args *args)
 {
 	struct desc_ptr empty = { .size = 0, .address = 0 };
 	u64 bad = 0x8000000000000000ull, x;
@@ -80,9 +82,56 @@ static notrace void hvt_st_triple_fault(const struct hvt_wl_args *args)
 }
 
 /* MONITOR exits (MONITOR exiting is on) and has no handler. */
-static notrace void hvt_st_unhandled(const struct hvt_wl_args *args)
+static notrace __kprobes void hvt_st_unhandled(const struct hvt_wl_args *args)
 {
 	asm volatile("monitor" : : "a" (args), "c" (0), "d" (0));
+}
+
+/*
+ * The guest's own CR4.OSXSAVE, then XSETBV of XCR0 = x87 only: the handler
+ * must not execute XGETBV when the host runs without XSAVE (#UD in VMX
+ * root); the write is refused (#GP, no fixup: run error -EFAULT).
+ */
+static notrace __kprobes void hvt_st_xsetbv(const struct hvt_wl_args *args)
+{
+	unsigned long cr4;
+
+	asm volatile("mov %%cr4, %0" : "=r" (cr4));
+	cr4 |= X86_CR4_OSXSAVE;
+	asm volatile("mov %0, %%cr4" : : "r" (cr4));
+	asm volatile("xsetbv" : : "a" (1), "d" (0), "c" (0));
+}
+
+/*
+ * RFLAGS.TF set by POPF, then CPUID: the single-step trap owed for CPUID
+ * (emulated by the handler) must come right after it, at
+ * hvt_st_tf_after_cpuid, not one instruction later.  The #DB exit has no
+ * fixup: run error -EFAULT, logged with its RIP.
+ */
+static notrace __kprobes void hvt_st_tf(const struct hvt_wl_args *args)
+{
+	u32 a = 0, b, c = 0, d;
+
+	asm volatile("pushfq\n\t"
+		     "orq $0x100, (%%rsp)\n\t"
+		     "popfq\n\t"
+		     "cpuid\n"
+		     ".globl hvt_st_tf_after_cpuid\n"
+		     "hvt_st_tf_after_cpuid:\n\t"
+		     "nop\n\t"
+		     "nop\n\t"
+		     "pushfq\n\t"
+		     "andq $~0x100, (%%rsp)\n\t"
+		     "popfq"
+		     : "+a" (a), "=b" (b), "+c" (c), "=d" (d) : : "memory");
+}
+
+/* UD2 once (taken for a machine check by the injection), then CPUIDs. */
+static notrace __kprobes void hvt_st_mce(const struct hvt_wl_args *args)
+{
+	/* The hypervisor resumes after the UD2: tell objtool so. */
+	asm volatile("ud2\n\t" ASM_REACHABLE);
+	hvt_st_cpuid(args);
 }
 
 struct hvt_selftest {
@@ -107,6 +156,14 @@ static const struct hvt_selftest hvt_selftests[] = {
 	    0, NULL, NULL, hvt_st_cpuid }, ~0u, HVT_FAULT_GUEST_STATE },
 	{ { "selftest-vmfail", "invalid control: VMLAUNCH VMfailValid (error 7), run error -EIO",
 	    0, NULL, NULL, hvt_st_cpuid }, ~0u, HVT_FAULT_CONTROL },
+	{ { "selftest-xsetbv", "guest CR4.OSXSAVE then XSETBV: refused with #GP, run error -EFAULT",
+	    0, NULL, NULL, hvt_st_xsetbv }, ~0u },
+	{ { "selftest-tf", "TF then CPUID: #DB right after the emulated CPUID, run error -EFAULT",
+	    0, NULL, NULL, hvt_st_tf }, ~0u },
+	{ { "selftest-mce", "injected machine check (the guest's UD2) forwarded, guest resumes",
+	    0, NULL, NULL, hvt_st_mce }, ~0u, HVT_FAULT_MCE },
+	{ { "selftest-vmxoff-fail", "injected VMXOFF failure: run error -EIO, CR4.VMXE kept, next run refused",
+	    0, NULL, NULL, hvt_st_cpuid }, ~0u, HVT_FAULT_VMXOFF },
 };
 
 const struct hvt_workload *hvt_selftest_find(const char *name, u32 *exc,

@@ -14,6 +14,9 @@
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/reboot.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/percpu.h>
 #include <asm/vmx.h>
@@ -120,12 +123,19 @@ struct hvt_cpu_check {
 	int err;
 	u64 feat_ctl;
 	bool locked_now;
+	bool vmx_held;
 };
 static DEFINE_PER_CPU(struct hvt_cpu_check, hvt_check);
 
-static void hvt_check_this_cpu(void *unused)
+/*
+ * Pass 1 (@lock false) only looks; pass 2 (@lock true), run only when
+ * every CPU passed, locks an unlocked IA32_FEATURE_CONTROL: a refusal on
+ * one CPU must not leave the others' locked behind.
+ */
+static void hvt_check_this_cpu(void *lockp)
 {
 	struct hvt_cpu_check *c = this_cpu_ptr(&hvt_check);
+	bool lock = *(bool *)lockp;
 	u64 fc;
 
 	c->err = 0;
@@ -139,6 +149,10 @@ static void hvt_check_this_cpu(void *unused)
 		return;
 	}
 	if (!(fc & FEAT_CTL_LOCK)) {
+		if (!lock) {
+			c->feat_ctl = fc;
+			goto vmxe;
+		}
 		/* Unlocked: enable VMX outside SMX and lock, as KVM does. */
 		fc |= FEAT_CTL_LOCK | FEAT_CTL_VMX_OUTSIDE;
 		if (wrmsrl_safe(MSR_IA32_FEAT_CTL, fc) ||
@@ -154,8 +168,9 @@ static void hvt_check_this_cpu(void *unused)
 		c->err = -EOPNOTSUPP;
 		return;
 	}
-	if (__read_cr4() & X86_CR4_VMXE)
-		c->err = -EBUSY;
+vmxe:
+	/* Another hypervisor (kvm_intel) holds VMX: only sandbox runs refuse. */
+	c->vmx_held = !!(__read_cr4() & X86_CR4_VMXE);
 }
 
 /* Returns the allowed-settings MSR for a control, honouring true controls. */
@@ -206,17 +221,27 @@ static void hvt_read_cpu_model(void)
 int hvt_vmx_init(void)
 {
 	u32 dummy;
-	int cpu, err = 0, i;
+	int cpu, err = 0, i, held = -1;
+	bool lock = false;
 	u64 basic;
 
 	cpus_read_lock();
-	on_each_cpu(hvt_check_this_cpu, NULL, 1);
+	on_each_cpu(hvt_check_this_cpu, &lock, 1);
+	for_each_online_cpu(cpu)
+		err = err ?: per_cpu_ptr(&hvt_check, cpu)->err;
+	if (!err) {
+		lock = true;
+		on_each_cpu(hvt_check_this_cpu, &lock, 1);
+	}
+	err = 0;
 	for_each_online_cpu(cpu) {
 		struct hvt_cpu_check *c = per_cpu_ptr(&hvt_check, cpu);
 
 		if (c->locked_now)
 			pr_info("cpu %d: IA32_FEATURE_CONTROL was unlocked; locked with VMX enabled (%#llx)\n",
 				cpu, c->feat_ctl);
+		if (c->vmx_held && held < 0)
+			held = cpu;
 		if (!c->err || err)
 			continue;
 		err = c->err;
@@ -233,15 +258,14 @@ int hvt_vmx_init(void)
 			pr_err("cpu %d: IA32_FEATURE_CONTROL unlocked but cannot be locked with VMX enabled; not loading\n",
 			       cpu);
 			break;
-		case -EBUSY:
-			pr_err("cpu %d: CR4.VMXE already set: VMX in use by another hypervisor (kvm_intel?); not loading\n",
-			       cpu);
-			break;
 		}
 	}
 	cpus_read_unlock();
 	if (err)
 		return err;
+	if (held >= 0)
+		pr_info("cpu %d: CR4.VMXE set: VMX is held by another hypervisor (kvm_intel?); sandbox runs will be refused, the KVM backend works\n",
+			held);
 
 	for (i = 0; i < HVTRACE_NR_VMX_MSRS; i++)
 		if (rdmsrl_safe(hvt_vmx_msr_index[i], &hvt_vmx_msrs[i]))
@@ -307,7 +331,7 @@ static void hvt_cpu_free(struct hvt_cpu *pc)
 	hvt_free_page(pc->io_bitmap_a);
 	hvt_free_page(pc->io_bitmap_b);
 	hvt_free_page(pc->guest_pgd);
-	hvt_free_pages(pc->stack, get_order(HVT_GUEST_STACK_SIZE));
+	hvt_vfree(pc->stack);
 	hvt_free_pages(pc, get_order(sizeof(*pc)));
 }
 
@@ -324,7 +348,7 @@ static struct hvt_cpu *hvt_cpu_alloc(unsigned int cpu)
 	pc->io_bitmap_a = hvt_alloc_page();
 	pc->io_bitmap_b = hvt_alloc_page();
 	pc->guest_pgd = hvt_alloc_page();
-	pc->stack = hvt_alloc_pages(get_order(HVT_GUEST_STACK_SIZE));
+	pc->stack = hvt_vzalloc(HVT_GUEST_STACK_SIZE);
 	if (!pc->vmxon || !pc->vmcs || !pc->msr_bitmap || !pc->io_bitmap_a ||
 	    !pc->io_bitmap_b || !pc->guest_pgd || !pc->stack) {
 		hvt_cpu_free(pc);
@@ -442,7 +466,7 @@ static int hvt_vmcs_setup(struct hvt_cpu *pc, struct hvt_run_req *req)
 					 HVT_MSRI_VMX_TRUE_EXIT_CTLS),
 			     VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_PAT |
 			     VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_IA32_EFER |
-			     VM_EXIT_LOAD_IA32_EFER,
+			     VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_DEBUG_CONTROLS,
 			     VM_EXIT_HOST_ADDR_SPACE_SIZE, &exitc, "VM-exit");
 	if (err)
 		return err;
@@ -455,7 +479,7 @@ static int hvt_vmcs_setup(struct hvt_cpu *pc, struct hvt_run_req *req)
 	err = hvt_adjust_ctl(hvt_ctl_msr(HVT_MSRI_VMX_ENTRY_CTLS,
 					 HVT_MSRI_VMX_TRUE_ENTRY_CTLS),
 			     VM_ENTRY_IA32E_MODE | VM_ENTRY_LOAD_IA32_PAT |
-			     VM_ENTRY_LOAD_IA32_EFER,
+			     VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_DEBUG_CONTROLS,
 			     VM_ENTRY_IA32E_MODE, &entryc, "VM-entry");
 	if (err)
 		return err;
@@ -499,10 +523,9 @@ static int hvt_vmcs_setup(struct hvt_cpu *pc, struct hvt_run_req *req)
 	/* ---- host state ---- */
 	native_store_gdt(&gdt);
 	store_idt(&idt);
-	v->host_gdt = gdt;
-	v->host_idt = idt;
-	v->host_dr7 = native_get_debugreg(7);
-	rdmsrl(MSR_IA32_DEBUGCTLMSR, v->host_debugctl);
+	v->host.gdt = gdt;
+	v->host.idt = idt;
+	hvt_host_reload_debugctl(v);
 	tr = 0;
 	asm("str %0" : "=rm" (tr));
 	tr_base = (unsigned long)&get_cpu_entry_area(v->cpu)->tss.x86_tss;
@@ -515,8 +538,11 @@ static int hvt_vmcs_setup(struct hvt_cpu *pc, struct hvt_run_req *req)
 	rdmsrl(MSR_GS_BASE, gs_base);
 
 	hvt_vmwrite(v, HOST_CR0, cr0);
-	hvt_vmwrite(v, HOST_CR3, __read_cr3());
-	hvt_vmwrite(v, HOST_CR4, cr4);
+	/* Kept current before every entry by hvt_host_prepare_entry(). */
+	v->host.cr3 = __read_cr3();
+	v->host.cr4 = cr4;
+	hvt_vmwrite(v, HOST_CR3, v->host.cr3);
+	hvt_vmwrite(v, HOST_CR4, v->host.cr4);
 	hvt_vmwrite(v, HOST_CS_SELECTOR, __KERNEL_CS);
 	hvt_vmwrite(v, HOST_SS_SELECTOR, __KERNEL_DS);
 	hvt_vmwrite(v, HOST_DS_SELECTOR, 0);
@@ -543,6 +569,11 @@ static int hvt_vmcs_setup(struct hvt_cpu *pc, struct hvt_run_req *req)
 	hvt_vmwrite(v, GUEST_CR0, cr0);
 	hvt_vmwrite(v, GUEST_CR3, v->guest_cr3);
 	hvt_vmwrite(v, GUEST_CR4, cr4);
+	/*
+	 * Loaded at entry and saved at exit ("load/save debug controls"):
+	 * no host breakpoint is armed while the guest runs, and the host's
+	 * are re-armed after each exit (hvt_host_restore).
+	 */
 	hvt_vmwrite(v, GUEST_DR7, 0x400);
 
 	hvt_vmwrite(v, GUEST_CS_SELECTOR, __KERNEL_CS);
@@ -661,21 +692,6 @@ static void hvt_emit_session(struct hvt_vcpu *v, u8 phase)
 /* ---- the run ---------------------------------------------------------- */
 
 /*
- * A VM exit leaves the GDT and IDT limits at 0xffff, DR7 at 0x400 and
- * IA32_DEBUGCTL at 0: put the host's values back before any other host code
- * (interrupts, the scheduler, the caller) runs.
- */
-static void hvt_restore_host(struct hvt_vcpu *v)
-{
-	native_load_gdt(&v->host_gdt);
-	native_load_idt(&v->host_idt);
-	if (v->host_dr7 != 0x400)	/* DR7 after a VM exit */
-		native_set_debugreg(7, v->host_dr7);
-	if (v->host_debugctl)
-		wrmsrl(MSR_IA32_DEBUGCTLMSR, v->host_debugctl);
-}
-
-/*
  * Leaves the FPU/irq-off region for a moment so interrupts, the scheduler
  * and RCU get in, then re-enters it.  The guest's XMM/MXCSR are in
  * v->regs, not in the registers, so nothing of the guest is lost.  Still
@@ -687,9 +703,11 @@ void hvt_yield(struct hvt_vcpu *v)
 	u64 pa = __pa(pc->vmcs);
 	int r;
 
-	/* VM exits set TR's limit to 0x67: let the kernel fix it lazily. */
+	/*
+	 * VM exits set TR's limit to 0x67: let the kernel fix it lazily.  The
+	 * rest of the host state was restored at the exit (hvt_handle_exit).
+	 */
 	invalidate_tss_limit();
-	hvt_restore_host(v);
 	local_irq_enable();
 	kernel_fpu_end();
 	cond_resched();
@@ -700,9 +718,27 @@ void hvt_yield(struct hvt_vcpu *v)
 	r = hvt_vmptrld(pa);
 	if (r)
 		hvt_vmx_failed(v, "VMPTRLD", 0, r);
-	/* The scheduler may have switched this CPU's mm: follow it. */
-	hvt_vmwrite(v, HOST_CR3, __read_cr3());
+	/*
+	 * The scheduler may have switched this CPU's mm (CR3, CR4.PCE, LDT):
+	 * hvt_host_prepare_entry() follows it before the entry.
+	 */
+	hvt_host_reload_debugctl(v);
 	v->slice_start = rdtsc();
+}
+
+/*
+ * VMXOFF, or its failure injected by the selftest (which really leaves VMX
+ * operation, then reports VMfailInvalid so that the failure path runs).
+ */
+static int hvt_vmxoff_checked(struct hvt_vcpu *v)
+{
+	int r = hvt_vmxoff();
+
+	if (!r && v->req->fault == HVT_FAULT_VMXOFF) {
+		container_of(v, struct hvt_cpu, vcpu)->stuck_injected = true;
+		return HVT_VMX_FAIL_INVALID;
+	}
+	return r;
 }
 
 static void hvt_run_here(struct hvt_cpu *pc, struct hvt_run_req *req)
@@ -714,6 +750,7 @@ static void hvt_run_here(struct hvt_cpu *pc, struct hvt_run_req *req)
 	u64 cr4f0 = hvt_vmx_msrs[HVT_MSRI_VMX_CR4_FIXED0];
 	u64 cr4f1 = hvt_vmx_msrs[HVT_MSRI_VMX_CR4_FIXED1];
 	u32 rev = HVT_BASIC_REVISION(hvt_vmx_msrs[HVT_MSRI_VMX_BASIC]);
+	struct hvt_host_snap *snap = &pc->host_snap;
 	bool started = false;
 	u64 cr0, cr4, run_tsc;
 	int r, ret;
@@ -726,6 +763,7 @@ static void hvt_run_here(struct hvt_cpu *pc, struct hvt_run_req *req)
 	v->end_reason = 0;
 	v->vm_insn_error = 0;
 	v->vmx_failed = false;
+	v->host_mismatches = 0;
 	v->ctl_pin = v->ctl_proc = v->ctl_proc2 = 0;
 	v->ctl_exit = v->ctl_entry = 0;
 	memset(v->msr_shadow, 0, sizeof(v->msr_shadow));
@@ -737,6 +775,13 @@ static void hvt_run_here(struct hvt_cpu *pc, struct hvt_run_req *req)
 	kernel_fpu_begin();
 	local_irq_disable();
 
+	/* The kthread is bound, but a CPU going offline unbinds it. */
+	if (smp_processor_id() != v->cpu || READ_ONCE(req->abort)) {
+		v->status = -EAGAIN;
+		goto out_fpu;
+	}
+	if (hvt_host_check)
+		hvt_host_snapshot(snap);
 	if (__read_cr4() & X86_CR4_VMXE) {
 		pr_err("cpu %u: CR4.VMXE already set: VMX in use by another hypervisor\n",
 		       v->cpu);
@@ -788,9 +833,11 @@ static void hvt_run_here(struct hvt_cpu *pc, struct hvt_run_req *req)
 
 	v->slice_start = rdtsc();
 	run_tsc = rdtsc_ordered();
+	hvt_host_prepare_entry(v);
 	ret = hvt_vmx_run(&v->regs);
 	invalidate_tss_limit();
-	hvt_restore_host(v);
+	/* Restored at the last exit already; this covers a failed entry. */
+	hvt_host_restore(v);
 	atomic64_add(rdtsc_ordered() - run_tsc, &hvt_stats.run_tsc_total);
 	if (ret != HVT_RUN_STOPPED) {
 		/* VMLAUNCH/VMRESUME did not enter the guest. */
@@ -819,19 +866,31 @@ out_vmclear:
 		       hvt_vmx_outcome(r));
 	}
 out_vmxoff:
-	r = hvt_vmxoff();
+	r = hvt_vmxoff_checked(v);
 	if (r) {
+		/*
+		 * Still in VMX operation: clearing CR4.VMXE now would raise
+		 * #GP (SDM 23.8).  The CPU keeps VMX on; no run uses it again
+		 * and the module stays loaded (hvt_cpu_stuck).
+		 */
 		atomic64_inc(&hvt_stats.vmx_failures);
-		pr_err("cpu %u: VMXOFF failed: %s\n", v->cpu,
-		       hvt_vmx_outcome(r));
+		pr_err("cpu %u: VMXOFF failed: %s; CPU left in VMX operation, no further runs on it\n",
+		       v->cpu, hvt_vmx_outcome(r));
 		if (!v->status)
 			v->status = -EIO;
+		pc->stuck = true;
+		req->vmxe_left = true;
+		goto out_session;
 	}
 out_cr4:
 	cr4_clear_bits_irqsoff(X86_CR4_VMXE);
 	req->vmxe_left = !!(__read_cr4() & X86_CR4_VMXE);
 	if (req->vmxe_left)
 		pr_err("cpu %u: CR4.VMXE still set after the run\n", v->cpu);
+	if (hvt_host_check && hvt_host_compare(v, snap, "after the run"))
+		pr_err("cpu %u run %llu: host state differs after the run\n",
+		       v->cpu, req->run_id);
+out_session:
 	if (started)
 		hvt_emit_session(v, HVTRACE_PHASE_END);
 out_fpu:
@@ -849,14 +908,133 @@ static int hvt_run_thread(void *data)
 	req->status = pc->vcpu.status;
 	req->end_reason = pc->vcpu.end_reason;
 	req->vm_insn_error = pc->vcpu.vm_insn_error;
-	complete(&req->done);
+	req->host_mismatches = pc->vcpu.host_mismatches;
+	if (req->end_status)
+		req->status = req->end_status;
+	/* Waited for by the ioctl and by a hotplug or reboot callback. */
+	complete_all(&req->done);
 	return 0;
+}
+
+/*
+ * CPU hotplug: a run holds no hotplug lock (a writer would wait for the
+ * whole run, and every reader behind it: loading a module, enabling a
+ * tracepoint).  Instead the teardown callback of a CPU going offline ends
+ * the run on it at its next exit and waits for it; the run's status is
+ * -ENODEV.  The online callback checks a CPU's VMX capabilities against
+ * the ones read at load (KVM checks each CPU's compatibility the same way).
+ */
+static enum cpuhp_state hvt_cpuhp_state;
+static DEFINE_PER_CPU(struct hvt_run_req *, hvt_active_req);
+static DEFINE_PER_CPU(bool, hvt_cpu_compatible);
+static DEFINE_SPINLOCK(hvt_active_lock);
+
+static int hvt_cpu_online(unsigned int cpu)
+{
+	u64 val;
+	int i, bad = -1;
+
+	for (i = 0; i < HVTRACE_NR_VMX_MSRS; i++) {
+		if (rdmsrl_safe(hvt_vmx_msr_index[i], &val))
+			val = 0;
+		if (val != hvt_vmx_msrs[i]) {
+			bad = i;
+			break;
+		}
+	}
+	per_cpu(hvt_cpu_compatible, cpu) = bad < 0;
+	if (bad >= 0)
+		pr_warn("cpu %u: VMX capability MSR %#x differs from the other CPUs' (%#llx, expected %#llx); no runs on it\n",
+			cpu, hvt_vmx_msr_index[bad], val, hvt_vmx_msrs[bad]);
+	return 0;
+}
+
+/* Ends the run on @cpu (if any) with @status and waits for it. */
+static void hvt_end_run_on(unsigned int cpu, const char *why, int status)
+{
+	struct hvt_run_req *req;
+
+	spin_lock(&hvt_active_lock);
+	req = per_cpu(hvt_active_req, cpu);
+	if (req) {
+		WRITE_ONCE(req->end_status, status);
+		WRITE_ONCE(req->abort, true);
+	}
+	spin_unlock(&hvt_active_lock);
+	if (!req)
+		return;
+	pr_info("cpu %u %s: ending its run %llu\n", cpu, why, req->run_id);
+	wait_for_completion(&req->done);
+}
+
+static int hvt_cpu_offline(unsigned int cpu)
+{
+	hvt_end_run_on(cpu, "going offline", -ENODEV);
+	return 0;
+}
+
+/*
+ * Reboot, halt, power-off and kexec (kernel_kexec() calls the reboot
+ * notifiers too): no CPU may be left in VMX operation, where INIT is
+ * blocked.  Emergency paths (panic, crash kexec) are covered by the
+ * kernel: it executes VMXOFF on every CPU whose CR4.VMXE is set
+ * (cpu_emergency_vmxoff in 6.1), which includes ours since the run keeps
+ * CR4.VMXE exactly while in VMX operation.
+ */
+static int hvt_reboot(struct notifier_block *nb, unsigned long code, void *unused)
+{
+	unsigned int cpu;
+
+	for_each_online_cpu(cpu)
+		hvt_end_run_on(cpu, "reboot", -ESHUTDOWN);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block hvt_reboot_nb = {
+	.notifier_call = hvt_reboot,
+};
+
+int hvt_vmx_hotplug_init(void)
+{
+	int cpu, bad = -1;
+	int r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "hvtrace:online",
+				  hvt_cpu_online, hvt_cpu_offline);
+
+	if (r < 0)
+		return r;
+	hvt_cpuhp_state = r;
+	cpus_read_lock();
+	for_each_online_cpu(cpu)
+		if (!per_cpu(hvt_cpu_compatible, cpu))
+			bad = bad < 0 ? cpu : bad;
+	cpus_read_unlock();
+	if (bad >= 0) {
+		pr_err("cpu %d: VMX capabilities differ from those read at load; not loading\n",
+		       bad);
+		cpuhp_remove_state(hvt_cpuhp_state);
+		return -EOPNOTSUPP;
+	}
+	register_reboot_notifier(&hvt_reboot_nb);
+	return 0;
+}
+
+void hvt_vmx_hotplug_exit(void)
+{
+	unregister_reboot_notifier(&hvt_reboot_nb);
+	cpuhp_remove_state(hvt_cpuhp_state);
+}
+
+/* The selftest's entry to the reboot path (fault injection). */
+void hvt_vmx_reboot_selftest(void)
+{
+	hvt_reboot(&hvt_reboot_nb, SYS_RESTART, NULL);
 }
 
 /*
  * Executes @req on req->cpu in a kthread bound to it and waits.  Returns 0
  * when the run happened (its outcome is in req->status) or -errno when it
- * could not start.  A signal to the caller stops the run at its next exit.
+ * could not start.  A signal to the caller stops the run at its next exit,
+ * and so does the CPU going offline.
  */
 int hvt_run(struct hvt_run_req *req)
 {
@@ -864,11 +1042,11 @@ int hvt_run(struct hvt_run_req *req)
 	struct hvt_cpu *pc;
 	int err = 0;
 
-	cpus_read_lock();
-	if (req->cpu >= nr_cpu_ids || !cpu_online(req->cpu)) {
-		err = -EINVAL;
-		goto out_unlock;
-	}
+	init_completion(&req->done);
+	req->abort = false;
+	req->end_status = 0;
+	if (req->cpu >= nr_cpu_ids)
+		return -EINVAL;
 	mutex_lock(&hvt_cpus_lock);
 	pc = hvt_cpus[req->cpu];
 	if (!pc) {
@@ -876,42 +1054,74 @@ int hvt_run(struct hvt_run_req *req)
 		hvt_cpus[req->cpu] = pc;
 	}
 	mutex_unlock(&hvt_cpus_lock);
-	if (!pc) {
-		err = -ENOMEM;
-		goto out_unlock;
-	}
-	if (atomic_cmpxchg(&pc->busy, 0, 1)) {
-		err = -EBUSY;
-		goto out_unlock;
+	if (!pc)
+		return -ENOMEM;
+	if (atomic_cmpxchg(&pc->busy, 0, 1))
+		return -EBUSY;
+	if (pc->stuck) {
+		pr_err("cpu %u: left in VMX operation by a failed VMXOFF; run refused\n",
+		       req->cpu);
+		err = -EIO;
+		if (pc->stuck_injected) {
+			/* Injected: the CPU did leave VMX operation. */
+			cr4_clear_bits(X86_CR4_VMXE);
+			pc->stuck = pc->stuck_injected = false;
+		}
+		goto out_busy;
 	}
 
-	init_completion(&req->done);
-	req->abort = false;
+	/*
+	 * Online and compatible, checked and the run published under the
+	 * hotplug read lock, held only until the thread is started: from
+	 * then on the teardown callback sees the run and ends it.
+	 */
+	cpus_read_lock();
+	if (!cpu_online(req->cpu)) {
+		err = -EINVAL;
+		goto out_unlock;
+	}
+	if (!per_cpu(hvt_cpu_compatible, req->cpu)) {
+		pr_err("cpu %u: VMX capabilities differ from the other CPUs'; run refused\n",
+		       req->cpu);
+		err = -EOPNOTSUPP;
+		goto out_unlock;
+	}
 	req->run_id = atomic64_inc_return(&hvt_run_ids);
 	t = kthread_create(hvt_run_thread, req, "hvtrace/%u", req->cpu);
 	if (IS_ERR(t)) {
 		err = PTR_ERR(t);
-		goto out_busy;
+		goto out_unlock;
 	}
 	get_task_struct(t);
 	kthread_bind(t, req->cpu);
+	spin_lock(&hvt_active_lock);
+	per_cpu(hvt_active_req, req->cpu) = req;
+	spin_unlock(&hvt_active_lock);
 	wake_up_process(t);
+	cpus_read_unlock();
+
 	if (wait_for_completion_interruptible(&req->done)) {
 		WRITE_ONCE(req->abort, true);
 		wait_for_completion(&req->done);
 	}
-	kthread_stop(t);
-	put_task_struct(t);
+	spin_lock(&hvt_active_lock);
+	per_cpu(hvt_active_req, req->cpu) = NULL;
+	spin_unlock(&hvt_active_lock);
 
 	atomic64_inc(&hvt_stats.runs);
 	if (req->status)
 		atomic64_inc(&hvt_stats.runs_failed);
-	pr_info("run %llu on cpu %u: workload %s, %llu exits, status %d, CR4.VMXE %s\n",
+	pr_info("run %llu on cpu %u: workload %s, %llu exits, status %d, CR4.VMXE %s, host state %s\n",
 		req->run_id, req->cpu, req->wl->name, req->exits, req->status,
-		req->vmxe_left ? "SET" : "clear");
-out_busy:
-	atomic_set(&pc->busy, 0);
+		req->vmxe_left ? "SET" : "clear",
+		!hvt_host_check ? "not checked" :
+		req->host_mismatches ? "CHANGED" : "intact");
+	kthread_stop(t);
+	put_task_struct(t);
+	goto out_busy;
 out_unlock:
 	cpus_read_unlock();
+out_busy:
+	atomic_set(&pc->busy, 0);
 	return err;
 }

@@ -5,7 +5,7 @@
 # then the host unpacks /out into --out, with serial.log next to it.
 #
 # usage: testbed/guest-run.sh --payload DIR --out DIR [--cpu-model MODEL]
-#            [--timeout SEC] [--mem MB] [--out-mb MB] [--quiet]
+#            [--timeout SEC] [--mem MB] [--out-mb MB] [--cpus N] [--quiet]
 # Exit status: 0 the guest finished and run.sh exited 0; 1 the guest finished
 # but run.sh failed (results still extracted; its status is in OUT/run.rc);
 # 2 anything else (bad usage, build failure, kernel panic or oops, triple
@@ -26,6 +26,7 @@ usage() {
 payload=""
 out=""
 cpu_model=corei7_skylake_x
+cpus=1
 timeout_s=1800
 mem_mb=2048
 out_mb=""
@@ -37,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--cpu-model) cpu_model=${2:-}; shift 2 || usage ;;
 	--timeout) timeout_s=${2:-}; shift 2 || usage ;;
 	--mem) mem_mb=${2:-}; shift 2 || usage ;;
+	--cpus) cpus=${2:-}; shift 2 || usage ;;
 	--out-mb) out_mb=${2:-}; shift 2 || usage ;;
 	--quiet) quiet=yes; shift ;;
 	-h|--help) usage ;;
@@ -100,7 +102,7 @@ truncate -s $(( (out_mb * 1048576 + cyl - 1) / cyl * cyl )) "$work/out.img"
 cp "$base/boot.iso" "$work/boot.iso"
 cat > "$work/bochsrc.txt" <<RC
 memory: guest=$mem_mb, host=$(( mem_mb < 2048 ? mem_mb : 2048 ))
-cpu: model=$cpu_model, count=1, ips=100000000, reset_on_triple_fault=0
+cpu: model=$cpu_model, count=$cpus, ips=100000000, reset_on_triple_fault=0
 clock: sync=none, time0=local
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin

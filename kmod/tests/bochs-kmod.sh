@@ -31,7 +31,9 @@ rm -rf "$work"
 mkdir -p "$work/payload/modules" "$work/payload/bin"
 if make -C kmod KDIR="$kdir" LTTNG_SRC="$lttng" > "$work/build.log" 2>&1 &&
    ${CC:-cc} -std=c11 -Wall -Wextra -O2 -static -o "$work/payload/bin/hvtctl" \
-	kmod/tools/hvtctl.c >> "$work/build.log" 2>&1; then
+	kmod/tools/hvtctl.c >> "$work/build.log" 2>&1 &&
+   ${CC:-cc} -std=c11 -Wall -Wextra -O2 -static -o "$work/payload/bin/hoststate" \
+	kmod/tests/hoststate.c >> "$work/build.log" 2>&1; then
 	ok "modules and hvtctl build"
 else
 	not_ok "modules and hvtctl build"
@@ -44,7 +46,7 @@ cp kmod/tests/guest/run.sh "$work/payload/"
 
 # ---- 1. VMX guest ----
 testbed/guest-run.sh --payload "$work/payload" --out "$work/vmx" \
-	--mem 512 --timeout 1500 --quiet > "$work/vmx.log" 2>&1
+	--mem 512 --cpus 2 --timeout 1800 --quiet > "$work/vmx.log" 2>&1
 rc=$?
 if [ $rc -le 1 ] && [ -f "$work/vmx/run.log" ]; then
 	ok "guest booted and ran the payload (guest-run status $rc)"

@@ -145,6 +145,10 @@ static int cmd_counters(void)
 	       (unsigned long long)c.run_tsc_total,
 	       (unsigned long long)c.yields,
 	       (unsigned long long)c.yield_tsc_total);
+	printf("host_checks %llu\nhost_mismatches %llu\nmce_forwarded %llu\n",
+	       (unsigned long long)c.host_checks,
+	       (unsigned long long)c.host_mismatches,
+	       (unsigned long long)c.mce_forwarded);
 	for (i = 0; i < HVTRACE_NR_REASONS; i++)
 		if (c.by_reason[i])
 			printf("reason %s %llu\n", reason_name(i),

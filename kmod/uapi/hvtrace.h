@@ -85,6 +85,14 @@ struct hvtrace_counters {
 	 */
 	__u64 yields;
 	__u64 yield_tsc_total;
+	/*
+	 * Host-state integrity checks made (module parameter host_check) and
+	 * how many found the host changed (a bug of hvtrace: 0 expected);
+	 * machine checks handed to the host's handler.
+	 */
+	__u64 host_checks;
+	__u64 host_mismatches;
+	__u64 mce_forwarded;
 };
 
 /* HVTRACE_IOC_WORKLOAD: describe workload number index (in); -ENOENT past the end. */

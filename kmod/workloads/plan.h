@@ -113,9 +113,16 @@ enum hvt_workload_id { HVT_WORKLOADS(HVT_WL_ENUM) HVT_WL_COUNT };
 /*
  * Code the guest executes in VMX non-root operation: never instrumented by
  * the function tracer (an ftrace hook there would read the TSC and run
- * host tracing code inside the guest).
+ * host tracing code inside the guest), and in the kernel never probed: the
+ * module's .kprobes.text is on kprobes' blacklist, since a probe's INT3
+ * would trap in the guest and end the run.
  */
+#ifdef __KERNEL__
+#define HVT_GUEST_CODE __attribute__((__no_instrument_function__)) \
+	__attribute__((__section__(".kprobes.text")))
+#else
 #define HVT_GUEST_CODE __attribute__((__no_instrument_function__))
+#endif
 
 /* The registers an operation starts from; layout as in frame.h. */
 struct hvt_guest_frame {
