@@ -7,6 +7,8 @@
  *                  [--trap LIST] [--output DIR]
  *                  [--subbuf-size SIZE] [--num-subbuf N]
  *   hvtrace record --list
+ *   hvtrace record --kvm [--pid PID]... [--reasons LIST] [--output DIR] ...
+ *                  (--duration S | -- COMMAND ARGS...)
  *
  * Steps: check /dev/hvtrace and the workload name, check the session daemon
  * and that it knows the hvtrace_* kernel events (lttng-probe-hvtrace.ko),
@@ -17,6 +19,13 @@
  * data is on disk), read the channel's discarded-event and lost-packet
  * counters, destroy the session.  Any discarded event is reported loudly and
  * makes the exit status 2: a trace with holes is not a clean recording.
+ *
+ * --kvm: the same session, but instead of a run the module's KVM backend is
+ * attached (HVTRACE_IOC_KVM_ATTACH) while COMMAND runs (or for S seconds),
+ * tracing the VM exits of real KVM guests; detached before the session
+ * stops.  The attachment belongs to our descriptor of /dev/hvtrace, so it
+ * ends even if this process dies.  Full guest state means guest secrets:
+ * the trace folder is made readable by its owner only.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,6 +43,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +52,7 @@
 
 #include "hvtrace.h"
 #include "hvtrace_events.h"
+#include "exit_reasons.h"
 #include "output.h"
 #include "qual.h"
 #include "verbs.h"
@@ -70,6 +81,13 @@ struct rec_opts {
 	uint64_t num_subbuf;
 	bool list;
 	bool json;
+	/* --kvm */
+	bool kvm;
+	uint32_t nr_pids;
+	int32_t pids[HVTRACE_KVM_MAX_PIDS];
+	uint64_t reasons[HVTRACE_NR_REASONS / 64];
+	double duration;	/* seconds; 0: run the command */
+	char **command;		/* after "--" */
 };
 
 static const struct {
@@ -137,7 +155,19 @@ static void rec_usage(FILE *f)
 		"                      on machines with many CPUs: at most 1 GiB in all)\n"
 		"  --format text|json  the run's result as text (default) or one JSON object\n"
 		"                      (schemas/json/record.schema.json); errors stay on stderr\n"
-		"  --list              list the module's workloads\n");
+		"  --list              list the module's workloads\n"
+		"\n"
+		"       hvtrace record --kvm [--pid PID]... [--reasons LIST] [--output DIR]\n"
+		"                      [--subbuf-size SIZE] [--num-subbuf N]\n"
+		"                      (--duration S | -- COMMAND ARGS...)\n"
+		"Traces the VM exits of KVM guests (kvm_intel) with their full register state\n"
+		"while COMMAND runs, or for S seconds.  The trace holds guest secrets (keys in\n"
+		"registers): its folder is made readable by its owner only.\n"
+		"  --pid PID           only VMs whose VMM has this pid (repeat, up to %d)\n"
+		"  --reasons LIST      only these exit reasons, comma-separated names\n"
+		"                      (CPUID,IO_INSTRUCTION,...) or numbers\n"
+		"  --duration S        attach for S seconds (no command)\n",
+		HVTRACE_KVM_MAX_PIDS);
 }
 
 /* One-line error, always the same shape; returns the error status. */
@@ -232,6 +262,46 @@ static bool parse_traps(const char *s, uint64_t *mask)
 	return true;
 }
 
+/* Exit reasons by SDM name (any case) or number, comma-separated. */
+static const struct {
+	unsigned int code;
+	const char *name;
+} rec_reasons[] = {
+#define REC_R(code, name, qual) { code, #name },
+	HVTRACE_EXIT_REASONS(REC_R)
+#undef REC_R
+};
+
+static bool parse_reasons(const char *s, uint64_t *mask)
+{
+	char buf[1024];
+	char *save = NULL;
+	bool any = false;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+		size_t i;
+
+		if (parse_u64(t, &v)) {
+			if (v >= HVTRACE_NR_REASONS)
+				return false;
+		} else {
+			for (i = 0; i < sizeof(rec_reasons) / sizeof(rec_reasons[0]); i++)
+				if (!strcasecmp(t, rec_reasons[i].name))
+					break;
+			if (i == sizeof(rec_reasons) / sizeof(rec_reasons[0]))
+				return false;
+			v = rec_reasons[i].code;
+		}
+		mask[v / 64] |= 1ULL << (v % 64);
+		any = true;
+	}
+	return any;
+}
+
 static uint64_t default_num_subbuf(void)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
@@ -246,7 +316,8 @@ static uint64_t default_num_subbuf(void)
 
 static int rec_parse(int argc, char **argv, struct rec_opts *o)
 {
-	enum { O_SUBBUF = 256, O_NUMSUB, O_LIST, O_FORMAT };
+	enum { O_SUBBUF = 256, O_NUMSUB, O_LIST, O_FORMAT, O_KVM, O_PID, O_REASONS,
+	       O_DURATION };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "seed", required_argument, NULL, 's' },
@@ -259,6 +330,10 @@ static int rec_parse(int argc, char **argv, struct rec_opts *o)
 		{ "list", no_argument, NULL, O_LIST },
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
+		{ "kvm", no_argument, NULL, O_KVM },
+		{ "pid", required_argument, NULL, O_PID },
+		{ "reasons", required_argument, NULL, O_REASONS },
+		{ "duration", required_argument, NULL, O_DURATION },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -271,7 +346,8 @@ static int rec_parse(int argc, char **argv, struct rec_opts *o)
 	o->num_subbuf = default_num_subbuf();
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":w:s:n:c:t:o:h", longopts, NULL)) != -1) {
+	/* '+': stop at the first non-option (the command after "--") */
+	while ((c = getopt_long(argc, argv, "+:w:s:n:c:t:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			o->workload = optarg;
@@ -318,6 +394,30 @@ static int rec_parse(int argc, char **argv, struct rec_opts *o)
 			else if (strcmp(optarg, "text"))
 				return rec_err("bad --format '%s' (text or json)", optarg);
 			break;
+		case O_KVM:
+			o->kvm = true;
+			break;
+		case O_PID:
+			if (!parse_u64(optarg, &v) || v == 0 || v > INT32_MAX)
+				return rec_err("bad --pid '%s'", optarg);
+			if (o->nr_pids == HVTRACE_KVM_MAX_PIDS)
+				return rec_err("at most %d --pid", HVTRACE_KVM_MAX_PIDS);
+			o->pids[o->nr_pids++] = (int32_t)v;
+			break;
+		case O_REASONS:
+			if (!parse_reasons(optarg, o->reasons))
+				return rec_err("bad --reasons '%s' (comma-separated exit reason names such as CPUID,IO_INSTRUCTION, or numbers below %d)",
+					       optarg, HVTRACE_NR_REASONS);
+			break;
+		case O_DURATION: {
+			char *end;
+
+			errno = 0;
+			o->duration = strtod(optarg, &end);
+			if (errno || *end || !(o->duration > 0) || o->duration > 1e7)
+				return rec_err("bad --duration '%s' (seconds, > 0)", optarg);
+			break;
+		}
 		case 'h':
 			rec_usage(stdout);
 			return -1;
@@ -328,6 +428,25 @@ static int rec_parse(int argc, char **argv, struct rec_opts *o)
 				       argv[optind - 1]);
 		}
 	}
+	if (o->kvm) {
+		if (o->workload || o->list)
+			return rec_err("--kvm traces KVM guests: no --workload or --list with it");
+		if (o->json)
+			return rec_err("--format json is not available with --kvm yet");
+		if (optind < argc && !strcmp(argv[optind - 1], "--"))
+			o->command = &argv[optind];
+		else if (optind < argc)
+			return rec_err("unexpected argument '%s' (the command goes after --)",
+				       argv[optind]);
+		if (!o->command == !(o->duration > 0))
+			return rec_err("--kvm needs either --duration S or -- COMMAND ARGS...");
+		o->workload = "kvm";
+		if (o->subbuf_size > (UINT64_MAX / o->num_subbuf))
+			return rec_err("--subbuf-size times --num-subbuf overflows");
+		return 0;
+	}
+	if (o->nr_pids || o->duration > 0 || o->reasons[0] || o->reasons[1])
+		return rec_err("--pid, --reasons and --duration go with --kvm");
 	if (optind < argc)
 		return rec_err("unexpected argument '%s'", argv[optind]);
 	if (o->list)
@@ -624,6 +743,227 @@ static int do_list(void)
 	return HVT_EXIT_OK;
 }
 
+/* Runs the command (or waits); returns its wait status, -1 if it could not run. */
+static int kvm_run_command(const struct rec_opts *o, int devfd, pid_t *child)
+{
+	int wstatus = 0;
+
+	*child = -1;
+	if (!o->command) {
+		struct timespec end, now;
+
+		clock_gettime(CLOCK_MONOTONIC, &end);
+		end.tv_sec += (time_t)o->duration;
+		end.tv_nsec += (long)((o->duration - (double)(time_t)o->duration) * 1e9);
+		if (end.tv_nsec >= 1000000000L) {
+			end.tv_sec++;
+			end.tv_nsec -= 1000000000L;
+		}
+		while (!rec_signal) {
+			struct timespec left;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left.tv_sec = end.tv_sec - now.tv_sec;
+			left.tv_nsec = end.tv_nsec - now.tv_nsec;
+			if (left.tv_nsec < 0) {
+				left.tv_sec--;
+				left.tv_nsec += 1000000000L;
+			}
+			if (left.tv_sec < 0)
+				break;
+			nanosleep(&left, NULL);
+		}
+		return 0;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	*child = fork();
+	if (*child < 0) {
+		rec_err("cannot fork: %s", strerror(errno));
+		return -1;
+	}
+	if (*child == 0) {
+		close(devfd);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execvp(o->command[0], o->command);
+		fprintf(stderr, "hvtrace record: cannot run '%s': %s\n", o->command[0],
+			strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(*child, &wstatus, 0) < 0) {
+		if (errno != EINTR) {
+			rec_err("waitpid: %s", strerror(errno));
+			return -1;
+		}
+		if (rec_signal)	/* pass Ctrl-C/SIGTERM on if it was only ours */
+			kill(*child, (int)rec_signal);
+	}
+	return wstatus;
+}
+
+static const char *kvm_errno_hint(int err)
+{
+	switch (err) {
+	case EBUSY:
+		return "another hvtrace record --kvm is attached";
+	case ENOENT:
+		return "kvm.ko is not loaded (modprobe kvm_intel); dmesg has the reason";
+	case ENODEV:
+	case EOPNOTSUPP:
+		return "only KVM on Intel VMX (kvm_intel) on the kernels the module handles; dmesg has the reason";
+	case ENOTTY:
+		return "hvtrace.ko has no KVM backend (module older than this hvtrace?)";
+	case EPERM:
+	case EACCES:
+		return "recording needs root (CAP_SYS_ADMIN)";
+	default:
+		return NULL;
+	}
+}
+
+static int cmd_record_kvm(struct rec_opts *o)
+{
+	struct hvtrace_kvm_attach at;
+	struct hvtrace_kvm_stats st;
+	struct lttng_handle *h = NULL;
+	char path[PATH_MAX];
+	char session[64];
+	uint64_t discarded = 0, lost = 0;
+	bool created = false, detached = false, losses_known;
+	int fd = -1, ret, wstatus = 0, status = HVT_EXIT_ERROR;
+	pid_t child = -1;
+
+	ret = open_device(&fd);
+	if (ret)
+		return ret;
+	if (lttng_session_daemon_alive() != 1) {
+		rec_err("no LTTng session daemon is running (as root: lttng-sessiond -d --extra-kmod-probes=hvtrace)");
+		goto out;
+	}
+	if (prepare_output(o, path, sizeof(path)))
+		goto out;
+	/* guest registers are secrets: owner only */
+	if (chmod(path, 0700) < 0) {
+		rec_err("cannot restrict '%s' to its owner: %s", path, strerror(errno));
+		goto out;
+	}
+
+	rec_catch_signals();
+	snprintf(session, sizeof(session), "hvtrace-record-%ld", (long)getpid());
+	ret = setup_session(o, session, path, &h);
+	created = true;
+	if (ret)
+		goto out;
+	ret = lttng_start_tracing(session);
+	if (ret < 0) {
+		rec_err("cannot start tracing: %s", lttng_strerror(ret));
+		goto out;
+	}
+
+	memset(&at, 0, sizeof(at));
+	at.size = sizeof(at);
+	at.version = HVTRACE_ABI_VERSION;
+	at.nr_pids = o->nr_pids;
+	memcpy(at.pids, o->pids, sizeof(at.pids));
+	memcpy(at.reasons, o->reasons, sizeof(at.reasons));
+	if (ioctl(fd, HVTRACE_IOC_KVM_ATTACH, &at) < 0) {
+		int e = errno;
+		const char *hint = kvm_errno_hint(e);
+
+		rec_err("HVTRACE_IOC_KVM_ATTACH failed: %s%s%s", strerror(e),
+			hint ? ": " : "", hint ? hint : "");
+		goto out_stop;
+	}
+	if (o->command)
+		fprintf(stderr, "hvtrace record: attached to KVM (attach %" PRIu64 "), running %s\n",
+			(uint64_t)at.attach_id, o->command[0]);
+	else
+		fprintf(stderr, "hvtrace record: attached to KVM (attach %" PRIu64 ") for %g s\n",
+			(uint64_t)at.attach_id, o->duration);
+	wstatus = kvm_run_command(o, fd, &child);
+
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	st.version = HVTRACE_ABI_VERSION;
+	if (ioctl(fd, HVTRACE_IOC_KVM_DETACH, &st) < 0) {
+		rec_err("HVTRACE_IOC_KVM_DETACH failed: %s", strerror(errno));
+		goto out_stop;
+	}
+	detached = true;
+
+out_stop:
+	/* Stop waits until the consumer has written everything out. */
+	ret = lttng_stop_tracing(session);
+	if (ret < 0) {
+		rec_err("cannot stop tracing: %s", lttng_strerror(ret));
+		goto out;
+	}
+	if (!detached)
+		goto out;
+	losses_known = read_losses(h, &discarded, &lost) == 0;
+
+	printf("trace: %s/kernel\n", path);
+	printf("kvm attach %" PRIu64 ": %" PRIu64 " exits seen, %" PRIu64 " traced, %" PRIu64
+	       " resumes, %" PRIu64 " filtered (pid %" PRIu64 ", reason %" PRIu64 "), %" PRIu64
+	       " dropped, %" PRIu64 " untraceable; %" PRIu64 " VMs, %" PRIu64 " vCPUs\n",
+	       (uint64_t)st.attach_id, (uint64_t)st.exits, (uint64_t)st.traced,
+	       (uint64_t)st.resumes, (uint64_t)(st.filtered_pid + st.filtered_reason),
+	       (uint64_t)st.filtered_pid, (uint64_t)st.filtered_reason, (uint64_t)st.dropped,
+	       (uint64_t)st.untraceable, (uint64_t)st.vms, (uint64_t)st.vcpus);
+	if (st.fpu_from_memory)
+		printf("XMM/MXCSR read from the saved guest FPU state at %" PRIu64 " exits\n",
+		       (uint64_t)st.fpu_from_memory);
+	if (losses_known && !discarded && !lost)
+		printf("events discarded: 0, packets lost: 0\n");
+	if (o->command) {
+		if (WIFEXITED(wstatus))
+			printf("command: exited with status %d\n", WEXITSTATUS(wstatus));
+		else if (WIFSIGNALED(wstatus))
+			printf("command: killed by signal %d\n", WTERMSIG(wstatus));
+	}
+	status = HVT_EXIT_OK;
+	if (!losses_known) {
+		rec_err("WARNING: cannot read the channel's discarded-event counters; the trace may be incomplete");
+		status = HVT_EXIT_ERROR;
+	} else if (discarded || lost) {
+		rec_err("WARNING: LTTng DISCARDED %" PRIu64 " events and lost %" PRIu64
+			" packets: the trace is incomplete (raise --subbuf-size/--num-subbuf)",
+			discarded, lost);
+		status = HVT_EXIT_ERROR;
+	}
+	if (st.dropped) {
+		rec_err("WARNING: the module DROPPED %" PRIu64 " exits (no tracer or no memory): the trace is incomplete",
+			(uint64_t)st.dropped);
+		status = HVT_EXIT_ERROR;
+	}
+	if (wstatus == -1) {
+		status = HVT_EXIT_ERROR;	/* said already */
+	} else if (o->command && !(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)) {
+		rec_err("the command failed (%s %d)",
+			WIFEXITED(wstatus) ? "exit status" : "signal",
+			WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus));
+		status = HVT_EXIT_ERROR;
+	}
+	if (rec_signal) {
+		rec_err("interrupted by signal %d; detached, trace kept", (int)rec_signal);
+		status = HVT_EXIT_ERROR;
+	}
+out:
+	if (h)
+		lttng_destroy_handle(h);
+	if (created) {
+		ret = lttng_destroy_session(session);
+		if (ret < 0 && status == HVT_EXIT_OK) {
+			rec_err("cannot destroy session %s: %s", session, lttng_strerror(ret));
+			status = HVT_EXIT_ERROR;
+		}
+	}
+	if (fd >= 0)
+		close(fd);	/* also ends an attachment left behind */
+	return status;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct hvtrace_workload_info wl[REC_MAX_WORKLOADS];
@@ -642,6 +982,8 @@ int cmd_record(int argc, char **argv)
 		return ret < 0 ? HVT_EXIT_OK : ret;
 	if (o.list)
 		return do_list();
+	if (o.kvm)
+		return cmd_record_kvm(&o);
 
 	/* Cheap checks first: device, workload name, session daemon. */
 	ret = open_device(&fd);

@@ -1,0 +1,80 @@
+# KVM backend proof inside the Bochs guest (payload run.sh, busybox sh).
+# kvm_intel runs hvt-vmm's seeded guests while hvtrace record --kvm records;
+# the host checks the traces against the VMM's plans (tests/kvm/kvmcheck.py).
+. /usr/lib/hvtrace-testbed/lib.sh
+[ -f /in/env ] && . /in/env
+SEED=${SEED:-42}
+SEED2=${SEED2:-4242}
+OPS=${OPS:-300}
+CYCLES=${CYCLES:-50}
+mkdir -p /out/traces /out/logs /out/plans
+MP=/usr/sbin/modprobe
+
+# name CMD...: output in /out/logs/name.{out,err,rc}
+run() {
+	name=$1
+	shift
+	"$@" > /out/logs/$name.out 2> /out/logs/$name.err
+	echo $? > /out/logs/$name.rc
+	hvt_mark "$name: rc $(cat /out/logs/$name.rc) $(tail -n 1 /out/logs/$name.err)"
+}
+
+hvt_mark "cpu flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(vmx|ept|vpid|xsave|avx|avx2)$' | tr '\n' ' ')"
+hvt_mark "fpu: $(dmesg | grep -m1 'x86/fpu: Enabled xstate' | sed 's/^\[[^]]*\] //')"
+$MP kvm_intel > /out/logs/modprobe-kvm.txt 2>&1; echo "modprobe kvm_intel rc=$?" >> /out/logs/modprobe-kvm.txt
+$MP hvtrace > /out/logs/modprobe-hvtrace.txt 2>&1; echo "modprobe hvtrace rc=$?" >> /out/logs/modprobe-hvtrace.txt
+hvt_mark "modules: $(grep -E '^(kvm_intel|kvm|hvtrace) ' /proc/modules | cut -d' ' -f1 | tr '\n' ' ')"
+ls -l /dev/kvm > /out/logs/devkvm.txt 2>&1
+hvt_start_sessiond hvtrace || hvt_mark "sessiond failed"
+$MP lttng-probe-hvtrace
+
+mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+T=/sys/kernel/tracing
+
+# the VMM alone, not traced
+run vmm-alone hvt-vmm --seed $SEED --ops $OPS --plan /out/plans/alone.jsonl
+
+# vmm-a: traced, with the kernel's own kvm:kvm_exit through ftrace as a peer
+echo 16384 > $T/buffer_size_kb
+echo > $T/trace
+echo 1 > $T/events/kvm/kvm_exit/enable
+run vmm-a hvtrace record --kvm --output /out/traces/vmm-a -- \
+	hvt-vmm --seed $SEED --ops $OPS --plan /out/plans/vmm-a.jsonl
+echo 0 > $T/events/kvm/kvm_exit/enable
+cat $T/trace > /out/ftrace-vmm-a.txt
+echo > $T/trace
+
+run vmm-b hvtrace record --kvm --output /out/traces/vmm-b -- \
+	hvt-vmm --seed $SEED --ops $OPS --plan /out/plans/vmm-b.jsonl
+run vmm-c hvtrace record --kvm --output /out/traces/vmm-c -- \
+	hvt-vmm --seed $SEED2 --ops $OPS --vms 2 --plan /out/plans/vmm-c.jsonl
+run vmm-reasons hvtrace record --kvm --reasons CPUID,IO_INSTRUCTION --output /out/traces/vmm-reasons -- \
+	hvt-vmm --seed $SEED --ops $OPS --plan /out/plans/vmm-reasons.jsonl
+run vmm-pid hvtrace record --kvm --pid 1 --output /out/traces/vmm-pid -- \
+	hvt-vmm --seed $SEED --ops $OPS --plan /out/plans/vmm-pid.jsonl
+
+# attach/detach while guests run: a VMM runs VMs one after another in the
+# background while record attaches and detaches CYCLES times
+hvt-vmm --seed $SEED --ops $OPS --vms 400 --quiet --plan /out/plans/cycles.jsonl > /out/logs/cycles-vmm.out 2>&1 &
+vpid=$!
+i=0; ok=0
+while [ $i -lt $CYCLES ]; do
+	i=$((i + 1))
+	rm -rf /tmp/cyc
+	if hvtrace record --kvm --duration 0.05 --output /tmp/cyc > /tmp/cyc.out 2> /tmp/cyc.err; then ok=$((ok + 1)); else
+		echo "cycle $i: $(cat /tmp/cyc.err)" >> /out/logs/cycles.txt; fi
+	grep -h "kvm attach" /tmp/cyc.out >> /out/logs/cycles.txt
+	kill -0 $vpid 2>/dev/null || break
+done
+echo "cycles $i ok $ok" >> /out/logs/cycles.txt
+hvt_mark "attach/detach cycles: $i, $ok ok; VMM alive: $(kill -0 $vpid 2>/dev/null && echo yes || echo no)"
+wait $vpid
+echo $? > /out/logs/cycles-vmm.rc
+hvt_mark "background VMM rc $(cat /out/logs/cycles-vmm.rc)"
+
+grep -E '^(kvm_intel|kvm|hvtrace) ' /proc/modules > /out/logs/modules-after.txt
+rmmod kvm_intel > /out/logs/rmmod-kvm-intel.txt 2>&1; echo "rc=$?" >> /out/logs/rmmod-kvm-intel.txt
+rmmod hvtrace > /out/logs/rmmod-hvtrace.txt 2>&1; echo "rc=$?" >> /out/logs/rmmod-hvtrace.txt
+hvt_mark "rmmod kvm_intel: $(tail -1 /out/logs/rmmod-kvm-intel.txt), hvtrace: $(tail -1 /out/logs/rmmod-hvtrace.txt)"
+dmesg > /out/dmesg-full.txt
+exit 0

@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""Checks a KVM trace of hvt-vmm against the VMM's plan, exit by exit.
+
+usage: kvmcheck.py [--reasons N,N] [--expect-none] [--ftrace FILE] TRACE PLAN
+
+TRACE is a trace folder (read with babeltrace2, independently of the
+analyzer), PLAN the JSON-lines plan hvt-vmm wrote.  For every VM of the
+plan's VMM pid (session START events give vm number and vmm_pid, in order)
+and its vCPU 0:
+  - seq runs 1, 2, 3... without a gap; every exit but the last has exactly
+    one resume with the same seq;
+  - the planned exits appear in order; each one's reason, RIP, RFLAGS, the 16
+    GPRs, XMM0-15, MXCSR (and the I/O qualification or MMIO address) equal
+    the plan, and its resume changes exactly the planned registers to the
+    planned values, with the planned injected event (#GP for the unknown
+    MSR) or none;
+  - any other exit is asynchronous (external interrupt, EPT violation of
+    RAM, preemption timer, ...): allowed, but its resume must change no
+    register (only re-inject an interrupted event delivery);
+  - the final HLT is the VM's last exit.
+--reasons: the trace was filtered to these basic reasons: only planned
+exits of those reasons are expected, and no other reason may appear.
+--expect-none: the trace must hold no exit at all (e.g. --pid filter).
+--ftrace: the kernel's kvm:kvm_exit lines of the same run: per reason the
+counts and the RIP sequence must equal ours.
+Prints one line per VM and 'kvmcheck: OK' or the first differences; exit 0/1.
+"""
+import collections
+import json
+import re
+import subprocess
+import sys
+
+ASYNC_OK = {1, 7, 8, 48, 52, 29}   # ext. interrupt, irq/NMI window, EPT violation, preemption timer, MTF
+NAMES = {0: "EXCEPTION_NMI", 1: "EXTERNAL_INTERRUPT", 10: "CPUID", 12: "HLT", 18: "VMCALL",
+         30: "IO_INSTRUCTION", 31: "RDMSR", 32: "WRMSR", 48: "EPT_VIOLATION",
+         49: "EPT_MISCONFIG", 52: "PREEMPTION_TIMER"}
+
+
+def parse_value(s, i):
+    """Parses a babeltrace2 value at s[i:]: [ [k] = v, ... ], "text" or a scalar."""
+    if s[i] == '[':
+        i += 1
+        arr = []
+        while True:
+            while s[i] == ' ':
+                i += 1
+            if s[i] == ']':
+                return arr, i + 1
+            m = re.compile(r'\[\d+\] = ').match(s, i)
+            i = m.end()
+            v, i = parse_value(s, i)
+            arr.append(v)
+            while s[i] in ' ,':
+                i += 1
+    if s[i] == '"':
+        j = s.index('"', i + 1)
+        return s[i + 1:j], j + 1
+    m = re.compile(r'[^,}\]]+').match(s, i)
+    t = m.group(0).strip()
+    try:
+        v = int(t, 0)
+    except ValueError:
+        v = t
+    return v, m.end()
+
+
+def parse_payload(s):
+    d = {}
+    i = 0
+    pat = re.compile(r'\s*(\w+) = ')
+    while i < len(s):
+        m = pat.match(s, i)
+        if not m:
+            break
+        v, i = parse_value(s, m.end())
+        d[m.group(1)] = v
+        while i < len(s) and s[i] in ' ,':
+            i += 1
+    return d
+
+
+def read_trace(path):
+    out = subprocess.run(["babeltrace2", path], capture_output=True, text=True)
+    if out.returncode:
+        sys.exit("kvmcheck: babeltrace2 failed: " + out.stderr.strip()[:300])
+    evs = []
+    for line in out.stdout.splitlines():
+        m = re.search(r' (hvtrace_\w+): \{ cpu_id = \d+ \}, \{ (.*) \}$', line)
+        if m:
+            evs.append((m.group(1), parse_payload(m.group(2))))
+        elif "discarded" in line.lower():
+            evs.append(("discarded", {"line": line}))
+    return evs
+
+
+def main():
+    args = sys.argv[1:]
+    reasons = None
+    expect_none = False
+    ftrace = None
+    while args and args[0].startswith("--"):
+        a = args.pop(0)
+        if a == "--reasons":
+            reasons = {int(x) for x in args.pop(0).split(",")}
+        elif a == "--expect-none":
+            expect_none = True
+        elif a == "--ftrace":
+            ftrace = args.pop(0)
+        else:
+            sys.exit("kvmcheck: unknown option " + a)
+    trace, plan_path = args
+    with open(plan_path) as f:
+        lines = [json.loads(x) for x in f if x.strip()]
+    head, plan = lines[0], lines[1:]
+    evs = read_trace(trace)
+    errors = []
+
+    def err(msg):
+        if len(errors) < 30:
+            errors.append(msg)
+
+    if any(k == "discarded" for k, _ in evs):
+        err("the trace has discarded events")
+    sessions = [d for k, d in evs if k == "hvtrace_session"]
+    exits = [d for k, d in evs if k == "hvtrace_exit"]
+    resumes = [d for k, d in evs if k == "hvtrace_resume"]
+    phases = collections.Counter(s["phase"] for s in sessions)
+    if phases[2] != 1 or phases[3] != 1:
+        err("expected one ATTACH and one DETACH session event, got phases %s" % dict(phases))
+    if expect_none:
+        if exits or resumes:
+            err("%d exits and %d resumes in a trace that should have none" % (len(exits), len(resumes)))
+        det = [s for s in sessions if s["phase"] == 3]
+        if det and det[0]["filtered"] == 0:
+            err("DETACH session says nothing was filtered")
+        print("kvmcheck: %d exits; DETACH: exits %s filtered %s" %
+              (len(exits), det[0]["exits"] if det else "?", det[0]["filtered"] if det else "?"))
+        return finish(errors)
+
+    starts = [s for s in sessions if s["phase"] == 0 and s["vmm_pid"] == head["pid"]]
+    vm_numbers = [s["vm"] for s in starts]
+    if len(vm_numbers) != head["vms"]:
+        err("plan has %d VMs for pid %d, trace START events name %d: %s" %
+            (head["vms"], head["pid"], len(vm_numbers), vm_numbers))
+    ends = {s["vm"]: s for s in sessions if s["phase"] == 1}
+    by_vm = collections.defaultdict(list)
+    res_by = {}
+    for e in exits:
+        by_vm[(e["vm"], e["vcpu"])].append(e)
+    for r in resumes:
+        key = (r["vm"], r["vcpu"], r["seq"])
+        if key in res_by:
+            err("two resumes for vm %d vcpu %d seq %d" % key)
+        res_by[key] = r
+    ft_rips = collections.defaultdict(list)
+
+    for vm_index, vm in enumerate(vm_numbers):
+        vplan = [p for p in plan if p["vm_index"] == vm_index]
+        if reasons is not None:
+            vplan = [p for p in vplan if p["reason"] in reasons or
+                     (p["reason"] == -1 and reasons & {48, 49})]
+        ex = by_vm.get((vm, 0), [])
+        stats = collections.Counter()
+        pi = 0
+        for n, e in enumerate(ex):
+            ft_rips[e["exit_reason"] & 0xffff].append(e["rip"])
+            if reasons is None and e["seq"] != n + 1:
+                err("vm %d: exit %d has seq %d (gap)" % (vm, n + 1, e["seq"]))
+            if n and e["seq"] <= ex[n - 1]["seq"]:
+                err("vm %d: seq not increasing at %d" % (vm, e["seq"]))
+            basic = e["exit_reason"] & 0xffff
+            if reasons is not None and basic not in reasons:
+                err("vm %d seq %d: reason %d is not among the selected %s" % (vm, e["seq"], basic, sorted(reasons)))
+            r = res_by.get((vm, 0, e["seq"]))
+            last = n == len(ex) - 1
+            p = vplan[pi] if pi < len(vplan) else None
+            planned = False
+            if p is not None and e["rip"] == p["rip"]:
+                if p["reason"] == -1:
+                    planned = basic in (48, 49) and e["guest_phys"] == p["mmio_gpa"]
+                else:
+                    planned = basic == p["reason"]
+            if not planned:
+                if basic not in ASYNC_OK or (basic == 48 and e["guest_phys"] >= 0x20000000):
+                    err("vm %d seq %d: unexpected exit %s at rip %#x (next planned: op %s %s at %#x)" %
+                        (vm, e["seq"], NAMES.get(basic, basic), e["rip"],
+                         p and p["op"], p and p["kind"], p and p["rip"]))
+                    continue
+                stats["async " + NAMES.get(basic, str(basic))] += 1
+                if r is None:
+                    if not last:
+                        err("vm %d seq %d: no resume" % (vm, e["seq"]))
+                elif r["changed"] != 0:
+                    err("vm %d seq %d: asynchronous exit %s but the resume changed %#x" %
+                        (vm, e["seq"], NAMES.get(basic, basic), r["changed"]))
+                elif r["action"] == 2 and not (e["idt_info"] & 0x80000000):
+                    err("vm %d seq %d: injection after an asynchronous exit without an event being delivered" %
+                        (vm, e["seq"]))
+                continue
+            pi += 1
+            stats[p["kind"]] += 1
+            where = "vm %d seq %d op %d %s" % (vm, e["seq"], p["op"], p["kind"])
+            if p["kind"] == "end":
+                if not last:
+                    err("%s: the final HLT is not the last exit" % where)
+                continue
+            for f in ("rflags", "mxcsr"):
+                if e[f] != p[f]:
+                    err("%s: %s %#x, planned %#x" % (where, f, e[f], p[f]))
+            for i in range(16):
+                if e["gpr"][i] != p["gpr"][i]:
+                    err("%s: gpr[%d] %#x, planned %#x" % (where, i, e["gpr"][i], p["gpr"][i]))
+            if e["rsp"] != p["gpr"][4]:
+                err("%s: rsp %#x, planned %#x" % (where, e["rsp"], p["gpr"][4]))
+            for i in range(32):
+                if e["xmm"][i] != p["xmm"][i]:
+                    err("%s: xmm[%d] %#x, planned %#x" % (where, i, e["xmm"][i], p["xmm"][i]))
+            if p["qual"] is not None and e["exit_qual"] != p["qual"]:
+                err("%s: exit_qual %#x, planned %#x" % (where, e["exit_qual"], p["qual"]))
+            if r is None:
+                err("%s: no resume" % where)
+                continue
+            want_mask = 0
+            want_vals = []
+            for bit in sorted(int(b) for b in p["changes"]):
+                want_mask |= 1 << bit
+                want_vals.append(p["changes"][str(bit)])
+            if r["changed"] != want_mask:
+                err("%s: resume changed %#x, planned %#x" % (where, r["changed"], want_mask))
+            elif list(r["values"]) != want_vals:
+                err("%s: resume values %s, planned %s" % (where, [hex(v) for v in r["values"]],
+                                                          [hex(v) for v in want_vals]))
+            if p["inject"]:
+                if r["action"] != 2 or [r["inject_info"], r["inject_error"]] != p["inject"]:
+                    err("%s: resume action %d inject %#x/%#x, planned INJECT %#x/%#x" %
+                        (where, r["action"], r["inject_info"], r["inject_error"], *p["inject"]))
+            elif r["action"] != 0:
+                err("%s: resume action %d, planned RESUME" % (where, r["action"]))
+        if pi != len(vplan):
+            err("vm %d: %d of %d planned exits found (next: op %s)" %
+                (vm, pi, len(vplan), vplan[pi]["op"] if pi < len(vplan) else "-"))
+        end = ends.get(vm)
+        print("kvmcheck: vm %d (pid %d): %d exits, %d planned exits matched value by value; %s; END exits %s filtered %s" %
+              (vm, head["pid"], len(ex), pi,
+               ", ".join("%s %d" % kv for kv in sorted(stats.items())),
+               end["exits"] if end else "?", end["filtered"] if end else "?"))
+        if end is None:
+            err("vm %d: no END session event" % vm)
+        elif reasons is None and end["exits"] != len(ex):
+            err("vm %d: END says %d exits, the trace has %d" % (vm, end["exits"], len(ex)))
+
+    if ftrace:
+        check_ftrace(ftrace, ft_rips, err)
+    return finish(errors)
+
+
+def check_ftrace(path, ours, err):
+    """kvm:kvm_exit lines of the same run: counts and RIPs per reason."""
+    theirs = collections.defaultdict(list)
+    name2code = {}
+    for line in open(path):
+        m = re.search(r'kvm_exit: vcpu \d+ reason (\w+) rip 0x([0-9a-f]+)', line)
+        if m:
+            theirs[m.group(1)].append(int(m.group(2), 16))
+    # map ftrace's reason names to codes through the RIP sequences
+    total_t = sum(len(v) for v in theirs.values())
+    total_o = sum(len(v) for v in ours.values())
+    if total_t != total_o:
+        err("ftrace kvm:kvm_exit has %d exits, hvtrace %d" % (total_t, total_o))
+    unmatched = dict(ours)
+    for name, rips in sorted(theirs.items()):
+        code = next((c for c, r in unmatched.items() if r == rips), None)
+        if code is None:
+            err("ftrace reason %s: %d exits whose RIP sequence matches no hvtrace reason" % (name, len(rips)))
+        else:
+            name2code[name] = code
+            del unmatched[code]
+    print("kvmcheck: ftrace peer: %d kvm:kvm_exit events; per reason count and RIP sequence equal: %s" %
+          (total_t, ", ".join("%s=%d(%d)" % (n, c, len(theirs[n])) for n, c in sorted(name2code.items()))))
+
+
+def finish(errors):
+    for e in errors:
+        print("kvmcheck: FAIL " + e)
+    print("kvmcheck: " + ("OK" if not errors else "%d+ differences" % len(errors)))
+    return 0 if not errors else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
