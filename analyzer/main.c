@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* hvtrace: the command-line entry point; dispatches to one verb per file. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "ctf_fast.h"
 
 #include "guard.h"
 #include "hvtrace_events.h"
@@ -39,6 +42,63 @@ static void usage(FILE *f)
 	fprintf(f, "\nExit status: 0 success, 1 diff found differences, 2 error.\n");
 }
 
+/*
+ * Options every verb takes, removed from argv here: --decoder bt2|fast|auto
+ * and --decoder-threads N (reader.h, ctf_fast.h).  -v/--verbose stays for
+ * the verb and also makes the reader say which decoder reads each trace.
+ */
+static int decoder_options(int *argc, char **argv)
+{
+	int mode = HVT_DECODER_AUTO, verbose = 0, i, o = 2;
+	unsigned long threads = 0;
+
+	for (i = 2; i < *argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		int is_threads = 0;
+
+		if (!strcmp(a, "--")) {
+			while (i < *argc)
+				argv[o++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+			verbose = 1;
+		if (!strncmp(a, "--decoder=", 10)) {
+			v = a + 10;
+		} else if (!strncmp(a, "--decoder-threads=", 18)) {
+			v = a + 18;
+			is_threads = 1;
+		} else if (!strcmp(a, "--decoder") || !strcmp(a, "--decoder-threads")) {
+			is_threads = a[9] == '-';
+			if (i + 1 >= *argc) {
+				fprintf(stderr, "hvtrace: %s needs a value\n", a);
+				return -1;
+			}
+			v = argv[++i];
+		} else {
+			argv[o++] = argv[i];
+			continue;
+		}
+		if (is_threads) {
+			char *end;
+
+			threads = strtoul(v, &end, 10);
+			if (!*v || *end || threads > 256) {
+				fprintf(stderr, "hvtrace: --decoder-threads takes a number from 0 (the online CPUs) to 256, not '%s'\n",
+					v);
+				return -1;
+			}
+		} else if ((mode = hvt_decoder_parse(v)) < 0) {
+			fprintf(stderr, "hvtrace: --decoder takes bt2, fast or auto, not '%s'\n", v);
+			return -1;
+		}
+	}
+	*argc = o;
+	argv[o] = NULL;
+	hvt_decoder_set((enum hvt_decoder_mode)mode, (unsigned int)threads, verbose);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
@@ -59,6 +119,8 @@ int main(int argc, char **argv)
 	}
 	/* A corrupt trace must end in one clear line even if libbabeltrace2 aborts. */
 	hvt_guard_enable();
+	if (decoder_options(&argc, argv))
+		return HVT_EXIT_ERROR;
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[1], verbs[i].name))
 			return verbs[i].run(argc - 1, argv + 1);

@@ -27,6 +27,7 @@
 #include "guard.h"
 #include "qual.h"
 #include "reader.h"
+#include "ctf_fast.h"
 
 /* ---- field descriptors generated from the schema ---------------------- */
 
@@ -212,6 +213,7 @@ struct hvt_reader {
 	char other_names[256];	/* some event names, for the error message */
 	int nevents_seen;
 	int schema_checked;
+	struct hvt_fast *fast;	/* the fast decoder, when it reads */
 
 	/* Per trace (hvt_reader_stream_trace() index): events, sessions. */
 	uint64_t (*tseen)[2];
@@ -1216,8 +1218,111 @@ static void no_hvtrace_error(struct hvt_reader *r, struct hvt_err *err)
 			what);
 }
 
+/* ---- the fast decoder (ctf_fast.c): begin ------------------------------- */
+
+static uint32_t fast_lookup(void *ctx, const char *name)
+{
+	struct hvt_reader *r = ctx;
+	uint32_t i;
+
+	for (i = 0; i < r->nstreams; i++)
+		if (r->streams[i].name && !strcmp(r->streams[i].name, name))
+			return i;
+	return UINT32_MAX;
+}
+
+/*
+ * libbabeltrace2 has found the traces, checked their metadata and the first
+ * session record (peek_start): the fast decoder takes over the reading when
+ * it can vouch for every stream; otherwise (a note under -v) libbabeltrace2
+ * goes on, or with --decoder fast that is an error.
+ */
+static int fast_attach(struct hvt_reader *r, unsigned int nparts, struct hvt_err *err)
+{
+	enum hvt_decoder_mode mode = hvt_decoder_mode();
+	const char **prefix = NULL;
+	const void **btc = NULL;
+	unsigned int threads;
+	char why[300] = "";
+	size_t k;
+	uint32_t i;
+
+	if (mode == HVT_DECODER_BT2 || !r->ninputs)
+		return 0;
+	prefix = calloc(r->ninputs, sizeof(*prefix));
+	btc = calloc(r->ninputs, sizeof(*btc));
+	if (!prefix || !btc) {
+		free(prefix);
+		free(btc);
+		set_err(err, "out of memory");
+		return -1;
+	}
+	for (k = 0; k < r->ninputs; k++) {
+		size_t n;
+
+		prefix[k] = r->abs_paths[r->input_trace[k]];
+		n = strlen(prefix[k]);
+		for (i = 0; i < r->nstreams; i++)
+			if (r->streams[i].stream && !strncmp(r->streams[i].name, prefix[k], n) &&
+			    r->streams[i].name[n] == '/' &&
+			    r->streams[i].trace == (uint32_t)r->input_trace[k]) {
+				btc[k] = bt_trace_borrow_class_const(
+					bt_stream_borrow_trace_const(r->streams[i].stream));
+				break;
+			}
+	}
+	threads = hvt_decoder_threads() / (nparts ? nparts : 1);
+	r->fast = hvt_fast_open((const char *const *)r->inputs, prefix, btc, r->ninputs,
+				r->flags, threads ? threads : 1, fast_lookup, r, why, sizeof(why));
+	free(prefix);
+	free(btc);
+	if (r->fast) {
+		/* What libbabeltrace2 decoded ahead is read again by the fast decoder. */
+		for (; r->pos < r->n; r->pos++)
+			bt_message_put_ref(r->msgs[r->pos]);
+		r->pos = r->n = 0;
+		if (hvt_decoder_verbose())
+			fprintf(stderr, "hvtrace: note: %s: fast decoder, %u thread%s\n",
+				r->npaths == 1 ? r->paths[0] : "the traces", threads ? threads : 1,
+				threads > 1 ? "s" : "");
+		return 0;
+	}
+	if (mode == HVT_DECODER_FAST) {
+		set_err(err, "%s: --decoder fast: the fast decoder cannot read this trace (%s)",
+			r->npaths == 1 ? r->paths[0] : "the traces", why);
+		return -1;
+	}
+	if (hvt_decoder_verbose())
+		fprintf(stderr, "hvtrace: note: %s: read by libbabeltrace2, not the fast decoder: %s\n",
+			r->npaths == 1 ? r->paths[0] : "the traces", why);
+	return 0;
+}
+
+static int fast_next(struct hvt_reader *r, struct hvt_event *ev, struct hvt_err *err)
+{
+	int ret = hvt_fast_next(r->fast, ev, err);
+
+	if (ret < 0) {
+		r->failed = 1;
+		return -1;
+	}
+	if (ret > 0 && ev->type != HVT_EV_DISCARDED) {
+		if (count_in_trace(r, r->streams[ev->stream].trace, ev->type == HVT_EV_SESSION)) {
+			set_err(err, "out of memory");
+			return -1;
+		}
+		if (check_session(r, ev, err))
+			return -1;
+	}
+	return ret;
+}
+
+/* ---- the fast decoder: end ------------------------------------------------ */
+
 int hvt_reader_next(struct hvt_reader *r, struct hvt_event *ev, struct hvt_err *err)
 {
+	if (r->fast)
+		return fast_next(r, ev, err);
 	for (;;) {
 		const bt_message *m;
 		int ret = refill(r, err);
@@ -1740,6 +1845,8 @@ struct hvt_reader *hvt_reader_open_part(const char *const *paths, size_t npaths,
 	if (!bad)
 		bad = peek_start(r, err);
 	pthread_mutex_unlock(&open_lock);
+	if (!bad)
+		bad = fast_attach(r, nparts, err);
 	if (bad)
 		goto fail;
 	return r;
@@ -1820,6 +1927,7 @@ void hvt_reader_close(struct hvt_reader *r)
 	free(r->classes);
 	free(r->traces);
 	free(r->traces_seen);
+	hvt_fast_close(r->fast);
 	free(r->tseen);
 	for (i = 0; i < r->npaths; i++)
 		free(r->paths[i]);
