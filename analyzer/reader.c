@@ -21,10 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "guard.h"
+#include "mdcheck.h"
 #include "qual.h"
 #include "reader.h"
 #include "ctf_fast.h"
@@ -240,37 +242,370 @@ static void set_err(struct hvt_err *err, const char *fmt, ...)
 }
 
 /*
- * Take libbabeltrace2's current error and describe it in one line: the
- * deepest cause (the actual reason: "cannot read stream file...") plus the
- * component that reported it.
+ * One libbabeltrace2 message in user words: its ": key=value, ..." tail
+ * (object addresses, internal state) is dropped, except pairs that say
+ * something about the trace (freq=0, a file name).
  */
-static void take_bt_error(struct hvt_err *err, const char *what)
+static void clean_cause(const char *in, char *out, size_t len)
 {
-	const bt_error *e = bt_current_thread_take_error();
-	const char *msg = NULL;
-	uint64_t n, i;
+	const char *tail = NULL, *p;
+	size_t n, o = 0;
 
-	if (!e) {
-		set_err(err, "%s failed (libbabeltrace2 gave no reason)", what);
-		return;
-	}
-	n = bt_error_get_cause_count(e);
-	/*
-	 * Causes are newest first; the last one is the root.  Generic
-	 * wrapper texts ("Component's ... method failed") are skipped in
-	 * favour of a more specific, deeper one.
-	 */
-	for (i = n; i-- > 0;) {
-		const bt_error_cause *c = bt_error_borrow_cause_by_index(e, i);
-		const char *m = bt_error_cause_get_message(c);
+	/* The last ": " that is followed by key=value pairs. */
+	for (p = strstr(in, ": "); p; p = strstr(p + 2, ": ")) {
+		const char *k = p + 2;
 
-		if (m && *m) {
-			msg = m;
+		while ((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') || *k == '-' ||
+		       *k == '_')
+			k++;
+		if (k > p + 2 && *k == '=') {
+			tail = p;
 			break;
 		}
 	}
-	set_err(err, "%s: %s", what, msg ? msg : "unknown libbabeltrace2 error");
+	n = tail ? (size_t)(tail - in) : strlen(in);
+	while (n && (in[n - 1] == '.' || in[n - 1] == ' '))
+		n--;
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, in, n);
+	o = n;
+	out[o] = '\0';
+	if (!tail)
+		return;
+	/* Keep the pairs that are neither addresses nor internals. */
+	p = tail + 2;
+	while (*p) {
+		const char *k = p, *eq = strchr(p, '='), *v, *e;
+		int quoted, keep;
+
+		if (!eq)
+			break;
+		v = eq + 1;
+		quoted = *v == '"';
+		e = quoted ? strchr(v + 1, '"') : v;
+		if (!e)
+			break;
+		e = strchr(e, ',');
+		if (!e)
+			e = p + strlen(p);
+		keep = strncmp(v, "0x", 2) && !memmem(k, (size_t)(eq - k), "addr", 4) &&
+		       !memmem(k, (size_t)(eq - k), "comp", 4) &&
+		       !memmem(k, (size_t)(eq - k), "handle", 6) &&
+		       !memmem(k, (size_t)(eq - k), "msg-it", 6) &&
+		       !memmem(k, (size_t)(eq - k), "state", 5) &&
+		       !memmem(k, (size_t)(eq - k), "status", 6) &&
+		       !memmem(k, (size_t)(eq - k), "ret", 3);
+		if (keep && o + 2 + (size_t)(e - k) < len) {
+			memcpy(out + o, o == n ? ": " : ", ", 2);
+			o += 2;
+			memcpy(out + o, k, (size_t)(e - k));
+			o += (size_t)(e - k);
+			out[o] = '\0';
+		}
+		p = *e ? e + 1 : e;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+/* Wrapper texts that say which layer failed, not what is wrong. */
+static int generic_cause(const char *m)
+{
+	static const char *const generic[] = {
+		"Component initialization method failed",
+		"Component's \"",
+		"Component's ",
+		"Cannot create trace for",
+		"Message iterator's",
+		"Graph",
+		"Cannot consume",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(generic); i++)
+		if (!strncmp(m, generic[i], strlen(generic[i])))
+			return 1;
+	return 0;
+}
+
+/* The file a cause names in quotes (`PATH` or 'PATH'), below the trace folder. */
+static int cause_file(const char *m, const char *folder, char *out, size_t len)
+{
+	const char *a = strpbrk(m, "`'"), *b;
+	size_t fl = folder ? strlen(folder) : 0;
+
+	if (!a || !(b = strchr(a + 1, *a == '`' ? '`' : '\'')) || b == a + 1 ||
+	    memchr(a, ' ', (size_t)(b - a)))
+		return 0;
+	a++;
+	if (fl && !strncmp(a, folder, fl) && a[fl] == '/') {
+		a += fl + 1;
+	} else {
+		const char *slash = memrchr(a, '/', (size_t)(b - a));
+
+		if (slash && (size_t)(b - a) > 1 && slash + 1 < b)
+			a = slash + 1;
+	}
+	if ((size_t)(b - a) >= len || b == a)
+		return 0;
+	memcpy(out, a, (size_t)(b - a));
+	out[b - a] = '\0';
+	return 1;
+}
+
+/* Root causes libbabeltrace2 words for its developers, in user words. */
+static void user_words(char *root, size_t len)
+{
+	static const struct { const char *bt, *user; } tr[] = {
+		{ "Failed to index CTF stream file",
+		  "its packets cannot be indexed: the file is truncated or corrupt" },
+		{ "Cannot get stream file's first packet's header and context fields",
+		  "its first packet header cannot be read: the file is truncated or corrupt" },
+	};
+	const char *eof = strstr(root, "syntax error, unexpected $end");
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(tr); i++)
+		if (!strncmp(root, tr[i].bt, strlen(tr[i].bt))) {
+			snprintf(root, len, "%s", tr[i].user);
+			return;
+		}
+	if (eof && (size_t)(eof - root) + 80 < len)
+		snprintf((char *)eof, len - (size_t)(eof - root),
+			 "the text ends inside a declaration (truncated metadata?)");
+}
+
+/* The error line: what, the file (a stream file or the metadata), the root. */
+static void set_explained(struct hvt_err *err, const char *what, const char *file,
+			  const char *root)
+{
+	if (file && file[0])
+		set_err(err, "%s: %s%s: %s", what, strcmp(file, "metadata") ? "stream file " : "",
+			file, root[0] ? root : "cannot be read");
+	else
+		set_err(err, "%s: %s", what, root[0] ? root : "libbabeltrace2 gave no reason");
+}
+
+/*
+ * Describe libbabeltrace2's current error in one line: the root cause (the
+ * deepest one that says what is wrong, in user words) and the file it is
+ * about (copied to file_out when given).  0 with err set; -1 when the
+ * chain only holds generic wrapper texts (err is then set to the best
+ * there is).
+ */
+static int explain_bt_error(struct hvt_err *err, const char *what, const char *folder,
+			    char *file_out, size_t file_len)
+{
+	const bt_error *e = bt_current_thread_take_error();
+	char root[400] = "", file[256] = "", buf[400];
+	uint64_t n, i;
+	int found = 0;
+
+	if (!e) {
+		set_err(err, "%s: libbabeltrace2 failed and gave no reason", what);
+		return -1;
+	}
+	n = bt_error_get_cause_count(e);
+	/* libbabeltrace2 appends causes as the error travels up: index 0 is the root. */
+	for (i = 0; i < n; i++) {
+		const bt_error_cause *c = bt_error_borrow_cause_by_index(e, i);
+		const char *m = bt_error_cause_get_message(c);
+
+		if (!m || !*m)
+			continue;
+		if (!file[0])
+			cause_file(m, folder, file, sizeof(file));
+		if (!found && !generic_cause(m)) {
+			clean_cause(m, root, sizeof(root));
+			found = root[0] != '\0';
+		}
+	}
+	if (!found && n) {
+		const char *m = bt_error_cause_get_message(bt_error_borrow_cause_by_index(e, 0));
+
+		clean_cause(m ? m : "", buf, sizeof(buf));
+		snprintf(root, sizeof(root), "%s", buf[0] ? buf : "libbabeltrace2 gave no reason");
+	}
+	user_words(root, sizeof(root));
+	set_explained(err, what, file, root);
+	if (file_out)
+		snprintf(file_out, file_len, "%s", file);
 	bt_error_release(e);
+	return found ? 0 : -1;
+}
+
+static void take_bt_error(struct hvt_err *err, const char *what)
+{
+	explain_bt_error(err, what, NULL, NULL, 0);
+}
+
+/*
+ * The first error line of a libbabeltrace2 log ("MM-DD HH:MM:SS.mmm PID TID
+ * E TAG func@file:line [component] message"): the message, cleaned, with
+ * "metadata: " before it when the metadata parser wrote it.
+ */
+static int first_log_error(const char *log, char *out, size_t len)
+{
+	const char *line = log;
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n'), *p = line, *tag = NULL, *msg;
+		char one[600];
+		size_t n = end ? (size_t)(end - line) : strlen(line);
+		int field;
+
+		if (n >= sizeof(one))
+			n = sizeof(one) - 1;
+		memcpy(one, line, n);
+		one[n] = '\0';
+		line = end ? end + 1 : NULL;
+		/* the fifth field is the level */
+		p = one;
+		for (field = 0; field < 4 && p; field++) {
+			p = strchr(p, ' ');
+			while (p && *p == ' ')
+				p++;
+		}
+		if (!p || (p[0] != 'E' && p[0] != 'F') || p[1] != ' ')
+			continue;
+		tag = p + 2;
+		/* TAG func@file:line [component] message; [component] may lack */
+		msg = strchr(tag, ' ');
+		msg = msg ? strchr(msg + 1, ' ') : NULL;
+		if (!msg)
+			continue;
+		msg++;
+		if (*msg == '[') {
+			msg = strstr(msg, "] ");
+			if (!msg)
+				continue;
+			msg += 2;
+		}
+		clean_cause(msg, out, len);
+		if (!out[0])
+			continue;
+		user_words(out, len);
+		if (!strncmp(tag, "PLUGIN/CTF/META", 15) && strncmp(out, "metadata", 8) &&
+		    len > 10) {
+			memmove(out + 10, out, len - 10);
+			out[len - 1] = '\0';
+			memcpy(out, "metadata: ", 10);
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * What libbabeltrace2 writes on file descriptor 2 for a moment, taken
+ * aside.  When the crash guard already captures fd 2 (guard.h), the text
+ * is taken from its file and cut off again, so that an abort in between
+ * still finds the library's last line there; otherwise fd 2 goes to a
+ * memory file of its own.
+ */
+struct capture {
+	int cap, saved;
+	off_t from;		/* guard's file: where the moment began */
+};
+
+static void capture_begin(struct capture *c)
+{
+	struct stat st;
+
+	c->cap = c->saved = -1;
+	c->from = -1;
+	fflush(stderr);
+	if (hvt_guard_stderr() != 2) {
+		if (!fstat(2, &st) && S_ISREG(st.st_mode))
+			c->from = st.st_size;
+		return;
+	}
+	c->cap = memfd_create("hvtrace-btlog", MFD_CLOEXEC);
+	if (c->cap < 0)
+		return;
+	c->saved = dup(2);
+	if (c->saved < 0 || dup2(c->cap, 2) < 0) {
+		if (c->saved >= 0)
+			close(c->saved);
+		close(c->cap);
+		c->cap = c->saved = -1;
+	}
+}
+
+/* Read [from, end) of fd into a malloc'd NUL-ended string (NULL if none). */
+static char *read_tail(int fd, off_t from)
+{
+	struct stat st;
+	char *log;
+
+	if (fstat(fd, &st) || st.st_size <= from || st.st_size - from >= 1 << 20)
+		return NULL;
+	log = calloc(1, (size_t)(st.st_size - from) + 1);
+	if (log && pread(fd, log, (size_t)(st.st_size - from), from) != st.st_size - from) {
+		free(log);
+		log = NULL;
+	}
+	return log;
+}
+
+/* The text written meanwhile (malloc'd) or NULL; fd 2 as it was before. */
+static char *capture_end(struct capture *c)
+{
+	char *log = NULL;
+
+	fflush(stderr);
+	if (c->from >= 0) {
+		log = read_tail(2, c->from);
+		if (!ftruncate(2, c->from))
+			lseek(2, c->from, SEEK_SET);
+		return log;
+	}
+	if (c->cap < 0)
+		return NULL;
+	dup2(c->saved, 2);
+	close(c->saved);
+	log = read_tail(c->cap, 0);
+	close(c->cap);
+	return log;
+}
+
+/*
+ * source.ctf.fs could not open input t.  Its error chain often holds no
+ * more than "Cannot create trace for `...`": the reason went to its log,
+ * which is off.  Then create the component once more, in a graph of its
+ * own, with its errors logged into a memory file, and take the first.
+ * Under open_lock; file descriptor 2 is redirected for that moment only.
+ */
+static void explain_open_error(struct hvt_reader *r, const bt_component_class_source *fs_cls,
+			       const bt_value *params, size_t t, const char *first_log,
+			       struct hvt_err *err)
+{
+	const char *what = r->paths[r->input_trace[t]];
+	const bt_component_source *src = NULL;
+	char line[400] = "", file[256] = "", *log = NULL;
+	bt_graph *g;
+	struct capture cap;
+
+	/* The chain names the file; the log's first error line says best what is wrong. */
+	explain_bt_error(err, what, r->abs_inputs[t] ? r->abs_inputs[t] : r->inputs[t], file,
+			 sizeof(file));
+	/* The metadata parser logs (at error level) even for a silent component. */
+	if (first_log && first_log_error(first_log, line, sizeof(line))) {
+		set_explained(err, what, strncmp(line, "metadata", 8) ? file : NULL, line);
+		return;
+	}
+	capture_begin(&cap);
+	g = bt_graph_create(0);
+	if (g)
+		bt_graph_add_source_component(g, fs_cls, "trace", params, BT_LOGGING_LEVEL_ERROR,
+					      &src);
+	bt_current_thread_clear_error();
+	bt_graph_put_ref(g);
+	log = capture_end(&cap);
+	if (log && first_log_error(log, line, sizeof(line)))
+		set_explained(err, what, strncmp(line, "metadata", 8) ? file : NULL, line);
+	free(log);
 }
 
 /* ---- input discovery ---------------------------------------------------- */
@@ -426,6 +761,13 @@ static int build_graph(struct hvt_reader *r, struct hvt_err *err)
 	size_t t;
 	int ret = -1;
 
+	/*
+	 * The ctf plugin's metadata parser logs through a level read from the
+	 * environment when the plugin loads: errors, so that a syntax error
+	 * in the metadata can be named (captured while the source initializes).
+	 */
+	if (!getenv("BABELTRACE_PLUGIN_CTF_METADATA_LOG_LEVEL"))
+		setenv("BABELTRACE_PLUGIN_CTF_METADATA_LOG_LEVEL", "E", 0);
 	if (bt_plugin_find("ctf", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE,
 			   &r->ctf) != BT_PLUGIN_FIND_STATUS_OK ||
 	    bt_plugin_find("utils", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE,
@@ -472,12 +814,25 @@ static int build_graph(struct hvt_reader *r, struct hvt_err *err)
 			goto out;
 		}
 		snprintf(name, sizeof(name), "trace%zu", t);
-		if (bt_graph_add_source_component(r->graph, fs_cls, name, params,
-						  BT_LOGGING_LEVEL_NONE, &srcs[t]) !=
-		    BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
-			bt_value_put_ref(params);
-			take_bt_error(err, r->paths[r->input_trace[t]]);
-			goto out;
+		{
+			struct capture cap;
+			bt_graph_add_component_status st;
+			char *log;
+
+			capture_begin(&cap);
+			st = bt_graph_add_source_component(r->graph, fs_cls, name, params,
+							   BT_LOGGING_LEVEL_NONE, &srcs[t]);
+			log = capture_end(&cap);
+			if (st != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+				explain_open_error(r, fs_cls, params, t, log, err);
+				free(log);
+				bt_value_put_ref(params);
+				goto out;
+			}
+			/* Anything libbabeltrace2 wrote while all went well goes on. */
+			if (log && fputs(log, stderr) < 0)
+				clearerr(stderr);
+			free(log);
 		}
 		bt_value_put_ref(params);
 		nports += bt_component_source_get_output_port_count(srcs[t]);
@@ -1810,6 +2165,20 @@ struct hvt_reader *hvt_reader_open_part(const char *const *paths, size_t npaths,
 	hvt_guard_begin(npaths == 1 ? paths[0] : "the traces");
 	if (find_inputs(r, paths, npaths, err))
 		goto fail;
+	/*
+	 * Metadata truncated inside a packet makes libbabeltrace2 spin: look
+	 * at the packets first (milliseconds), refuse with the reason.
+	 */
+	for (i = 0; i < r->npaths; i++) {
+		char p[PATH_MAX], msg[400];
+
+		if (join(p, sizeof(p), r->paths[i], "metadata") == 0 &&
+		    hvt_metadata_check(p, bt_version_get_major() > 2 ||
+				       bt_version_get_minor() >= 1, msg, sizeof(msg))) {
+			set_err(err, "%s: %s", r->paths[i], msg);
+			goto fail;
+		}
+	}
 	if (nparts == 1) {
 		for (i = 0; i < r->npaths; i++)
 			if (add_input(r, r->paths[i], i, 0)) {
