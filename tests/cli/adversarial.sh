@@ -130,7 +130,7 @@ done
 # ---- 6. the reader never cuts silently -----------------------------------
 synth long --exits 50 --seed 3 --break values-long@20
 expect_error "reader: a values sequence past the schema's max is an error" \
-	"elements, the schema allows at most" replay --check "$T/long"
+	"corrupt hvtrace_resume event" replay --check "$T/long"
 synth wide --exits 50 --seed 3 --wide vcpu=4294967296@20
 expect_error "reader: a 64-bit vcpu value is not narrowed to 32 bits" \
 	"field 'vcpu' holds 4294967296, which does not fit its 32-bit schema type" dump "$T/wide"
