@@ -124,6 +124,14 @@ $(HVT_FUZZ_MUT): tests/unit/fuzz_reader.c $(HVT_ASAN_LIB)
 	$(CC) $(HVT_CPPFLAGS) $(HVT_CFLAGS) $(HVT_SAN) -DHVT_FUZZ_STANDALONE -o $@ $< \
 		$(HVT_ASAN_LIB) $(HVT_LDLIBS)
 
+# The fast decoder's fuzz target (tests/unit/fuzz_fast.c, run by
+# tests/cli/decoders.sh): mutated stream files read by both decoders.
+HVT_FUZZ_FAST := $(BUILD)/asan/tests/fuzz/fuzz_fast_mut
+analyzer-tests: $(HVT_FUZZ_FAST)
+$(HVT_FUZZ_FAST): tests/unit/fuzz_fast.c $(HVT_ASAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(HVT_CPPFLAGS) $(HVT_CFLAGS) $(HVT_SAN) -o $@ $< $(HVT_ASAN_LIB) $(HVT_LDLIBS)
+
 $(BUILD)/fuzz/obj/analyzer/%.o: analyzer/%.c
 	@mkdir -p $(@D)
 	$(HVT_CLANG) $(HVT_CPPFLAGS) $(HVT_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \

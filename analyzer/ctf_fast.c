@@ -1248,8 +1248,12 @@ static int decode_chunk(struct hvt_fast *f, struct chunk *c, struct worker_buf *
 			if (sc->ectx && walk(sc->ectx, wb->buf, &pos, lim, &o))
 				return cfail(c, "%s: packet at offset %" PRIu64 ": bad event context",
 					     st->name, pk->off);
+			/*
+			 * libbabeltrace2 2.0 finds the event class by the id's
+			 * low 32 bits (a hash table keyed by a guint): so do we.
+			 */
 			if (o.has_id)
-				fc = o.id < 256 ? sc->by_id[o.id] : NULL;
+				fc = (uint32_t)o.id < 256 ? sc->by_id[(uint32_t)o.id] : NULL;
 			else
 				fc = sc->ncls == 1 ? &sc->cls[0] : NULL;
 			if (!fc)

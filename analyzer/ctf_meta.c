@@ -107,6 +107,10 @@ static void fail(struct parser *ps, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ps->why, ps->whylen, fmt, ap);
 	va_end(ap);
+	/* one line: quoted metadata text may hold newlines and tabs */
+	for (char *p = ps->why; *p; p++)
+		if ((unsigned char)*p < ' ')
+			*p = ' ';
 }
 
 static void next(struct parser *ps)
