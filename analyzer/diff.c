@@ -1323,6 +1323,12 @@ out:
 		fprintf(stderr, "\r%40s\r", "");
 	pf_stop(&pf[0]);
 	pf_stop(&pf[1]);
+	/* Traces that never said their schema version (no session record). */
+	for (int s = 0; s < 2 && d->count_global && !rc; s++)
+		for (size_t t = 0; r[s] && t < hvt_reader_trace_count(r[s]); t++)
+			if (hvt_reader_trace_events(r[s], (uint32_t)t) &&
+			    !hvt_reader_trace_sessions(r[s], (uint32_t)t))
+				d->res.side[s].unversioned++;
 	hvt_reader_close(r[0]);
 	hvt_reader_close(r[1]);
 	return rc;
@@ -1380,6 +1386,7 @@ int hvt_diff_run(struct hvt_diff *d, const char *const *a, size_t na,
 		d->res.side[s].discarded = global[s].discarded;
 		d->res.side[s].discard_records = global[s].discard_records;
 		d->res.side[s].discarded_packets = global[s].discarded_packets;
+		d->res.side[s].unversioned = global[s].unversioned;
 	}
 	return 0;
 }

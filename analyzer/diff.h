@@ -94,6 +94,7 @@ struct hvt_diff_side {
 	uint64_t async_skipped;
 	uint64_t discarded, discard_records;
 	uint64_t discarded_packets;	/* whole packets lost (events unknown) */
+	uint32_t unversioned;		/* traces read without any session record */
 	uint64_t gaps, gap_exits;	/* seq gaps and exits missing in them */
 	uint64_t orphan_resumes, missing_resumes;
 	uint32_t vcpus;

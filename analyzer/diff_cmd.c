@@ -506,6 +506,11 @@ int cmd_diff(int argc, char **argv)
 	else
 		text_report(stdout, &o, d);
 	r = hvt_diff_result(d);
+	for (int s = 0; s < 2; s++)
+		if (r->side[s].unversioned)
+			hvt_warn("diff: %s: %u trace%s without any hvtrace_session record: the schema version is not recorded (read by the event layout, as schema v%d)",
+				 s ? "B" : "A", (unsigned int)r->side[s].unversioned,
+				 r->side[s].unversioned == 1 ? "" : "s", HVTRACE_SCHEMA_VERSION);
 	if (r->bound_hits && (o.json || o.csv))
 		hvt_warn("diff: %" PRIu64 " divergence%s ran past --max-window %u exits without a resync: aligned half a window at a time there, maybe not minimally (raise --max-window)",
 			 r->bound_hits, r->bound_hits == 1 ? "" : "s", r->max_window);

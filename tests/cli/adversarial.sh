@@ -126,6 +126,9 @@ for verb in hist dump "replay --check" "replay"; do
 	check "$verb warns when no session record says the schema version" \
 		grep -q 'no hvtrace_session record: the trace does not say its schema version' "$T/err"
 done
+run diff "$T/nosess" "$T/nosess"
+check "diff warns when no session record says the schema version" \
+	grep -q 'A: 1 trace without any hvtrace_session record' "$T/err"
 
 # ---- 6. the reader never cuts silently -----------------------------------
 synth long --exits 50 --seed 3 --break values-long@20
