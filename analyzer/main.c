@@ -43,16 +43,16 @@ static void usage(FILE *f)
 }
 
 /*
- * Options every verb takes, removed from argv here: --decoder bt2|fast|auto
- * and --decoder-threads N (reader.h, ctf_fast.h).  -v/--verbose stays for
+ * Options every verb takes, before or after the verb, removed from argv
+ * here: --decoder bt2|fast|auto and --decoder-threads N (ctf_fast.h).  -v/--verbose stays for
  * the verb and also makes the reader say which decoder reads each trace.
  */
 static int decoder_options(int *argc, char **argv)
 {
-	int mode = HVT_DECODER_AUTO, verbose = 0, i, o = 2;
+	int mode = HVT_DECODER_AUTO, verbose = 0, i, o = 1;
 	unsigned long threads = 0;
 
-	for (i = 2; i < *argc; i++) {
+	for (i = 1; i < *argc; i++) {
 		const char *a = argv[i], *v = NULL;
 		int is_threads = 0;
 
@@ -103,6 +103,8 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	if (decoder_options(&argc, argv))
+		return HVT_EXIT_ERROR;
 	if (argc < 2) {
 		fprintf(stderr, "hvtrace: no verb given (try hvtrace --help)\n");
 		return HVT_EXIT_ERROR;
@@ -119,8 +121,6 @@ int main(int argc, char **argv)
 	}
 	/* A corrupt trace must end in one clear line even if libbabeltrace2 aborts. */
 	hvt_guard_enable();
-	if (decoder_options(&argc, argv))
-		return HVT_EXIT_ERROR;
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[1], verbs[i].name))
 			return verbs[i].run(argc - 1, argv + 1);
