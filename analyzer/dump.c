@@ -152,6 +152,8 @@ static int dump_json(const struct hvt_reader *r, const struct hvt_event *ev)
 		json_object_set_new(o, "begin_ns", json_integer(ev->u.discarded.begin_ns));
 		json_object_set_new(o, "end_ns", json_integer(ev->u.discarded.end_ns));
 		break;
+	case HVT_EV_KVM:	/* not returned: dump reads without HVT_READ_KVM */
+		break;
 	}
 	ret = hvt_json_write(stdout, o, 0);
 	json_decref(o);
@@ -313,6 +315,8 @@ static int dump_text(const struct hvt_reader *r, const struct hvt_event *ev, int
 			       ts, hvt_reader_stream_name(r, ev->stream));
 		printf(" between %" PRId64 " and %" PRId64 " ns\n", ev->u.discarded.begin_ns,
 		       ev->u.discarded.end_ns);
+		break;
+	case HVT_EV_KVM:	/* not returned: dump reads without HVT_READ_KVM */
 		break;
 	}
 	return ferror(stdout) ? -1 : 0;

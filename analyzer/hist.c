@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "hist.h"
+#include "kvm_hist.h"
 #include "output.h"
 #include "qual.h"
 #include "reader.h"
@@ -531,6 +532,8 @@ static int hist_add(struct hist *h, const struct hvt_event *ev)
 		add_warning(h, &w);
 		return 0;
 	}
+	case HVT_EV_KVM:	/* plain kvm traces go to kvm_hist.c */
+		return 0;
 	}
 	return 0;
 }
@@ -1505,6 +1508,9 @@ int cmd_hist(int argc, char **argv)
 		return HVT_EXIT_OK;
 	}
 	hvt_output_init();
+	/* plain LTTng kvm traces (no hvtrace events): perf kvm stat's table */
+	if (hvt_kvm_hist_applies(o.paths, o.npaths))
+		return hvt_kvm_hist(&o);
 	nthreads = (unsigned int)o.threads;
 	if (!nthreads) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);

@@ -154,6 +154,7 @@ struct ev_class {
 	unsigned int need[MAX_FIELDS];		/* qual kinds needing it, 0: all */
 	int by_kind;		/* keys-only exit: decode in two passes */
 	size_t reason_field;	/* index of exit_reason in the schema */
+	struct hvt_kvm_class kvm;	/* kvm: a plain LTTng kvm event class */
 };
 
 struct stream_info {
@@ -194,6 +195,7 @@ struct hvt_reader {
 	uint32_t ntraces_seen;
 	size_t ntraces_expected;
 	size_t ntraces_hvtrace;
+	size_t ntraces_kvm;	/* kvm: traces defining plain kvm events */
 
 	char **paths;		/* trace folders found */
 	size_t npaths;
@@ -1065,6 +1067,8 @@ static struct ev_class *get_class(struct hvt_reader *r, const bt_event_class *ec
 	c->schema = schema_by_name(bt_event_class_get_name(ec));
 	if (c->schema && resolve_class(r, c, err))
 		return NULL;
+	if (!c->schema)
+		hvt_kvm_resolve(ec, &c->kvm);	/* kvm: kvm_events.c */
 	r->nclasses++;
 	return r->last_class = c;
 }
@@ -1091,7 +1095,7 @@ static void check_trace(struct hvt_reader *r, const bt_trace_class *tc)
 	uint64_t s, ns, e, ne;
 	struct trace_info *ti;
 	size_t i;
-	int has = 0;
+	int has = 0, has_kvm = 0;
 
 	for (i = 0; i < r->ntraces; i++)
 		if (r->traces[i].tc == tc)
@@ -1119,8 +1123,11 @@ static void check_trace(struct hvt_reader *r, const bt_trace_class *tc)
 				has = 1;
 			else
 				note_other_name(r, name);
+			if (hvt_kvm_event_kind(name))
+				has_kvm = 1;	/* kvm: a plain kvm event */
 		}
 	}
+	r->ntraces_kvm += has_kvm;
 	ti = &r->traces[r->ntraces++];
 	ti->tc = tc;
 	ti->has_hvtrace = has;
@@ -1429,6 +1436,50 @@ uint64_t hvt_reader_trace_sessions(const struct hvt_reader *r, uint32_t trace)
 	return r && trace < r->ntseen ? r->tseen[trace][1] : 0;
 }
 
+/* ---- plain LTTng kvm events (kvm_events.h, HVT_READ_KVM): begin -------- */
+
+/* No event this reader may return: the traces define none it knows. */
+static int no_events(const struct hvt_reader *r)
+{
+	return r->ntraces && !r->ntraces_hvtrace &&
+	       !((r->flags & HVT_READ_KVM) && r->ntraces_kvm);
+}
+
+int hvt_reader_kvm_only(const struct hvt_reader *r)
+{
+	return r && r->ntraces_kvm && !r->ntraces_hvtrace;
+}
+
+static void kvm_only_error(const struct hvt_reader *r, const char *what,
+			   struct hvt_err *err)
+{
+	(void)r;
+	set_err(err, "%s: a plain LTTng kvm trace (lttng-modules' kvm_x86_exit/kvm_exit events, no hvtrace events): it carries no register state; only hvtrace hist reads it",
+		what);
+}
+
+static int kvm_convert(struct hvt_reader *r, const bt_message *m,
+		       const struct ev_class *c, struct hvt_event *ev, struct hvt_err *err)
+{
+	const bt_event *e = bt_message_event_borrow_event_const(m);
+	const bt_stream *st = bt_event_borrow_stream_const(e);
+
+	ev->type = HVT_EV_KVM;
+	ev->stream = stream_index(r, st);
+	if (ev->stream == UINT32_MAX)
+		ev->stream = add_stream(r, st);
+	if (ev->stream == UINT32_MAX) {
+		set_err(err, "out of memory");
+		return -1;
+	}
+	ev->ts_ns = r->streams[ev->stream].has_clock ?
+		snapshot_ns(bt_message_event_borrow_default_clock_snapshot_const(m)) : 0;
+	hvt_kvm_decode(&c->kvm, e, &ev->u.kvm);
+	return 1;
+}
+
+/* ---- plain LTTng kvm events: end ---------------------------------------- */
+
 /*
  * Convert one message.  1: *ev is an event for the caller; 0: nothing to
  * return (stream bookkeeping, foreign event); -1: error.
@@ -1460,6 +1511,8 @@ static int convert(struct hvt_reader *r, const bt_message *m,
 		if (!c)
 			return -1;
 		if (!c->schema) {
+			if (c->kvm.kind && (r->flags & HVT_READ_KVM))
+				return kvm_convert(r, m, c, ev, err);
 			r->other_events++;
 			return 0;
 		}
@@ -1565,6 +1618,10 @@ static void no_hvtrace_error(struct hvt_reader *r, struct hvt_err *err)
 	const char *what = r->npaths == 1 ? r->paths[0] : r->npaths ? "these traces" :
 		"the input";
 
+	if (r->ntraces_kvm) {
+		kvm_only_error(r, what, err);
+		return;
+	}
 	if (r->other_names[0])
 		set_err(err, "%s: no hvtrace events in this trace (it has: %s)",
 			what, r->other_names);
@@ -1683,7 +1740,7 @@ int hvt_reader_next(struct hvt_reader *r, struct hvt_event *ev, struct hvt_err *
 		int ret = refill(r, err);
 
 		if (ret <= 0) {
-			if (ret == 0 && r->ntraces && !r->ntraces_hvtrace) {
+			if (ret == 0 && no_events(r)) {
 				no_hvtrace_error(r, err);
 				return -1;
 			}
@@ -1729,7 +1786,7 @@ int hvt_decoder_decode(struct hvt_reader *r, const void *msg, struct hvt_event *
 
 int hvt_decoder_finish(struct hvt_reader *r, struct hvt_err *err)
 {
-	if (r->ntraces && !r->ntraces_hvtrace) {
+	if (no_events(r)) {
 		no_hvtrace_error(r, err);
 		return -1;
 	}
@@ -1767,7 +1824,7 @@ static int peek_start(struct hvt_reader *r, struct hvt_err *err)
 		r->pos++;
 		bt_message_put_ref(m);
 	}
-	if (r->ntraces && !r->ntraces_hvtrace) {
+	if (no_events(r)) {
 		no_hvtrace_error(r, err);
 		return -1;
 	}

@@ -10,12 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "hvtrace_events.h"
+#include "kvm_events.h"
 
 enum hvt_ev_type {
 	HVT_EV_EXIT,
 	HVT_EV_RESUME,
 	HVT_EV_SESSION,
 	HVT_EV_DISCARDED,	/* the tracer lost events: u.discarded */
+	HVT_EV_KVM,		/* plain LTTng kvm event (HVT_READ_KVM): u.kvm */
 };
 
 struct hvt_event {
@@ -26,6 +28,7 @@ struct hvt_event {
 		struct hvtrace_exit_rec exit;
 		struct hvtrace_resume_rec resume;
 		struct hvtrace_session_rec session;
+		struct hvt_kvm_rec kvm;
 		struct {
 			uint64_t count;		/* 0 when the tracer did not say */
 			/*
@@ -54,6 +57,17 @@ struct hvt_event {
  * replay --check: XMM0-15 are half of an exit's integers.
  */
 #define HVT_READ_NO_XMM 0x2
+/*
+ * HVT_READ_KVM: also return plain LTTng kvm events (kvm_x86_exit,
+ * kvm_x86_entry, kvm_exit, kvm_entry: kvm_events.h) as HVT_EV_KVM, and
+ * accept traces that hold only those.  Without it, such a trace fails to
+ * open with one line saying it carries no register state.
+ */
+#define HVT_READ_KVM 0x4
+
+/* The traces hold plain kvm events and no hvtrace events at all. */
+struct hvt_reader;
+int hvt_reader_kvm_only(const struct hvt_reader *r);
 
 struct hvt_err {
 	char msg[512];		/* one line, no trailing newline */

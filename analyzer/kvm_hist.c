@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvtrace hist on plain LTTng kvm traces: perf kvm stat report's table.
+ *
+ * perf kvm stat times an exit from kvm_exit to the next kvm_entry of the
+ * same vCPU thread.  An LTTng kernel trace has one stream per CPU, so an
+ * exit is paired with the next entry of the same thread when the events
+ * carry a tid context (lttng add-context -k -t tid), else with the next
+ * entry on the same CPU (a vCPU thread migrated between its exit and its
+ * entry is then paired wrongly: the header says which pairing was used).
+ * The vCPU is the exit's vcpu_id; traces whose exits have none (kernels
+ * before 5.10) take the entry's, which those kernels filled correctly.
+ * Exits with no entry after them (the guest stopped; the entry was lost or
+ * not enabled) are counted but have no time, and that is said.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "kvm_hist.h"
+#include "output.h"
+#include "qual.h"
+#include "reader.h"
+#include "stats.h"
+#include "verbs.h"
+
+#define NO_VCPU UINT32_MAX
+
+struct kgroup {
+	uint32_t vcpu;		/* NO_VCPU: grouped over every vCPU */
+	uint32_t isa, reason;
+	uint64_t rip;		/* --by rip */
+	uint64_t count;		/* exits, timed or not */
+	struct hvt_lat lat;	/* exit-to-entry times, ns */
+};
+
+/* An exit waiting for its entry, per pairing key (tid or CPU). */
+struct pending {
+	int64_t key;
+	int used;
+	int64_t ts;
+	uint32_t isa, reason, vcpu;
+	int has_vcpu;
+	uint64_t rip;
+	int64_t entered;	/* vcpu_id of the last entry here, -1: none */
+	uint32_t stream;	/* where the exit was */
+};
+
+struct khist {
+	const struct hvt_hist_opts *o;
+	struct kgroup *g;		/* every (vcpu, isa, reason[, rip]) seen */
+	size_t ng, capg;
+	struct pending *p;
+	size_t np, capp;
+	uint64_t events, exits, entries, untimed, orphan_entries, negative;
+	uint64_t discarded, discard_records, lost_packets, lost_pending;
+	uint32_t *vcpus;
+	size_t nvcpus, capv;
+	int by_tid, by_cpu;		/* pairing keys met */
+	int exit_vcpu;			/* exits carry vcpu_id */
+	int64_t first_ns, last_ns;
+	int have_ts;
+	int svm;
+};
+
+static struct kgroup *group_of(struct khist *h, uint32_t vcpu, uint32_t isa, uint32_t reason,
+			       uint64_t rip)
+{
+	for (size_t i = h->ng; i-- > 0;)
+		if (h->g[i].vcpu == vcpu && h->g[i].isa == isa && h->g[i].reason == reason &&
+		    h->g[i].rip == rip)
+			return &h->g[i];
+	if (h->ng == h->capg) {
+		size_t cap = h->capg ? h->capg * 2 : 32;
+		struct kgroup *n = realloc(h->g, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		h->g = n;
+		h->capg = cap;
+	}
+	memset(&h->g[h->ng], 0, sizeof(h->g[0]));
+	h->g[h->ng].vcpu = vcpu;
+	h->g[h->ng].isa = isa;
+	h->g[h->ng].reason = reason;
+	h->g[h->ng].rip = rip;
+	hvt_lat_init(&h->g[h->ng].lat);
+	return &h->g[h->ng++];
+}
+
+static int note_vcpu(struct khist *h, uint32_t vcpu)
+{
+	for (size_t i = 0; i < h->nvcpus; i++)
+		if (h->vcpus[i] == vcpu)
+			return 0;
+	if (h->nvcpus == h->capv) {
+		size_t cap = h->capv ? h->capv * 2 : 16;
+		uint32_t *n = realloc(h->vcpus, cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		h->vcpus = n;
+		h->capv = cap;
+	}
+	h->vcpus[h->nvcpus++] = vcpu;
+	return 0;
+}
+
+/* Count an exit (its time when known: t >= 0). */
+static int add_exit(struct khist *h, const struct pending *x, uint32_t vcpu, int64_t t)
+{
+	struct kgroup *g;
+
+	if (h->o->vcpu >= 0 && (int64_t)vcpu != h->o->vcpu)
+		return 0;
+	if (note_vcpu(h, vcpu))
+		return -1;
+	g = group_of(h, vcpu, x->isa, x->reason, h->o->by == HVT_BY_RIP ? x->rip : 0);
+	if (!g)
+		return -1;
+	g->count++;
+	h->exits++;
+	if (t < 0) {
+		h->untimed++;
+		return 0;
+	}
+	return hvt_lat_add(&g->lat, (uint64_t)t);
+}
+
+static struct pending *pending_of(struct khist *h, int64_t key)
+{
+	for (size_t i = 0; i < h->np; i++)
+		if (h->p[i].key == key)
+			return &h->p[i];
+	if (h->np == h->capp) {
+		size_t cap = h->capp ? h->capp * 2 : 16;
+		struct pending *n = realloc(h->p, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		h->p = n;
+		h->capp = cap;
+	}
+	memset(&h->p[h->np], 0, sizeof(h->p[0]));
+	h->p[h->np].key = key;
+	h->p[h->np].entered = -1;
+	return &h->p[h->np++];
+}
+
+/* An exit that will get no entry: counted without a time. */
+static int flush(struct khist *h, struct pending *p)
+{
+	int rc = 0;
+
+	if (p->used)
+		rc = add_exit(h, p, p->has_vcpu ? p->vcpu : NO_VCPU, -1);
+	p->used = 0;
+	return rc;
+}
+
+static int take(struct khist *h, const struct hvt_event *ev)
+{
+	const struct hvt_kvm_rec *k = &ev->u.kvm;
+	struct pending *p;
+	int64_t key;
+
+	if (ev->type == HVT_EV_DISCARDED) {
+		h->discard_records++;
+		h->discarded += ev->u.discarded.count;
+		h->lost_packets += ev->u.discarded.packets;
+		/* the entry of an exit on that stream may be among them */
+		for (size_t i = 0; i < h->np; i++) {
+			if (!h->p[i].used || h->p[i].stream != ev->stream)
+				continue;
+			h->lost_pending++;
+			if (flush(h, &h->p[i]))
+				return -1;
+		}
+		return 0;
+	}
+	if (ev->type != HVT_EV_KVM)
+		return 0;
+	h->events++;
+	if (ev->ts_ns) {
+		if (!h->have_ts || ev->ts_ns < h->first_ns)
+			h->first_ns = ev->ts_ns;
+		if (!h->have_ts || ev->ts_ns > h->last_ns)
+			h->last_ns = ev->ts_ns;
+		h->have_ts = 1;
+	}
+	if (k->has & HVT_KVM_HAS_TID) {
+		key = k->tid;
+		h->by_tid = 1;
+	} else {
+		key = -1 - (int64_t)k->cpu;
+		h->by_cpu = 1;
+	}
+	p = pending_of(h, key);
+	if (!p)
+		return -1;
+	if (k->kind == HVT_KVM_EXIT) {
+		if (flush(h, p))
+			return -1;
+		p->used = 1;
+		p->stream = ev->stream;
+		p->ts = ev->ts_ns;
+		p->isa = k->isa;
+		p->reason = k->exit_reason;
+		p->rip = k->guest_rip;
+		p->has_vcpu = !!(k->has & HVT_KVM_HAS_VCPU);
+		p->vcpu = k->vcpu_id;
+		if (p->has_vcpu)
+			h->exit_vcpu = 1;
+		else if (p->entered >= 0) {
+			/* kernels before 5.10: the vCPU last entered from here */
+			p->has_vcpu = 1;
+			p->vcpu = (uint32_t)p->entered;
+		}
+		if (k->isa == 2)
+			h->svm = 1;
+		return 0;
+	}
+	h->entries++;
+	if (!h->exit_vcpu && (k->has & HVT_KVM_HAS_VCPU))
+		p->entered = k->vcpu_id;
+	if (!p->used) {
+		h->orphan_entries++;	/* the first entry of a vCPU, or its exit was lost */
+		return 0;
+	}
+	p->used = 0;
+	if (ev->ts_ns < p->ts) {
+		h->negative++;
+		return add_exit(h, p, p->has_vcpu ? p->vcpu : NO_VCPU, -1);
+	}
+	/* kernels before 5.10: the exit has no vcpu_id, the entry's is right */
+	return add_exit(h, p, !h->exit_vcpu && (k->has & HVT_KVM_HAS_VCPU) ? k->vcpu_id :
+			p->has_vcpu ? p->vcpu : NO_VCPU, ev->ts_ns - p->ts);
+}
+
+/* ---- grouping for the report ---------------------------------------------- */
+
+static const struct hvt_hist_opts *sort_o;
+
+static int cmp_key(const struct kgroup *a, const struct kgroup *b)
+{
+	if (a->vcpu != b->vcpu)
+		return a->vcpu < b->vcpu ? -1 : 1;
+	if (a->isa != b->isa)
+		return a->isa < b->isa ? -1 : 1;
+	if (a->reason != b->reason)
+		return a->reason < b->reason ? -1 : 1;
+	if (a->rip != b->rip)
+		return a->rip < b->rip ? -1 : 1;
+	return 0;
+}
+
+static int cmp_rows(const void *pa, const void *pb)
+{
+	const struct kgroup *a = pa, *b = pb;
+	double x = 0, y = 0;
+
+	switch (sort_o->sort) {
+	case HVT_SORT_COUNT:
+		x = (double)a->count;
+		y = (double)b->count;
+		break;
+	case HVT_SORT_TIME:
+		if (a->lat.sum != b->lat.sum)
+			return a->lat.sum > b->lat.sum ? -1 : 1;
+		break;
+	case HVT_SORT_MEAN:
+		x = a->lat.mean;
+		y = b->lat.mean;
+		break;
+	case HVT_SORT_MAX:
+		x = (double)a->lat.max;
+		y = (double)b->lat.max;
+		break;
+	case HVT_SORT_NAME:
+		return cmp_key(a, b);
+	}
+	if (x != y)
+		return x > y ? -1 : 1;
+	return cmp_key(a, b);
+}
+
+static void free_rows(struct kgroup *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		hvt_lat_free(&rows[i].lat);
+	free(rows);
+}
+
+/* The rows: groups merged over what the grouping leaves out. */
+static int make_rows(const struct khist *h, struct kgroup **rows, size_t *nrows,
+		     struct hvt_lat *total)
+{
+	struct khist m = { .o = h->o };
+
+	hvt_lat_init(total);
+	for (size_t i = 0; i < h->ng; i++) {
+		const struct kgroup *s = &h->g[i];
+		struct kgroup *d;
+
+		if (h->o->by == HVT_BY_VCPU)
+			d = group_of(&m, s->vcpu, 0, 0, 0);
+		else
+			d = group_of(&m, NO_VCPU, s->isa, s->reason, s->rip);
+		if (!d || hvt_lat_merge(&d->lat, &s->lat) || hvt_lat_merge(total, &s->lat)) {
+			free_rows(m.g, m.ng);
+			return -1;
+		}
+		d->count += s->count;
+	}
+	sort_o = h->o;
+	qsort(m.g, m.ng, sizeof(*m.g), cmp_rows);
+	*rows = m.g;
+	*nrows = m.ng;
+	return 0;
+}
+
+static double pct(double a, double b)
+{
+	return b > 0 ? 100.0 * a / b : 0.0;
+}
+
+/* perf kvm stat's "( +- x% )": the standard error of the mean, relative. */
+static double rel_stderr(const struct hvt_lat *l)
+{
+	if (l->n < 2 || l->mean <= 0)
+		return 0.0;
+	return 100.0 * hvt_lat_stddev(l) / sqrt((double)l->n) / l->mean;
+}
+
+static void vcpu_text(uint32_t v, char *buf, size_t len)
+{
+	if (v == NO_VCPU)
+		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, "%u", v);
+}
+
+static const char *pairing(const struct khist *h)
+{
+	return h->by_tid && h->by_cpu ? "thread (tid) where the events say, else CPU" :
+	       h->by_tid ? "thread (tid context)" : "CPU";
+}
+
+static int report_text(const struct khist *h, const struct hvt_reader *r,
+		       const struct kgroup *rows, size_t nrows, size_t shown,
+		       const struct hvt_lat *total, int csv)
+{
+	const struct hvt_hist_opts *o = h->o;
+	struct hvt_table *t = hvt_table_new();
+	uint64_t max_count = 0;
+	int ret;
+
+	if (!t)
+		return -1;
+	if (o->by == HVT_BY_VCPU) {
+		hvt_table_col(t, "vcpu", HVT_RIGHT);
+	} else {
+		hvt_table_col(t, "reason", HVT_LEFT);
+		if (o->by == HVT_BY_RIP)
+			hvt_table_col(t, "rip", HVT_LEFT);
+	}
+	hvt_table_col(t, "count", HVT_RIGHT);
+	hvt_table_col(t, csv ? "percent" : "%", HVT_RIGHT);
+	if (!csv)
+		hvt_table_col(t, "", HVT_LEFT);
+	hvt_table_col(t, "time", HVT_RIGHT);
+	hvt_table_col(t, csv ? "time_percent" : "time%", HVT_RIGHT);
+	hvt_table_col(t, "min", HVT_RIGHT);
+	hvt_table_col(t, "max", HVT_RIGHT);
+	hvt_table_col(t, "mean", HVT_RIGHT);
+	hvt_table_col(t, csv ? "mean_stderr_percent" : "+-%", HVT_RIGHT);
+	hvt_table_col(t, "p50", HVT_RIGHT);
+	hvt_table_col(t, "p99", HVT_RIGHT);
+	hvt_table_col(t, csv ? "untimed" : "no time", HVT_RIGHT);
+	for (size_t i = 0; i < shown; i++)
+		if (rows[i].count > max_count)
+			max_count = rows[i].count;
+	for (size_t i = 0; i < shown; i++) {
+		const struct kgroup *g = &rows[i];
+		const struct hvt_lat *l = &g->lat;
+		char buf[200];
+
+		hvt_table_row(t);
+		if (o->by == HVT_BY_VCPU) {
+			vcpu_text(g->vcpu, buf, sizeof(buf));
+			hvt_table_cell(t, "%s", buf);
+		} else {
+			hvt_kvm_reason_format(g->isa, g->reason, buf, sizeof(buf));
+			hvt_table_cell(t, "%s", buf);
+			if (o->by == HVT_BY_RIP)
+				hvt_table_cell(t, "0x%" PRIx64, g->rip);
+		}
+		hvt_table_cell(t, "%" PRIu64, g->count);
+		hvt_table_cell(t, "%.2f", pct((double)g->count, (double)h->exits));
+		if (!csv) {
+			hvt_bar(buf, sizeof(buf), max_count ? (double)g->count / (double)max_count : 0,
+				20);
+			hvt_table_cell(t, "%s", buf);
+		}
+		hvt_table_cell(t, "%s", hvt_u128_str(l->sum, buf, sizeof(buf)));
+		hvt_table_cell(t, "%.2f", pct(hvt_lat_sum_double(l), hvt_lat_sum_double(total)));
+		if (l->n) {
+			hvt_table_cell(t, "%" PRIu64, l->min);
+			hvt_table_cell(t, "%" PRIu64, l->max);
+			hvt_table_cell(t, "%.1f", l->mean);
+			hvt_table_cell(t, "%.2f", rel_stderr(l));
+			hvt_table_cell(t, "%" PRIu64, hvt_lat_percentile(l, 50));
+			hvt_table_cell(t, "%" PRIu64, hvt_lat_percentile(l, 99));
+		} else {
+			for (int k = 0; k < 6; k++)
+				hvt_table_cell(t, "%s", csv ? "" : "-");
+		}
+		hvt_table_cell(t, "%" PRIu64, g->count - l->n);
+	}
+	if (csv) {
+		ret = hvt_table_csv(t, stdout);
+		hvt_table_free(t);
+		return ret;
+	}
+	printf("hvtrace hist: ");
+	for (size_t k = 0; k < hvt_reader_trace_count(r); k++)
+		printf("%s%s", k ? ", " : "", hvt_reader_trace_path(r, k));
+	printf("\nplain LTTng kvm trace (lttng-modules' kvm probes, no hvtrace.ko): exit reason,"
+	       " RIP and info words only, no register state\n");
+	printf("events %" PRIu64 "  exits %" PRIu64 "  entries %" PRIu64 "  vcpus %zu"
+	       "  span %.6f s  discarded %" PRIu64 " events", h->events, h->exits, h->entries,
+	       h->nvcpus, h->have_ts ? (double)(h->last_ns - h->first_ns) / 1e9 : 0.0,
+	       h->discarded);
+	if (h->lost_packets)
+		printf(", %" PRIu64 " lost packet%s", h->lost_packets, h->lost_packets == 1 ? "" : "s");
+	printf("\ngrouped by %s; time = kvm_exit to the next kvm_entry of the same %s, in ns"
+	       " (as perf kvm stat report); +-%% = stderr of the mean; p50/p99 within 0.8%%\n",
+	       o->by == HVT_BY_VCPU ? "vcpu" : o->by == HVT_BY_RIP ? "reason and rip" : "reason",
+	       pairing(h));
+	if (o->vcpu >= 0)
+		printf("vcpu %" PRId64 " only\n", o->vcpu);
+	printf("\n");
+	ret = hvt_table_print(t, stdout);
+	hvt_table_free(t);
+	printf("\n");
+	if (shown < nrows) {
+		uint64_t rest = 0;
+
+		for (size_t k = shown; k < nrows; k++)
+			rest += rows[k].count;
+		printf("%zu more groups (%" PRIu64 " exits) not shown (--top)\n", nrows - shown, rest);
+	}
+	{
+		char tb[48];
+
+		printf("total  %" PRIu64 " exits  %s ns from exit to entry", h->exits,
+		       hvt_u128_str(total->sum, tb, sizeof(tb)));
+	}
+	if (total->n)
+		printf("  mean %.1f  p50 %" PRIu64 "  p99 %" PRIu64, total->mean,
+		       hvt_lat_percentile(total, 50), hvt_lat_percentile(total, 99));
+	printf("\n");
+	if (h->untimed)
+		printf("%" PRIu64 " exit%s without time: no kvm_entry of that %s followed%s%s\n",
+		       h->untimed, h->untimed == 1 ? "" : "s", h->by_tid ? "thread" : "CPU",
+		       !h->entries ? " (kvm_x86_entry was not enabled)" :
+		       " (the guest stopped, or the entry was lost)",
+		       h->negative ? "; some entries came before their exit" : "");
+	if (h->lost_pending)
+		printf("%" PRIu64 " of them were waiting when the tracer lost events\n",
+		       h->lost_pending);
+	if (!h->exit_vcpu && h->by_cpu && h->entries)
+		printf("vCPUs: from kvm_entry's vcpu_id (these exits carry none)\n");
+	return ret;
+}
+
+static json_t *jlat(const struct hvt_lat *l)
+{
+	json_t *j = json_object();
+	char b[48];
+
+	json_object_set_new(j, "samples", hvt_json_u64(l->n));
+	if (l->sum <= (unsigned __int128)INT64_MAX)
+		json_object_set_new(j, "total", json_integer((json_int_t)l->sum));
+	else
+		json_object_set_new(j, "total", json_string(hvt_u128_str(l->sum, b, sizeof(b))));
+	if (l->n) {
+		json_object_set_new(j, "min", hvt_json_u64(l->min));
+		json_object_set_new(j, "max", hvt_json_u64(l->max));
+		json_object_set_new(j, "mean", json_real(l->mean));
+		json_object_set_new(j, "stddev", json_real(hvt_lat_stddev(l)));
+		json_object_set_new(j, "mean_stderr_percent", json_real(rel_stderr(l)));
+		json_object_set_new(j, "p50", hvt_json_u64(hvt_lat_percentile(l, 50)));
+		json_object_set_new(j, "p99", hvt_json_u64(hvt_lat_percentile(l, 99)));
+	} else {
+		static const char *const none[] = { "min", "max", "mean", "stddev",
+						    "mean_stderr_percent", "p50", "p99" };
+
+		for (size_t k = 0; k < sizeof(none) / sizeof(none[0]); k++)
+			json_object_set_new(j, none[k], json_null());
+	}
+	return j;
+}
+
+static int report_json(const struct khist *h, const struct hvt_reader *r,
+		       const struct kgroup *rows, size_t nrows, size_t shown,
+		       const struct hvt_lat *total)
+{
+	const struct hvt_hist_opts *o = h->o;
+	json_t *root = json_object(), *traces = json_array(), *groups = json_array();
+	int ret;
+
+	for (size_t k = 0; k < hvt_reader_trace_count(r); k++)
+		json_array_append_new(traces, json_string(hvt_reader_trace_path(r, k)));
+	json_object_set_new(root, "verb", json_string("hist"));
+	json_object_set_new(root, "source", json_string("lttng-kvm"));
+	json_object_set_new(root, "traces", traces);
+	json_object_set_new(root, "group_by", json_string(o->by == HVT_BY_VCPU ? "vcpu" :
+			    o->by == HVT_BY_RIP ? "rip" : "reason"));
+	json_object_set_new(root, "time_unit", json_string("ns"));
+	json_object_set_new(root, "pairing", json_string(h->by_tid && h->by_cpu ? "mixed" :
+			    h->by_tid ? "tid" : "cpu"));
+	json_object_set_new(root, "vcpu_filter", o->vcpu >= 0 ? json_integer(o->vcpu) : json_null());
+	json_object_set_new(root, "percentile_precision", json_real(1.0 / (2.0 * HVT_LAT_SUB)));
+	json_object_set_new(root, "events", hvt_json_u64(h->events));
+	json_object_set_new(root, "exits", hvt_json_u64(h->exits));
+	json_object_set_new(root, "entries", hvt_json_u64(h->entries));
+	json_object_set_new(root, "untimed_exits", hvt_json_u64(h->untimed));
+	json_object_set_new(root, "entries_without_exit", hvt_json_u64(h->orphan_entries));
+	json_object_set_new(root, "vcpus", json_integer((json_int_t)h->nvcpus));
+	json_object_set_new(root, "span_ns", json_integer(h->have_ts ? h->last_ns - h->first_ns : 0));
+	json_object_set_new(root, "discarded_events", hvt_json_u64(h->discarded));
+	json_object_set_new(root, "lost_packets", hvt_json_u64(h->lost_packets));
+	for (size_t i = 0; i < shown; i++) {
+		const struct kgroup *g = &rows[i];
+		json_t *j = json_object();
+		char buf[96];
+
+		if (o->by == HVT_BY_VCPU) {
+			json_object_set_new(j, "vcpu", g->vcpu == NO_VCPU ? json_null() :
+					    json_integer(g->vcpu));
+		} else {
+			hvt_kvm_reason_format(g->isa, g->reason, buf, sizeof(buf));
+			json_object_set_new(j, "reason", json_string(buf));
+			json_object_set_new(j, "reason_code", json_integer(g->reason));
+			json_object_set_new(j, "isa", json_string(g->isa == 2 ? "svm" :
+					    g->isa == 1 ? "vmx" : "unknown"));
+			if (o->by == HVT_BY_RIP)
+				json_object_set_new(j, "rip", hvt_json_hex(g->rip));
+		}
+		json_object_set_new(j, "count", hvt_json_u64(g->count));
+		json_object_set_new(j, "untimed", hvt_json_u64(g->count - g->lat.n));
+		json_object_set_new(j, "percent", json_real(pct((double)g->count, (double)h->exits)));
+		json_object_set_new(j, "time_percent", json_real(pct(hvt_lat_sum_double(&g->lat),
+								   hvt_lat_sum_double(total))));
+		json_object_set_new(j, "latency", jlat(&g->lat));
+		json_array_append_new(groups, j);
+	}
+	json_object_set_new(root, "groups", groups);
+	json_object_set_new(root, "groups_hidden", json_integer((json_int_t)(nrows - shown)));
+	json_object_set_new(root, "total", jlat(total));
+	ret = hvt_json_write(stdout, root, 2);
+	json_decref(root);
+	return ret;
+}
+
+static int report_svg(const struct khist *h, const struct kgroup *rows, size_t shown)
+{
+	struct hvt_svg_bar *bars = calloc(shown ? shown : 1, sizeof(*bars));
+	char (*labels)[96] = calloc(shown ? shown : 1, sizeof(*labels));
+	char (*values)[48] = calloc(shown ? shown : 1, sizeof(*values));
+	FILE *f = NULL;
+	int ret = -1;
+
+	if (!bars || !labels || !values)
+		goto out;
+	for (size_t i = 0; i < shown; i++) {
+		if (h->o->by == HVT_BY_VCPU)
+			vcpu_text(rows[i].vcpu, labels[i], sizeof(labels[i]));
+		else
+			hvt_kvm_reason_format(rows[i].isa, rows[i].reason, labels[i],
+					      sizeof(labels[i]));
+		snprintf(values[i], sizeof(values[i]), "%" PRIu64 " (%.1f%%)", rows[i].count,
+			 pct((double)rows[i].count, (double)h->exits));
+		bars[i].label = labels[i];
+		bars[i].value = (double)rows[i].count;
+		bars[i].value_text = values[i];
+	}
+	f = fopen(h->o->svg, "w");
+	if (!f) {
+		hvt_error("hist: %s: cannot write the chart", h->o->svg);
+		goto out;
+	}
+	ret = hvt_svg_bars(f, "hvtrace hist: KVM exits (plain LTTng kvm trace)",
+			   "count per group; time from kvm_exit to kvm_entry in the table", bars,
+			   shown);
+	if (fclose(f))
+		ret = -1;
+out:
+	free(bars);
+	free(labels);
+	free(values);
+	return ret;
+}
+
+int hvt_kvm_hist_applies(const char *const *paths, size_t npaths)
+{
+	struct hvt_err err;
+	struct hvt_reader *r = hvt_reader_open(paths, npaths, HVT_READ_KVM, &err);
+	int only;
+
+	if (!r)
+		return 0;	/* the usual path says what is wrong */
+	only = hvt_reader_kvm_only(r);
+	hvt_reader_close(r);
+	return only;
+}
+
+int hvt_kvm_hist(const struct hvt_hist_opts *o)
+{
+	struct khist h = { .o = o };
+	struct hvt_reader *r;
+	struct hvt_event ev;
+	struct hvt_err err;
+	struct kgroup *rows = NULL;
+	struct hvt_lat total;
+	size_t nrows = 0, shown;
+	int rc, ret = HVT_EXIT_ERROR;
+
+	if (o->by == HVT_BY_QUAL)
+		return hvt_error("hist: --by qual needs hvtrace's own events; a plain kvm trace groups by reason, rip or vcpu");
+	r = hvt_reader_open(o->paths, o->npaths, HVT_READ_KVM, &err);
+	if (!r)
+		return hvt_error("%s", err.msg);
+	while ((rc = hvt_reader_next(r, &ev, &err)) > 0) {
+		if (ev.type == HVT_EV_DISCARDED) {
+			if (ev.u.discarded.packets)
+				hvt_warn("%s: %" PRIu64 " packet%s lost by the tracer",
+					 hvt_reader_stream_name(r, ev.stream), ev.u.discarded.packets,
+					 ev.u.discarded.packets == 1 ? "" : "s");
+			else
+				hvt_warn("%s: %" PRIu64 " events discarded by the tracer between %"
+					 PRId64 " and %" PRId64 " ns",
+					 hvt_reader_stream_name(r, ev.stream), ev.u.discarded.count,
+					 ev.u.discarded.begin_ns, ev.u.discarded.end_ns);
+		}
+		if (take(&h, &ev)) {
+			hvt_error("hist: out of memory");
+			goto out;
+		}
+	}
+	if (rc < 0) {
+		hvt_error("%s", err.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < h.np; i++)
+		if (flush(&h, &h.p[i])) {
+			hvt_error("hist: out of memory");
+			goto out;
+		}
+	if (make_rows(&h, &rows, &nrows, &total)) {
+		hvt_error("hist: out of memory");
+		goto out;
+	}
+	shown = o->top >= 0 && (size_t)o->top < nrows ? (size_t)o->top : nrows;
+	if (o->format == HVT_FMT_JSON)
+		rc = report_json(&h, r, rows, nrows, shown, &total);
+	else
+		rc = report_text(&h, r, rows, nrows, shown, &total, o->format == HVT_FMT_CSV);
+	if (!rc && o->svg)
+		rc = report_svg(&h, rows, shown);
+	ret = rc ? HVT_EXIT_ERROR : HVT_EXIT_OK;
+	hvt_lat_free(&total);
+out:
+	free_rows(rows, nrows);
+	for (size_t i = 0; i < h.ng; i++)
+		hvt_lat_free(&h.g[i].lat);
+	free(h.g);
+	free(h.p);
+	free(h.vcpus);
+	hvt_reader_close(r);
+	return ret;
+}
