@@ -65,7 +65,7 @@
 #include <asm/fpu/types.h>
 
 #include "hvt.h"
-#include "vmx_ops.h"
+#include <asm/asm.h>
 #include "kvm_backend.h"
 #include "hvtrace_trace.h"
 
@@ -160,11 +160,23 @@ static struct {
 
 static u32 hvt_kvm_vm_numbers;	/* VM numbers handed out this module load */
 
+/*
+ * VMREAD of the current VMCS; 0 when it fails (VMfail or a fault).  "asm
+ * volatile goto": GCC before 14 does not treat an asm goto with outputs as
+ * volatile (GCC bug 113921, the kernel's asm_goto_output() works around
+ * it), and CSE then merged two VMREADs of GUEST_RIP here into a wrong value.
+ */
 static u64 hvt_vmr(unsigned long field)
 {
 	unsigned long v;
 
-	return __hvt_vmread(field, &v) == HVT_VMX_OK ? v : 0;
+	asm volatile goto("1: vmread %[f], %[v]\n\t"
+			  "jbe %l[fail]\n\t"
+			  _ASM_EXTABLE(1b, %l[fail])
+			  : [v] "=r" (v) : [f] "r" (field) : "cc" : fail);
+	return v;
+fail:
+	return 0;
 }
 
 /* ---- session events --------------------------------------------------- */
@@ -559,6 +571,27 @@ static void hvt_kvm_entry_probe(void *data, struct kvm_vcpu *vcpu)
 
 /* ---- attach / detach -------------------------------------------------- */
 
+/*
+ * A vCPU whose last traced exit has no resume when its VM ends or we
+ * detach: the trace ends there for it, said with a STOP resume.
+ */
+static void hvt_kvm_stop_pending(struct hvt_kvm_vcpu *s)
+{
+	struct hvtrace_resume_rec *r = &s->resume_rec;
+
+	if (!s->pending)
+		return;
+	s->pending = false;
+	memset(r, 0, sizeof(*r));
+	r->vcpu = s->exit_rec.vcpu;
+	r->vm = s->exit_rec.vm;
+	r->seq = s->exit_rec.seq;
+	r->action = HVTRACE_ACT_STOP;
+	r->tsc = rdtsc_ordered();
+	trace_hvtrace_resume(r);
+	atomic64_inc(&hvt_kc.resumes);
+}
+
 /* Drops the pin of VMs nobody but us holds any more (their VMM closed them). */
 static void hvt_kvm_reap(bool all)
 {
@@ -584,6 +617,7 @@ static void hvt_kvm_reap(bool all)
 	xa_for_each(&hvt_k.vcpus, idx, s) {
 		list_for_each_entry(vm, &dead, node) {
 			if (s->vm == vm) {
+				hvt_kvm_stop_pending(s);
 				xa_erase(&hvt_k.vcpus, idx);
 				kfree(s);
 				break;

@@ -14,7 +14,11 @@
  * changes before the guest resumes: it writes that plan (--plan FILE, one
  * JSON object a line) for tests/kvm/kvmcheck.py to compare with the trace.
  *
- *   hvt-vmm [--seed N] [--ops N] [--vms N] [--plan FILE] [--quiet]
+ *   hvt-vmm [--seed N] [--ops N] [--vms N] [--until FILE] [--plan FILE] [--quiet]
+ *
+ * --vms N runs N VMs one after the other (each created, run to its end and
+ * destroyed); --until FILE keeps doing so until FILE exists.  Any exit that
+ * reaches userspace and differs from the plan is fatal (status 2).
  *
  * No in-kernel irqchip: HLT exits to userspace, and nothing interrupts the
  * guest (RFLAGS.IF stays 0).  Exits the plan does not name (EPT violations
@@ -222,6 +226,9 @@ static void write_plan(FILE *f, const struct op *o, unsigned int i, int vm)
 	case OP_RDMSR_GP:
 		reason = R_RDMSR;
 		inject = "[2147486477, 0]";	/* 0x80000b0d: #GP, error code 0 */
+		/* a fault is injected with RFLAGS.RF set (SDM 6.13, KVM does) */
+		has[17] = 1;
+		chg[17] = RFLAGS_INIT | 0x10000;
 		break;
 	case OP_MMIO_W:
 	case OP_MMIO_R:
@@ -623,7 +630,7 @@ int main(int argc, char **argv)
 {
 	uint64_t seed = 1;
 	unsigned int n = 100, vms = 1, i;
-	const char *plan_path = NULL;
+	const char *plan_path = NULL, *until = NULL;
 	FILE *plan = NULL;
 
 	for (i = 1; i < (unsigned int)argc; i++) {
@@ -635,14 +642,16 @@ int main(int argc, char **argv)
 			vms = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--plan") && i + 1 < (unsigned int)argc)
 			plan_path = argv[++i];
+		else if (!strcmp(argv[i], "--until") && i + 1 < (unsigned int)argc)
+			until = argv[++i];
 		else if (!strcmp(argv[i], "--quiet"))
 			quiet = 1;
 		else
-			die("usage: hvt-vmm [--seed N] [--ops N (1..%d)] [--vms N] [--plan FILE] [--quiet]",
+			die("usage: hvt-vmm [--seed N] [--ops N (1..%d)] [--vms N] [--until FILE] [--plan FILE] [--quiet]",
 			    MAX_OPS);
 	}
-	if (n < 1 || n > MAX_OPS || vms < 1 || vms > 64)
-		die("--ops must be 1..%d and --vms 1..64", MAX_OPS);
+	if (n < 1 || n > MAX_OPS || vms < 1 || vms > 100000)
+		die("--ops must be 1..%d and --vms 1..100000", MAX_OPS);
 	nr_ops = n;
 	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0)
@@ -654,8 +663,10 @@ int main(int argc, char **argv)
 		fprintf(plan, "{\"seed\": %" PRIu64 ", \"ops\": %u, \"vms\": %u, \"pid\": %d}\n",
 			seed, n, vms, getpid());
 	}
-	for (i = 0; i < vms; i++)
-		run_vm(i, seed, plan);
+	for (i = 0; until ? access(until, F_OK) != 0 : i < vms; i++)
+		run_vm(i, seed, i < vms ? plan : NULL);
+	if (until && !quiet)
+		printf("hvt-vmm: %u VMs ran as planned\n", i);
 	if (plan && fclose(plan))
 		die("%s: %s", plan_path, strerror(errno));
 	return 0;

@@ -183,14 +183,13 @@ def main():
                     planned = basic == p["reason"]
             if not planned:
                 if basic not in ASYNC_OK or (basic == 48 and e["guest_phys"] >= 0x20000000):
-                    err("vm %d seq %d: unexpected exit %s at rip %#x (next planned: op %s %s at %#x)" %
+                    err("vm %d seq %d: unexpected exit %s at rip %#x (next planned: op %s %s at %s)" %
                         (vm, e["seq"], NAMES.get(basic, basic), e["rip"],
-                         p and p["op"], p and p["kind"], p and p["rip"]))
+                         p and p["op"], p and p["kind"], p and hex(p["rip"])))
                     continue
                 stats["async " + NAMES.get(basic, str(basic))] += 1
                 if r is None:
-                    if not last:
-                        err("vm %d seq %d: no resume" % (vm, e["seq"]))
+                    err("vm %d seq %d: no resume" % (vm, e["seq"]))
                 elif r["changed"] != 0:
                     err("vm %d seq %d: asynchronous exit %s but the resume changed %#x" %
                         (vm, e["seq"], NAMES.get(basic, basic), r["changed"]))
@@ -204,6 +203,8 @@ def main():
             if p["kind"] == "end":
                 if not last:
                     err("%s: the final HLT is not the last exit" % where)
+                if r is None or r["action"] != 1 or r["changed"] != 0:
+                    err("%s: the final HLT has no STOP resume (the VM ended)" % where)
                 continue
             for f in ("rflags", "mxcsr"):
                 if e[f] != p[f]:

@@ -44,6 +44,7 @@ echo 0 > $T/events/kvm/kvm_exit/enable
 cat $T/trace > /out/ftrace-vmm-a.txt
 echo > $T/trace
 
+if [ "${QUICK:-}" = 1 ]; then dmesg > /out/dmesg-full.txt; exit 0; fi
 run vmm-b hvtrace record --kvm --output /out/traces/vmm-b -- \
 	hvt-vmm --seed $SEED --ops $OPS --plan /out/plans/vmm-b.jsonl
 run vmm-c hvtrace record --kvm --output /out/traces/vmm-c -- \
@@ -55,7 +56,8 @@ run vmm-pid hvtrace record --kvm --pid 1 --output /out/traces/vmm-pid -- \
 
 # attach/detach while guests run: a VMM runs VMs one after another in the
 # background while record attaches and detaches CYCLES times
-hvt-vmm --seed $SEED --ops $OPS --vms 400 --quiet --plan /out/plans/cycles.jsonl > /out/logs/cycles-vmm.out 2>&1 &
+rm -f /tmp/cycles-done
+hvt-vmm --seed $SEED --ops $OPS --until /tmp/cycles-done > /out/logs/cycles-vmm.out 2>&1 &
 vpid=$!
 i=0; ok=0
 while [ $i -lt $CYCLES ]; do
@@ -66,11 +68,34 @@ while [ $i -lt $CYCLES ]; do
 	grep -h "kvm attach" /tmp/cyc.out >> /out/logs/cycles.txt
 	kill -0 $vpid 2>/dev/null || break
 done
+touch /tmp/cycles-done
 echo "cycles $i ok $ok" >> /out/logs/cycles.txt
 hvt_mark "attach/detach cycles: $i, $ok ok; VMM alive: $(kill -0 $vpid 2>/dev/null && echo yes || echo no)"
 wait $vpid
 echo $? > /out/logs/cycles-vmm.rc
 hvt_mark "background VMM rc $(cat /out/logs/cycles-vmm.rc)"
+
+# A real Linux guest under QEMU/KVM (when the payload carries it, /in/l2):
+# Debian's kernel (PVH vmlinux) + a busybox initramfs booted to a marker,
+# twice, both recorded; ftrace's kvm:kvm_exit is the peer of the first.
+if [ -f /in/l2/vmlinux ] && [ "${LINUX:-1}" = 1 ]; then
+	cat > /tmp/qemu.sh <<'QEOF'
+exec qemu-system-x86_64 -L /in/share -enable-kvm -M pc -cpu host -vga none -m 128 -smp 1 \
+	-nodefaults -no-user-config -nographic -no-reboot -serial stdio \
+	-kernel /in/l2/vmlinux -initrd /in/l2/tiny.cpio.gz \
+	-append "console=ttyS0 rdinit=/init panic=-1 reboot=t"
+QEOF
+	echo > $T/trace
+	echo 65536 > $T/buffer_size_kb
+	echo 1 > $T/events/kvm/kvm_exit/enable
+	run linux-a hvtrace record --kvm --subbuf-size 1M --num-subbuf 64 --output /out/traces/linux-a -- sh /tmp/qemu.sh
+	echo 0 > $T/events/kvm/kvm_exit/enable
+	cat $T/trace > /out/ftrace-linux-a.txt
+	echo > $T/trace
+	echo 1408 > $T/buffer_size_kb
+	run linux-b hvtrace record --kvm --subbuf-size 1M --num-subbuf 64 --output /out/traces/linux-b -- sh /tmp/qemu.sh
+	hvt_mark "linux guests: $(grep -h L2-MARKER /out/logs/linux-a.out /out/logs/linux-b.out | tr '\n' ' ')"
+fi
 
 grep -E '^(kvm_intel|kvm|hvtrace) ' /proc/modules > /out/logs/modules-after.txt
 rmmod kvm_intel > /out/logs/rmmod-kvm-intel.txt 2>&1; echo "rc=$?" >> /out/logs/rmmod-kvm-intel.txt
