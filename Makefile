@@ -22,6 +22,7 @@ all:
 -include kmod/kmod.mk
 -include testbed/testbed.mk
 -include tests/e2e/e2e.mk
+-include tests/kvm/kvm.mk
 -include tools/tools.mk
 -include bench/bench.mk
 -include bench/capture.mk

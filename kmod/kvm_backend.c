@@ -36,8 +36,11 @@
  * with kvm_get_kvm() so its struct kvm and vCPUs cannot be freed and their
  * addresses reused under our per-vCPU state (an xarray keyed by the
  * struct kvm_vcpu pointer).  A worker drops the pin (kvm_put_kvm) of every
- * VM whose only remaining user is us (the VMM closed it), once a second, so
- * a destroyed VM lingers at most about a second.  kvm.ko stays loaded while
+ * VM whose only remaining user is us (the VMM closed it), every
+ * HVT_KVM_REAP_MS, so a destroyed VM lingers that long at most.  (A VMM
+ * that closes a VM and at once creates another with the same fd number
+ * gets KVM's "debugfs: duplicate directory" notice meanwhile: that VM has
+ * no per-VM debugfs folder.)  kvm.ko stays loaded while
  * attached (a module reference); kvm_intel cannot be unloaded while a VM
  * exists (each VM holds it) and nothing of it is used when none does.
  *
@@ -114,6 +117,7 @@ static void hvt_kvm_fill_stats(struct hvtrace_kvm_stats *st, u64 id,
 /* Caps that keep a runaway host from eating memory through us. */
 #define HVT_KVM_MAX_VMS		256
 #define HVT_KVM_MAX_VCPUS	4096
+#define HVT_KVM_REAP_MS		100
 
 /* One VM seen while attached. */
 struct hvt_kvm_vm {
@@ -635,7 +639,7 @@ static void hvt_kvm_reap(bool all)
 static void hvt_kvm_reaper(struct work_struct *work)
 {
 	hvt_kvm_reap(false);
-	schedule_delayed_work(&hvt_k.reaper, HZ);
+	schedule_delayed_work(&hvt_k.reaper, msecs_to_jiffies(HVT_KVM_REAP_MS));
 }
 
 struct hvt_kvm_found {
@@ -771,7 +775,7 @@ static int hvt_kvm_do_attach(struct file *owner, struct hvtrace_kvm_attach *req)
 		goto fail_reg;
 	}
 	INIT_DELAYED_WORK(&hvt_k.reaper, hvt_kvm_reaper);
-	schedule_delayed_work(&hvt_k.reaper, HZ);
+	schedule_delayed_work(&hvt_k.reaper, msecs_to_jiffies(HVT_KVM_REAP_MS));
 	req->attach_id = hvt_k.id;
 	pr_info("kvm attach %llu: tracing %s%s, %s\n", hvt_k.id,
 		req->nr_pids ? "selected VMMs" : "every VMM",

@@ -2,6 +2,7 @@
 """Checks a KVM trace of hvt-vmm against the VMM's plan, exit by exit.
 
 usage: kvmcheck.py [--reasons N,N] [--expect-none] [--ftrace FILE] TRACE PLAN
+       kvmcheck.py --no-plan [--ftrace FILE] TRACE      (any guest, e.g. Linux)
 
 TRACE is a trace folder (read with babeltrace2, independently of the
 analyzer), PLAN the JSON-lines plan hvt-vmm wrote.  For every VM of the
@@ -21,6 +22,8 @@ and its vCPU 0:
 --reasons: the trace was filtered to these basic reasons: only planned
 exits of those reasons are expected, and no other reason may appear.
 --expect-none: the trace must hold no exit at all (e.g. --pid filter).
+--no-plan: no plan (a real guest OS): per vCPU seq gap-free, one resume per
+exit (STOP for the last), the session events and their counts.
 --ftrace: the kernel's kvm:kvm_exit lines of the same run: per reason the
 counts and the RIP sequence must equal ours.
 Prints one line per VM and 'kvmcheck: OK' or the first differences; exit 0/1.
@@ -99,16 +102,21 @@ def main():
     reasons = None
     expect_none = False
     ftrace = None
+    no_plan = False
     while args and args[0].startswith("--"):
         a = args.pop(0)
         if a == "--reasons":
             reasons = {int(x) for x in args.pop(0).split(",")}
         elif a == "--expect-none":
             expect_none = True
+        elif a == "--no-plan":
+            no_plan = True
         elif a == "--ftrace":
             ftrace = args.pop(0)
         else:
             sys.exit("kvmcheck: unknown option " + a)
+    if no_plan:
+        return check_no_plan(args[0], ftrace)
     trace, plan_path = args
     with open(plan_path) as f:
         lines = [json.loads(x) for x in f if x.strip()]
@@ -253,6 +261,53 @@ def main():
 
     if ftrace:
         check_ftrace(ftrace, ft_rips, err)
+    return finish(errors)
+
+
+def check_no_plan(trace, ftrace):
+    evs = read_trace(trace)
+    errors = []
+
+    def err(msg):
+        if len(errors) < 30:
+            errors.append(msg)
+
+    if any(k == "discarded" for k, _ in evs):
+        err("the trace has discarded events")
+    sessions = [d for k, d in evs if k == "hvtrace_session"]
+    phases = collections.Counter(s["phase"] for s in sessions)
+    if phases[2] != 1 or phases[3] != 1:
+        err("expected one ATTACH and one DETACH session event, got phases %s" % dict(phases))
+    by = collections.defaultdict(list)
+    res = collections.defaultdict(list)
+    ours = collections.defaultdict(list)
+    for k, d in evs:
+        if k == "hvtrace_exit":
+            by[(d["vm"], d["vcpu"])].append(d)
+            ours[d["exit_reason"] & 0xffff].append(d["rip"])
+        elif k == "hvtrace_resume":
+            res[(d["vm"], d["vcpu"])].append(d)
+    ends = {s["vm"]: s for s in sessions if s["phase"] == 1}
+    for key, ex in sorted(by.items()):
+        seqs = [e["seq"] for e in ex]
+        if seqs != list(range(seqs[0], seqs[0] + len(seqs))):
+            err("vm %d vcpu %d: seq has gaps" % key)
+        rs = [r["seq"] for r in res[key]]
+        if rs != seqs:
+            err("vm %d vcpu %d: resumes %d for %d exits, or out of order" % (key[0], key[1], len(rs), len(seqs)))
+        stops = sum(1 for r in res[key] if r["action"] == 1)
+        print("kvmcheck: vm %d vcpu %d: %d exits (seq %d..%d), %d resumes (%d INJECT, %d STOP)" %
+              (key[0], key[1], len(ex), seqs[0], seqs[-1], len(rs),
+               sum(1 for r in res[key] if r["action"] == 2), stops))
+    for vm in {k[0] for k in by}:
+        n = sum(len(v) for k, v in by.items() if k[0] == vm)
+        if vm not in ends or ends[vm]["exits"] != n:
+            err("vm %d: END session says %s exits, the trace has %d" %
+                (vm, ends[vm]["exits"] if vm in ends else "?", n))
+    if not by:
+        err("no exit in the trace")
+    if ftrace:
+        check_ftrace(ftrace, ours, err)
     return finish(errors)
 
 
