@@ -41,6 +41,21 @@ expect 2 "unknown option '--bogus'" --bogus
 expect 2 "unexpected argument 'extra'" --workload cpuid extra
 expect 2 "needs a value" --workload
 expect 2 "bad --format 'xml'" --workload cpuid --format xml
+# --kvm
+expect 2 'needs either --duration S or -- COMMAND' --kvm
+expect 2 'needs either --duration S or -- COMMAND' --kvm --duration 1 -- true
+expect 2 "bad --duration '0'" --kvm --duration 0
+expect 2 "bad --pid '0'" --kvm --pid 0 --duration 1
+expect 2 "bad --reasons 'CPUID,NOPE'" --kvm --reasons CPUID,NOPE --duration 1
+expect 2 "bad --reasons '128'" --kvm --reasons 128 --duration 1
+expect 2 'no --workload or --list with it' --kvm --workload cpuid --duration 1
+expect 2 'not available with --kvm' --kvm --format json --duration 1
+expect 2 'go with --kvm' --workload cpuid --pid 7
+expect 2 "the command goes after --" --kvm --duration 1 extra
+if [ ! -e /dev/hvtrace ]; then
+	expect 2 'cannot open /dev/hvtrace' --kvm --pid 7 --reasons cpuid,io_instruction,48 --duration 1
+	expect 2 'cannot open /dev/hvtrace' --kvm -- true
+fi
 if [ ! -e /dev/hvtrace ]; then
 	expect 2 'cannot open /dev/hvtrace' --list
 	expect 2 'cannot open /dev/hvtrace' --workload cpuid --trap hlt,rdtsc --subbuf-size 1M --num-subbuf 4
