@@ -590,10 +590,7 @@ static void print_step(struct rctx *c, const struct hvt_replay_vcpu *vc,
 			json_object_set_new(j, "gap", g);
 		}
 	} else if (next) {
-		const uint64_t *cra[3] = { &vc->state.cr0, &vc->state.cr3, &vc->state.cr4 };
-		const uint64_t *crb[3] = { &next_state.cr0, &next_state.cr3, &next_state.cr4 };
-		static const char *const crn[3] = { "cr0", "cr3", "cr4" };
-
+		/* Every HVTRACE_CHG_* register, control registers included. */
 		for (unsigned int bit = 0; bit < HVTRACE_CHG_NBITS; bit++) {
 			if (!(gmask & (1ull << bit)))
 				continue;
@@ -606,15 +603,6 @@ static void print_step(struct rctx *c, const struct hvt_replay_vcpu *vc,
 				json_array_append_new(guest, jchange(name,
 					hvt_vstate_get(&vc->state, bit),
 					hvt_vstate_get(&next_state, bit)));
-		}
-		for (int i = 0; i < 3; i++) {
-			if (*cra[i] == *crb[i])
-				continue;
-			if (text)
-				fprintf(c->out, "  guest    %-8s 0x%016" PRIx64 " -> 0x%016" PRIx64 "\n",
-					crn[i], *cra[i], *crb[i]);
-			else
-				json_array_append_new(guest, jchange(crn[i], *cra[i], *crb[i]));
 		}
 	} else if (text) {
 		fprintf(c->out, "  guest    (no later exit on this vCPU)\n");

@@ -166,8 +166,8 @@ static int hvt_h_external_interrupt(struct hvt_vcpu *v)
 	local_irq_enable();
 	asm volatile("nop" ::: "memory");
 	local_irq_disable();
-	/* Host code ran (an IPI may have armed LBRs): follow DEBUGCTL. */
-	hvt_host_reload_debugctl(v);
+	/* Host code ran (an IPI may have armed a breakpoint): follow it. */
+	hvt_host_reload_debug(v);
 	return HVTRACE_ACT_RESUME;
 }
 

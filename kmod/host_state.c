@@ -91,15 +91,18 @@ void hvt_host_prepare_entry(struct hvt_vcpu *v)
 }
 
 /**
- * hvt_host_reload_debugctl - take the host's IA32_DEBUGCTL anew
+ * hvt_host_reload_debug - take the host's DR7 and IA32_DEBUGCTL anew
  * @v: the vCPU
  *
- * A VM exit clears IA32_DEBUGCTL (SDM 28.5.1).  The host's value (LBR and
- * BTF users) can change only while host code runs with interrupts on, so
- * it is read at the start of a run and after every interrupt window.
+ * A VM exit sets DR7 to 0x400 and clears IA32_DEBUGCTL (SDM 28.5.1).  The
+ * host's values (perf breakpoints, LBR and BTF users) change only while
+ * host code runs with interrupts on (an IPI installs a breakpoint), so they
+ * are read at the start of a run and after every interrupt window or yield,
+ * when hvt_host_restore() has already put them back.
  */
-void hvt_host_reload_debugctl(struct hvt_vcpu *v)
+void hvt_host_reload_debug(struct hvt_vcpu *v)
 {
+	v->host.dr7 = native_get_debugreg(7);
 	rdmsrl(MSR_IA32_DEBUGCTLMSR, v->host.debugctl);
 }
 
@@ -114,8 +117,9 @@ void hvt_host_reload_debugctl(struct hvt_vcpu *v)
  *    would find its selectors dead (KVM: kvm_load_ldt);
  *  - DR7: set to 0x400 by the exit (the guest's DR7 is loaded and saved
  *    through the debug-controls VMCS bits, so host breakpoints never fire
- *    in the guest); the host's breakpoints are re-armed from the kernel's
- *    own per-CPU record, as KVM does (hw_breakpoint_restore);
+ *    in the guest); the host's value is written back, which re-arms its
+ *    breakpoints (DR0-3 and DR6 are untouched by exits, and MOV DR in the
+ *    guest exits and stops the run);
  *  - IA32_DEBUGCTL: cleared by the exit.
  * The TR limit (0x67 after an exit) is fixed lazily by the kernel
  * (invalidate_tss_limit() at the callers that return to host code).
@@ -126,8 +130,8 @@ void hvt_host_restore(struct hvt_vcpu *v)
 	native_load_idt(&v->host.idt);
 	if (v->host.ldt_sel)
 		asm volatile("lldt %0" : : "rm" (v->host.ldt_sel));
-	if (hw_breakpoint_active())
-		hw_breakpoint_restore();
+	if (v->host.dr7 != HVT_DR7_FIXED_1)
+		native_set_debugreg(7, v->host.dr7);
 	if (v->host.debugctl)
 		wrmsrl(MSR_IA32_DEBUGCTLMSR, v->host.debugctl);
 }
@@ -151,7 +155,10 @@ void hvt_host_restore(struct hvt_vcpu *v)
 
 /*
  * Captures the host state the kernel relies on.  Interrupts off, on the
- * CPU of the run.  DR7 is the kernel's view (per-CPU cpu_dr7, 0x400 when
+ * CPU of the run: before the run, and again after each yield (the
+ * scheduler may legitimately have switched the borrowed address space,
+ * with its CR3, CR4.PCE and LDT, or armed a breakpoint), so that the
+ * comparison after the run holds hvtrace to what the kernel last set.  DR7 is the kernel's view (per-CPU cpu_dr7, 0x400 when
  * no breakpoint is armed), compared with the register.
  */
 void hvt_host_snapshot(struct hvt_host_snap *s)
@@ -159,8 +166,9 @@ void hvt_host_snapshot(struct hvt_host_snap *s)
 	memset(s, 0, sizeof(*s));
 	s->cr0 = read_cr0();
 	s->cr3 = __read_cr3();
-	s->cr4 = __read_cr4();
-	s->cr4_kernel = cr4_read_shadow();
+	/* CR4.VMXE is the run's own, set while it is in VMX operation. */
+	s->cr4 = __read_cr4() & ~X86_CR4_VMXE;
+	s->cr4_kernel = cr4_read_shadow() & ~X86_CR4_VMXE;
 	/* Bit 10 reads as 1 on hardware; a written 0 is the same state. */
 	s->dr7 = native_get_debugreg(7) | HVT_DR7_FIXED_1;
 	native_store_gdt(&s->gdt);
@@ -245,14 +253,12 @@ unsigned int hvt_host_compare(struct hvt_vcpu *v, const struct hvt_host_snap *wa
  *
  * Compares what a VM exit clobbers or loads from the VMCS with what the
  * kernel set before the entry: LDTR, GDTR, IDTR, CR3, CR4 against the
- * kernel's shadow, DR7 against the kernel's breakpoint record.
+ * kernel's shadow, DR7 against the host's value and the kernel's
+ * breakpoint record.
  */
 void hvt_host_check_exit(struct hvt_vcpu *v)
 {
 	struct desc_ptr gdt, idt;
-	unsigned long dr7_want = hw_breakpoint_active() ?
-				 this_cpu_read(cpu_dr7) | HVT_DR7_FIXED_1 :
-				 HVT_DR7_FIXED_1;
 	unsigned int n = 0;
 	const char *w = "at an exit";
 
@@ -264,8 +270,13 @@ void hvt_host_check_exit(struct hvt_vcpu *v)
 	n += hvt_mismatch(v, w, "cr3", v->host.cr3, __read_cr3());
 	n += hvt_mismatch(v, w, "cr4", cr4_read_shadow() | X86_CR4_VMXE,
 			  __read_cr4());
-	n += hvt_mismatch(v, w, "dr7", dr7_want,
+	n += hvt_mismatch(v, w, "dr7", v->host.dr7 | HVT_DR7_FIXED_1,
 			  native_get_debugreg(7) | HVT_DR7_FIXED_1);
+	/* ... and the kernel's breakpoint record agrees with it. */
+	if (hw_breakpoint_active())
+		n += hvt_mismatch(v, w, "dr7 (kernel's record)",
+				  this_cpu_read(cpu_dr7) & ~HVT_DR7_FIXED_1,
+				  native_get_debugreg(7) & ~HVT_DR7_FIXED_1);
 	v->host_mismatches += n;
 	atomic64_inc(&hvt_stats.host_checks);
 	atomic64_add(n, &hvt_stats.host_mismatches);

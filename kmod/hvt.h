@@ -115,6 +115,7 @@ struct hvt_vcpu {
 	struct {
 		struct desc_ptr gdt, idt;
 		unsigned long cr3, cr4;	/* in the VMCS host-state area */
+		unsigned long dr7;
 		u64 debugctl;
 		u16 ldt_sel;
 	} host;
@@ -215,7 +216,7 @@ void hvt_vmx_reboot_selftest(void);
 /* host_state.c */
 extern unsigned int hvt_host_check;
 void hvt_host_prepare_entry(struct hvt_vcpu *v);
-void hvt_host_reload_debugctl(struct hvt_vcpu *v);
+void hvt_host_reload_debug(struct hvt_vcpu *v);
 void hvt_host_restore(struct hvt_vcpu *v);
 void hvt_host_snapshot(struct hvt_host_snap *s);
 unsigned int hvt_host_compare(struct hvt_vcpu *v, const struct hvt_host_snap *want,

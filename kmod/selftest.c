@@ -16,6 +16,13 @@
 
 #include "hvt.h"
 
+/*
+ * Written by the selftest-cpuid guest on every iteration: module data a
+ * host breakpoint can watch (kmod/tests/hoststate.c), which must never
+ * fire while the guest runs.
+ */
+static u64 hvt_st_cpuid_done __used;
+
 /* CPUID leaf 0, args->iterations times: 1 exit each, then HVT_HC_END. */
 static notrace __kprobes void hvt_st_cpuid(const struct hvt_wl_args *args)
 {
@@ -25,6 +32,7 @@ static notrace __kprobes void hvt_st_cpuid(const struct hvt_wl_args *args)
 		u32 a = 0, b, c = 0, d;
 
 		asm volatile("cpuid" : "+a" (a), "=b" (b), "+c" (c), "=d" (d));
+		WRITE_ONCE(hvt_st_cpuid_done, READ_ONCE(hvt_st_cpuid_done) + 1);
 	}
 }
 

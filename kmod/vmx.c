@@ -525,7 +525,7 @@ static int hvt_vmcs_setup(struct hvt_cpu *pc, struct hvt_run_req *req)
 	store_idt(&idt);
 	v->host.gdt = gdt;
 	v->host.idt = idt;
-	hvt_host_reload_debugctl(v);
+	hvt_host_reload_debug(v);
 	tr = 0;
 	asm("str %0" : "=rm" (tr));
 	tr_base = (unsigned long)&get_cpu_entry_area(v->cpu)->tss.x86_tss;
@@ -722,7 +722,9 @@ void hvt_yield(struct hvt_vcpu *v)
 	 * The scheduler may have switched this CPU's mm (CR3, CR4.PCE, LDT):
 	 * hvt_host_prepare_entry() follows it before the entry.
 	 */
-	hvt_host_reload_debugctl(v);
+	hvt_host_reload_debug(v);
+	if (hvt_host_check)
+		hvt_host_snapshot(&pc->host_snap);
 	v->slice_start = rdtsc();
 }
 
@@ -772,10 +774,19 @@ static void hvt_run_here(struct hvt_cpu *pc, struct hvt_run_req *req)
 	v->slice_tsc = (u64)(tsc_khz ? tsc_khz : 1000000) *
 		       clamp_val(READ_ONCE(hvt_slice_us), 50u, 1000000u) / 1000;
 
+	/*
+	 * Bound to its CPU, but a CPU going offline pushes every task that
+	 * is not a per-CPU kthread away as soon as it schedules (balance_push,
+	 * from CPUHP_AP_ACTIVE on, before our teardown callback runs): the
+	 * yields would resume elsewhere with this CPU still in VMX operation.
+	 * Migration stays disabled for the whole run; the teardown callback
+	 * then ends the run here.
+	 */
+	migrate_disable();
 	kernel_fpu_begin();
 	local_irq_disable();
 
-	/* The kthread is bound, but a CPU going offline unbinds it. */
+	/* The kthread is bound, but a CPU that went offline unbound it. */
 	if (smp_processor_id() != v->cpu || READ_ONCE(req->abort)) {
 		v->status = -EAGAIN;
 		goto out_fpu;
@@ -896,6 +907,7 @@ out_session:
 out_fpu:
 	local_irq_enable();
 	kernel_fpu_end();
+	migrate_enable();
 }
 
 static int hvt_run_thread(void *data)
@@ -1030,6 +1042,11 @@ void hvt_vmx_reboot_selftest(void)
 	hvt_reboot(&hvt_reboot_nb, SYS_RESTART, NULL);
 }
 
+static void hvt_clear_vmxe(void *unused)
+{
+	cr4_clear_bits_irqsoff(X86_CR4_VMXE);
+}
+
 /*
  * Executes @req on req->cpu in a kthread bound to it and waits.  Returns 0
  * when the run happened (its outcome is in req->status) or -errno when it
@@ -1064,7 +1081,7 @@ int hvt_run(struct hvt_run_req *req)
 		err = -EIO;
 		if (pc->stuck_injected) {
 			/* Injected: the CPU did leave VMX operation. */
-			cr4_clear_bits(X86_CR4_VMXE);
+			smp_call_function_single(req->cpu, hvt_clear_vmxe, NULL, 1);
 			pc->stuck = pc->stuck_injected = false;
 		}
 		goto out_busy;

@@ -63,6 +63,14 @@ if [ ! -f "$latest/env" ]; then
 fi
 . "$latest/env"
 
+# ---- the host-state integrity check (host_check=2, kmod/host_state.c) ----
+hc=$(sed -n 's/^host_checks //p' "$latest/logs/counters.txt" 2>/dev/null)
+hm=$(sed -n 's/^host_mismatches //p' "$latest/logs/counters.txt" 2>/dev/null)
+check "host-state check ran at every exit and run (${hc:-none} checks)" \
+	[ "${hc:-0}" -gt 1000 ]
+check "host-state check never found the host changed (${hm:-?} mismatches)" \
+	sh -c "[ '${hm:-x}' = 0 ] && ! grep -qa 'host state changed' '$latest/dmesg.txt'"
+
 # ---- the boot itself ----
 check "the scenario boot and the negative boot finished" \
 	grep -qx 'main=0 novmx=0 seconds=[0-9]*' "$latest/boot-status.txt"

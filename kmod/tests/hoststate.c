@@ -7,10 +7,13 @@
  *                          N sandbox runs on CPU itself (the run thread
  *                          borrows its address space) and checks after each
  *                          that its LDT selector still works
- *   hoststate hwbp CPU N   hardware breakpoints through perf: one on guest
- *                          code (must never fire in the guest nor end the
- *                          run), one on the host's CPUID handler (must count
- *                          every CPUID exit: none lost)
+ *   hoststate hwbp CPU N   hardware breakpoints through perf: a write
+ *                          breakpoint on module data the guest writes (must
+ *                          never fire in the guest nor end the run; an
+ *                          execute breakpoint on guest code is refused, as
+ *                          guest code is on kprobes' blacklist), and one on
+ *                          the host's CPUID handler (must count every CPUID
+ *                          exit: none lost)
  *
  * Exit status: 0 all passed, 1 a check failed, 2 could not test.
  */
@@ -135,7 +138,7 @@ static unsigned long ksym(const char *name)
 	return found;
 }
 
-static int bp_open(unsigned long addr, unsigned int cpu)
+static int bp_open(unsigned long addr, unsigned int cpu, unsigned int type)
 {
 	struct perf_event_attr a;
 	int fd;
@@ -143,9 +146,9 @@ static int bp_open(unsigned long addr, unsigned int cpu)
 	memset(&a, 0, sizeof(a));
 	a.type = PERF_TYPE_BREAKPOINT;
 	a.size = sizeof(a);
-	a.bp_type = HW_BREAKPOINT_X;
+	a.bp_type = type;
 	a.bp_addr = addr;
-	a.bp_len = sizeof(long);
+	a.bp_len = type == HW_BREAKPOINT_X ? sizeof(long) : HW_BREAKPOINT_LEN_8;
 	a.exclude_user = 1;
 	/* Per CPU, every task: the handler runs in the run's kthread. */
 	fd = (int)syscall(SYS_perf_event_open, &a, -1, (int)cpu, -1, 0);
@@ -163,7 +166,7 @@ static uint64_t bp_count(int fd)
 
 static int test_hwbp(int fd, unsigned int cpu, unsigned int n)
 {
-	unsigned long guest = ksym("hvt_st_cpuid"), host = ksym("hvt_h_cpuid");
+	unsigned long guest = ksym("hvt_st_cpuid_done"), host = ksym("hvt_h_cpuid");
 	unsigned long probe = ksym("__x64_sys_getppid");
 	struct hvtrace_run r;
 	int gfd, hfd, pfd;
@@ -176,7 +179,7 @@ static int test_hwbp(int fd, unsigned int cpu, unsigned int n)
 	}
 	pin(cpu);
 	/* Does this CPU (emulator) raise data/code breakpoints at all? */
-	pfd = bp_open(probe, cpu);
+	pfd = bp_open(probe, cpu, HW_BREAKPOINT_X);
 	if (pfd < 0)
 		die("perf_event_open (breakpoint)");
 	for (i = 0; i < 10; i++)
@@ -187,8 +190,10 @@ static int test_hwbp(int fd, unsigned int cpu, unsigned int n)
 		printf("# the CPU raised %" PRIu64 " of 10 breakpoint hits on getppid: no debug-register emulation\n", p);
 		return 3;
 	}
-	gfd = bp_open(guest, cpu);
-	hfd = bp_open(host, cpu);
+	check(bp_open(ksym("hvt_st_cpuid"), cpu, HW_BREAKPOINT_X) < 0 && errno == EINVAL,
+	      "an execute breakpoint on guest code is refused (kprobes blacklist)");
+	gfd = bp_open(guest, cpu, HW_BREAKPOINT_W);
+	hfd = bp_open(host, cpu, HW_BREAKPOINT_X);
 	if (gfd < 0 || hfd < 0)
 		die("perf_event_open (breakpoint)");
 	rc = run(fd, "selftest-cpuid", cpu, n, &r);
@@ -197,7 +202,7 @@ static int test_hwbp(int fd, unsigned int cpu, unsigned int n)
 	check(!rc && r.status == 0 && r.exits == n + 1,
 	      "run with a breakpoint on guest code: status 0, %u exits (got rc %d status %d exits %llu)",
 	      n + 1, rc, r.status, (unsigned long long)r.exits);
-	check(g == 0, "the breakpoint on guest code never fired (%" PRIu64 ")", g);
+	check(g == 0, "the write breakpoint on data the guest writes never fired (%" PRIu64 ")", g);
 	check(h == n, "the breakpoint on the host's CPUID handler fired once per CPUID exit (%" PRIu64 " of %u)",
 	      h, n);
 	close(gfd);
