@@ -46,6 +46,10 @@
 #include "ctf_meta.h"
 #include "qual.h"
 
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the fast decoder reads little-endian integers with memcpy: a little-endian host only"
+#endif
+
 /* ---- process-wide settings -------------------------------------------------- */
 
 static enum hvt_decoder_mode g_mode = HVT_DECODER_AUTO;
@@ -136,12 +140,16 @@ struct sschema {
 	enum hvt_ev_type type;
 	const struct sfield *f;
 	size_t nf;
+	size_t recsize;
 };
 
 static const struct sschema sschemas[] = {
-	{ HVTRACE_EVENT_EXIT, HVT_EV_EXIT, f_exit, NELEM(f_exit) },
-	{ HVTRACE_EVENT_RESUME, HVT_EV_RESUME, f_resume, NELEM(f_resume) },
-	{ HVTRACE_EVENT_SESSION, HVT_EV_SESSION, f_session, NELEM(f_session) },
+	{ HVTRACE_EVENT_EXIT, HVT_EV_EXIT, f_exit, NELEM(f_exit),
+	  sizeof(struct hvtrace_exit_rec) },
+	{ HVTRACE_EVENT_RESUME, HVT_EV_RESUME, f_resume, NELEM(f_resume),
+	  sizeof(struct hvtrace_resume_rec) },
+	{ HVTRACE_EVENT_SESSION, HVT_EV_SESSION, f_session, NELEM(f_session),
+	  sizeof(struct hvtrace_session_rec) },
 };
 
 static int is_v2_field(const char *event, const char *name)
@@ -288,6 +296,7 @@ struct cnode {
 	/* array, sequence */
 	uint64_t length;
 	int len_slot;
+	int flat;	/* CN_STRUCT of CN_INT members only */
 };
 
 struct cctx {
@@ -426,6 +435,10 @@ static struct cnode *compile(struct cctx *c, const struct ct_type *t, const char
 				return NULL;
 		}
 		n->nkids = t->nmembers;
+		n->flat = 1;
+		for (i = 0; i < n->nkids; i++)
+			if (n->kids[i]->kind != CN_INT)
+				n->flat = 0;
 		break;
 	case CT_VARIANT: {
 		int ts = t->tag ? name_slot(c, t->tag) : -1;
@@ -512,22 +525,15 @@ struct wout {
 	unsigned long budget;
 };
 
-static int walk(const struct cnode *n, const uint8_t *buf, uint64_t *pos, uint64_t lim,
-		struct wout *o)
+static inline int walk_int(const struct cnode *n, const uint8_t *buf, uint64_t *pos,
+			   uint64_t lim, struct wout *o)
 {
-	uint64_t i, len;
+	uint64_t v;
 
-	if (!o->budget--)
-		return -1;
 	*pos = align_up(*pos, n->align);
-	if (*pos > lim)
+	if (*pos > lim || lim - *pos < n->size)
 		return -1;
-	switch (n->kind) {
-	case CN_INT: {
-		uint64_t v;
-
-		if (lim - *pos < n->size)
-			return -1;
+	{
 		v = rd_bits(buf, *pos, n->size, n->be, n->sgn);
 		*pos += n->size;
 		if (n->slot >= 0 && n->slot < 64)
@@ -559,6 +565,21 @@ static int walk(const struct cnode *n, const uint8_t *buf, uint64_t *pos, uint64
 		}
 		return 0;
 	}
+}
+
+static int walk(const struct cnode *n, const uint8_t *buf, uint64_t *pos, uint64_t lim,
+		struct wout *o)
+{
+	uint64_t i, len;
+
+	if (!o->budget--)
+		return -1;
+	*pos = align_up(*pos, n->align);
+	if (*pos > lim)
+		return -1;
+	switch (n->kind) {
+	case CN_INT:
+		return walk_int(n, buf, pos, lim, o);
 	case CN_STRING: {
 		const uint8_t *p = buf + (*pos >> 3), *z;
 
@@ -569,6 +590,12 @@ static int walk(const struct cnode *n, const uint8_t *buf, uint64_t *pos, uint64
 		return 0;
 	}
 	case CN_STRUCT:
+		if (n->flat) {
+			for (i = 0; i < n->nkids; i++)
+				if (walk_int(n->kids[i], buf, pos, lim, o))
+					return -1;
+			return 0;
+		}
 		for (i = 0; i < n->nkids; i++)
 			if (walk(n->kids[i], buf, pos, lim, o))
 				return -1;
@@ -619,6 +646,7 @@ struct pop {
 	int field;			/* schema field, -1: skipped */
 	unsigned int take;
 	unsigned int need;
+	uint32_t boff;			/* fixed layout: byte offset in the payload */
 };
 
 struct fclass {
@@ -633,6 +661,16 @@ struct fclass {
 	struct cnode *ctx;	/* event-specific context, skipped */
 	uint64_t id;
 	const char *name;
+	/*
+	 * Fixed layout (every field a little-endian whole-byte integer or
+	 * array at no more than byte alignment): constant offsets, so only
+	 * the fields wanted are touched.
+	 */
+	int fixed;
+	uint32_t fixed_bytes;
+	int zero_all;		/* some field reads as zero: clear the record first */
+	int keys[MAXF];		/* ops to store */
+	size_t nkeys;
 };
 
 struct fsclass {
@@ -779,9 +817,34 @@ static int compile_payload(struct cctx *c, const struct ct_type *fields, const s
 		}
 		fc->nops++;
 	}
+	for (i = 0; i < fc->nops; i++) {
+		const struct pop *op = &fc->ops[i];
+
+		if (op->field >= 0 && (op->need ||
+		    op->take < (op->kind == P_ARR ? op->count : op->kind == P_INT ? 1u :
+				s->f[op->field].count)))
+			fc->zero_all = 1;
+	}
+	fc->fixed = fc->align <= 8;
+	for (i = 0; i < fc->nops && fc->fixed; i++) {
+		struct pop *op = &fc->ops[i];
+
+		if ((op->kind != P_INT && op->kind != P_ARR) || op->be || op->size % 8 ||
+		    op->align > 8 || (op->kind == P_INT && op->size > 64)) {
+			fc->fixed = 0;
+			break;
+		}
+		op->boff = fc->fixed_bytes;
+		fc->fixed_bytes += (op->kind == P_ARR ? op->count : 1) * (op->size / 8);
+		if (op->field >= 0) {
+			if (op->take)
+				fc->keys[fc->nkeys++] = (int)i;
+		}
+	}
 	for (f = 0; f < s->nf; f++) {
 		if (seen[f])
 			continue;
+		fc->zero_all = 1;
 		if (!is_v2_field(s->event, s->f[f].name)) {
 			snprintf(c->why, sizeof(c->why), "event %s lacks field '%s'", s->event,
 				 s->f[f].name);
@@ -1040,6 +1103,31 @@ static int decode_payload(const struct fclass *fc, const uint8_t *buf, uint64_t 
 	*pos = align_up(*pos, fc->align);
 	if (*pos > lim)
 		return -1;
+	if (fc->fixed && !(*pos & 7)) {
+		const uint8_t *base = buf + (*pos >> 3);
+
+		if ((lim - *pos) / 8 < fc->fixed_bytes)
+			return -1;
+		if (fc->zero_all)
+			memset(rec, 0, s->recsize);
+		for (i = 0; i < fc->nkeys; i++) {
+			const struct pop *op = &fc->ops[fc->keys[i]];
+			const struct sfield *fd = &s->f[op->field];
+
+			if (op->kind == P_INT) {
+				uint64_t v = 0;
+
+				memcpy(&v, base + op->boff, op->size / 8);	/* little-endian host */
+				store(rec + fd->off, fd->esize, v);
+			} else {
+				memcpy(rec + fd->off, base + op->boff, (size_t)op->take * fd->esize);
+			}
+		}
+		*pos += (uint64_t)fc->fixed_bytes * 8;
+		goto need;
+	}
+	if (fc->zero_all)
+		memset(rec, 0, s->recsize);
 	for (i = 0; i < fc->nops; i++) {
 		const struct pop *op = &fc->ops[i];
 		const struct sfield *fd = op->field >= 0 ? &s->f[op->field] : NULL;
@@ -1052,7 +1140,7 @@ static int decode_payload(const struct fclass *fc, const uint8_t *buf, uint64_t 
 				return -1;
 			vals[i] = rd_bits(buf, *pos, op->size, op->be, op->sgn);
 			*pos += op->size;
-			if (fd)
+			if (fd && (op->take || !fc->zero_all))
 				store(rec + fd->off, fd->esize, op->take ? vals[i] : 0);
 			break;
 		case P_ARR:
@@ -1134,6 +1222,7 @@ static int decode_payload(const struct fclass *fc, const uint8_t *buf, uint64_t 
 		if (fd->kind == SF_SEQ)
 			memset(rec + fd->len_off, 0, fd->lsize);
 	}
+need:
 	if (fc->has_need) {
 		const struct sfield *rf = &s->f[fc->ops[fc->reason_op].field];
 		uint32_t reason;
