@@ -173,6 +173,43 @@ static int diff_rec(const uint64_t *a, size_t a0, size_t n, const uint64_t *b,
 	return emit(s, HVT_EDIT_EQUAL, a0 + n, b0 + m, suf);
 }
 
+/*
+ * Whether a and b share no key at all (then the script is everything
+ * deleted and inserted: Myers would take O((na + nb)^2) to find that).
+ * -1 when out of memory.
+ */
+static int disjoint(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
+{
+	size_t cap = 16, mask;
+	struct { uint64_t k; int used; } *t;
+	int rc = 1;
+
+	while (cap < 2 * na)
+		cap *= 2;
+	mask = cap - 1;
+	t = calloc(cap, sizeof(*t));
+	if (!t)
+		return -1;
+	for (size_t i = 0; i < na; i++) {
+		size_t h = (size_t)(a[i] ^ a[i] >> 29) & mask;
+
+		while (t[h].used && t[h].k != a[i])
+			h = (h + 1) & mask;
+		t[h].used = 1;
+		t[h].k = a[i];
+	}
+	for (size_t j = 0; j < nb && rc; j++) {
+		size_t h = (size_t)(b[j] ^ b[j] >> 29) & mask;
+
+		while (t[h].used && t[h].k != b[j])
+			h = (h + 1) & mask;
+		if (t[h].used)
+			rc = 0;
+	}
+	free(t);
+	return rc;
+}
+
 int hvt_align(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
 	      struct hvt_script *s)
 {
@@ -182,6 +219,14 @@ int hvt_align(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
 
 	s->n = 0;
 	s->d = 0;
+	if (na && nb && na + nb > 1024) {
+		rc = disjoint(a, na, b, nb);
+		if (rc < 0)
+			return -1;
+		if (rc)
+			return emit(s, HVT_EDIT_DELETE, 0, 0, na) ||
+			       emit(s, HVT_EDIT_INSERT, na, 0, nb) ? -1 : 0;
+	}
 	vf = malloc(sz * sizeof(*vf));
 	vb = malloc(sz * sizeof(*vb));
 	if (!vf || !vb) {
@@ -390,29 +435,6 @@ size_t hvt_salign_window(const struct hvt_salign_cfg *c, const struct hvt_salign
 	return st->win ? st->win : c->window;
 }
 
-/* Keep the first half (of each side's window) of s. */
-static void keep_half(struct hvt_script *s, size_t na, size_t nb)
-{
-	size_t used_a = 0, used_b = 0, n = 0;
-
-	s->d = 0;
-	for (size_t i = 0; i < s->n && (used_a < na / 2 || used_b < nb / 2); i++) {
-		struct hvt_edit *e = &s->e[i];
-		size_t len = 0;
-
-		while (len < e->len && (used_a < na / 2 || used_b < nb / 2)) {
-			used_a += e->op != HVT_EDIT_INSERT;
-			used_b += e->op != HVT_EDIT_DELETE;
-			len++;
-		}
-		e->len = len;
-		if (e->op != HVT_EDIT_EQUAL)
-			s->d += len;
-		n = i + 1;
-	}
-	s->n = n;
-}
-
 int hvt_salign_step(const struct hvt_salign_cfg *c, struct hvt_salign *st,
 		    const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
 		    int final, struct hvt_script *out, struct hvt_salign_stats *stats,
@@ -463,9 +485,17 @@ int hvt_salign_step(const struct hvt_salign_cfg *c, struct hvt_salign *st,
 			*new_bound = 1;
 		}
 		stats->half_steps++;
-		if (hvt_align(a, na, b, nb, out))
+		/*
+		 * Nothing to pair on: the first half of each window is reported
+		 * missing and inserted as it is (Myers over max_window exits
+		 * that share no run would cost O(W^2) and pair exits only by
+		 * chance).
+		 */
+		out->n = 0;
+		out->d = 0;
+		if (emit(out, HVT_EDIT_DELETE, 0, 0, (na + 1) / 2) ||
+		    emit(out, HVT_EDIT_INSERT, (na + 1) / 2, 0, (nb + 1) / 2))
 			return -1;
-		keep_half(out, na, nb);
 		return HVT_SA_HALF;
 	}
 	if (hvt_align(a, ai, b, bj, out))

@@ -90,10 +90,11 @@ int hvt_align_anchors(const uint64_t *a, size_t na, const uint64_t *b, size_t nb
  *                keys are equal again.
  *   HVT_SA_GROW  no trustworthy resync in the window: the window doubled
  *                (hvt_salign_window()); buffer more and call again.
- *   HVT_SA_HALF  max_window keys of each side share no resync run: out is
- *                the first half of the window's minimal script; commit it
- *                and call again.  The bound was hit (counted in stats; the
- *                first step of such a divergence sets *new_bound).
+ *   HVT_SA_HALF  max_window keys of each side share no resync run: out
+ *                reports the first half of each window missing / inserted
+ *                (nothing to pair them on); commit it and call again.  The
+ *                bound was hit (counted in stats; the first step of such a
+ *                divergence sets *new_bound).
  *   -1           out of memory.
  */
 struct hvt_salign_cfg {

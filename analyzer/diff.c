@@ -90,10 +90,34 @@ struct item {
 	uint64_t key;
 };
 
-struct queue {
-	struct item *buf;
-	size_t cap, head, n;
+/*
+ * The exits of one side and vCPU not yet compared.  The first QFULL are
+ * kept whole: they are compared next.  During a long divergence the rest
+ * are packed, each as its XOR with the exit before it with the zero words
+ * left out (consecutive exits differ in a few registers), except the last,
+ * whose resume may still come.  Keys stay unpacked for the alignment.
+ */
+#define QFULL 128
+
+struct qent {
+	uint64_t key;
+	unsigned char *blob;	/* the packed item, or NULL */
 };
+
+struct qextra {
+	struct item tail;	/* item n - 1 when n > QFULL */
+	struct item prev;	/* the last packed item, whole */
+};
+
+struct queue {
+	struct qent *m;		/* ring: every item */
+	size_t cap, head, n;
+	struct item *full;	/* ring: items 0 .. min(n, QFULL) - 1 */
+	size_t fcap, fhead;
+	struct qextra *x;
+};
+
+static void qfree(struct queue *q);
 
 /* What context and reports keep of an exit: enough for its label. */
 struct kexit {
@@ -359,8 +383,8 @@ void hvt_diff_free(struct hvt_diff *d)
 	if (!d)
 		return;
 	for (size_t i = 0; i < d->nv; i++) {
-		free(d->v[i].q[0].buf);
-		free(d->v[i].q[1].buf);
+		qfree(&d->v[i].q[0]);
+		qfree(&d->v[i].q[1]);
 	}
 	free(d->v);
 	free(d->keys[0]);
@@ -433,35 +457,179 @@ static struct vst *get_vst(struct hvt_diff *d, uint64_t key)
 	return &d->v[lo];
 }
 
-static struct item *qat(struct queue *q, size_t i)
+#define QWORDS (sizeof(struct item) / sizeof(uint64_t))
+
+/* cur XOR base as (zero words, literal words, literals...) runs. */
+static unsigned char *pack(const struct item *cur, const struct item *base)
 {
-	return &q->buf[(q->head + i) % q->cap];
+	uint64_t a[QWORDS], b[QWORDS];
+	unsigned char buf[QWORDS * 12 + 8], *out;
+	size_t w = 0, len = 0;
+
+	memcpy(a, cur, sizeof(a));
+	memcpy(b, base, sizeof(b));
+	while (w < QWORDS) {
+		uint16_t z = 0, l = 0;
+
+		while (w + z < QWORDS && z < UINT16_MAX && a[w + z] == b[w + z])
+			z++;
+		w += z;
+		while (w + l < QWORDS && l < UINT16_MAX && a[w + l] != b[w + l])
+			l++;
+		memcpy(buf + len, &z, 2);
+		memcpy(buf + len + 2, &l, 2);
+		len += 4;
+		for (uint16_t k = 0; k < l; k++, w++) {
+			uint64_t x = a[w] ^ b[w];
+
+			memcpy(buf + len, &x, 8);
+			len += 8;
+		}
+	}
+	out = malloc(len + 4);
+	if (!out)
+		return NULL;
+	{
+		uint32_t l32 = (uint32_t)len;
+
+		memcpy(out, &l32, 4);
+	}
+	memcpy(out + 4, buf, len);
+	return out;
 }
 
-static struct item *qpush(struct queue *q)
+static void unpack(const unsigned char *blob, const struct item *base, struct item *out)
+{
+	uint64_t a[QWORDS];
+	uint32_t len = 0;
+	size_t w = 0, pos = 4;
+
+	memcpy(a, base, sizeof(a));
+	memcpy(&len, blob, 4);
+	while (pos < 4 + (size_t)len) {
+		uint16_t z, l;
+
+		memcpy(&z, blob + pos, 2);
+		memcpy(&l, blob + pos + 2, 2);
+		pos += 4;
+		w += z;
+		for (uint16_t k = 0; k < l; k++, w++, pos += 8) {
+			uint64_t x;
+
+			memcpy(&x, blob + pos, 8);
+			a[w] ^= x;
+		}
+	}
+	memcpy(out, a, sizeof(a));
+}
+
+static struct qent *qmeta(struct queue *q, size_t i)
+{
+	return &q->m[(q->head + i) % q->cap];
+}
+
+static uint64_t qkey(struct queue *q, size_t i)
+{
+	return qmeta(q, i)->key;
+}
+
+static size_t qnfull(const struct queue *q)
+{
+	return q->n < QFULL ? q->n : QFULL;
+}
+
+/* Item i: only the whole ones (the first QFULL and the last). */
+static struct item *qat(struct queue *q, size_t i)
+{
+	if (i < qnfull(q))
+		return &q->full[(q->fhead + i) % q->fcap];
+	return &q->x->tail;	/* i == n - 1 */
+}
+
+static int qpush(struct queue *q, const struct item *it)
 {
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : 64;
-		struct item *nb = malloc(cap * sizeof(*nb));
+		struct qent *nm = malloc(cap * sizeof(*nm));
 
-		if (!nb)
-			return NULL;
+		if (!nm)
+			return -1;
 		for (size_t i = 0; i < q->n; i++)
-			nb[i] = *qat(q, i);
-		free(q->buf);
-		q->buf = nb;
+			nm[i] = *qmeta(q, i);
+		free(q->m);
+		q->m = nm;
 		q->cap = cap;
 		q->head = 0;
 	}
+	if (q->n < QFULL) {
+		if (q->n == q->fcap) {
+			size_t cap = q->fcap ? q->fcap * 2 : 16;
+			struct item *nf;
+
+			if (cap > QFULL)
+				cap = QFULL;
+			nf = malloc(cap * sizeof(*nf));
+			if (!nf)
+				return -1;
+			for (size_t i = 0; i < q->n; i++)
+				nf[i] = q->full[(q->fhead + i) % q->fcap];
+			free(q->full);
+			q->full = nf;
+			q->fcap = cap;
+			q->fhead = 0;
+		}
+		q->full[(q->fhead + q->n) % q->fcap] = *it;
+	} else {
+		if (!q->x && !(q->x = malloc(sizeof(*q->x))))
+			return -1;
+		if (q->n > QFULL) {
+			/* the last item is final now: pack it against the one before */
+			const struct item *base = q->n - 1 == QFULL ?
+				&q->full[(q->fhead + QFULL - 1) % q->fcap] : &q->x->prev;
+			unsigned char *blob = pack(&q->x->tail, base);
+
+			if (!blob)
+				return -1;
+			qmeta(q, q->n - 1)->blob = blob;
+			q->x->prev = q->x->tail;
+		}
+		q->x->tail = *it;
+	}
+	qmeta(q, q->n)->key = it->key;
+	qmeta(q, q->n)->blob = NULL;
 	q->n++;
-	return qat(q, q->n - 1);
+	return 0;
 }
 
 static void qpop(struct hvt_diff *d, int s, struct queue *q)
 {
 	q->head = (q->head + 1) % q->cap;
+	q->fhead = (q->fhead + 1) % q->fcap;
 	q->n--;
 	d->buffered[s]--;
+	if (q->n >= QFULL) {
+		/* item QFULL - 1 moves into the whole ones, where the head was */
+		struct item *slot = &q->full[(q->fhead + QFULL - 1) % q->fcap];
+		struct qent *e = qmeta(q, QFULL - 1);
+
+		if (q->n == QFULL) {
+			*slot = q->x->tail;
+		} else {
+			unpack(e->blob, &q->full[(q->fhead + QFULL - 2) % q->fcap], slot);
+			free(e->blob);
+			e->blob = NULL;
+		}
+	}
+}
+
+static void qfree(struct queue *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		free(qmeta(q, i)->blob);
+	free(q->m);
+	free(q->full);
+	free(q->x);
+	memset(q, 0, sizeof(*q));
 }
 
 /* Items of side s that will not change any more. */
@@ -902,9 +1070,9 @@ static int advance(struct hvt_diff *d, struct vst *v)
 		if (ensure_keys(d, W))
 			return -1;
 		for (i = 0; i < na; i++)
-			d->keys[0][i] = qat(&v->q[0], i)->key;
+			d->keys[0][i] = qkey(&v->q[0], i);
 		for (i = 0; i < nb; i++)
-			d->keys[1][i] = qat(&v->q[1], i)->key;
+			d->keys[1][i] = qkey(&v->q[1], i);
 		rc = hvt_salign_step(&cfg, &v->sa, d->keys[0], na, d->keys[1], nb,
 				     d->eof[0] && d->eof[1] && ca <= W && cb <= W,
 				     &d->script, &st, &new_bound);
@@ -998,7 +1166,7 @@ static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev, uin
 	if (ev->type == HVT_EV_EXIT) {
 		const struct hvtrace_exit_rec *e = &ev->u.exit;
 		struct hvt_qual q;
-		struct item *it;
+		struct item it;
 
 		if (v->have_seq[s] && e->seq > v->last_seq[s] + 1) {
 			st->gaps++;
@@ -1022,16 +1190,14 @@ static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev, uin
 			v->skip_seq[s] = e->seq;
 			return 0;
 		}
-		it = qpush(&v->q[s]);
-		if (!it)
+		memset(&it, 0, sizeof(it));
+		it.x = *e;
+		it.key = mix(mix(mix(0x68767472, q.reason), q.key), e->rip & d->rip_mask);
+		if (qpush(&v->q[s], &it))
 			return -1;
 		d->buffered[s]++;
 		if (d->buffered[0] + d->buffered[1] > d->res.max_buffered)
 			d->res.max_buffered = d->buffered[0] + d->buffered[1];
-		it->x = *e;
-		it->has_r = 0;
-		it->no_resume_counted = 0;
-		it->key = mix(mix(mix(0x68767472, q.reason), q.key), e->rip & d->rip_mask);
 		st->exits++;
 		return 0;
 	}
@@ -1058,8 +1224,8 @@ static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev, uin
 static void reset_pass(struct hvt_diff *d)
 {
 	for (size_t i = 0; i < d->nv; i++) {
-		free(d->v[i].q[0].buf);
-		free(d->v[i].q[1].buf);
+		qfree(&d->v[i].q[0]);
+		qfree(&d->v[i].q[1]);
 	}
 	d->nv = 0;
 	d->lastv = 0;

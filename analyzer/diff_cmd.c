@@ -41,8 +41,8 @@ static void usage(FILE *f)
 	      "                        --ignore rip), or nothing\n"
 	      "  --window N            exits per vCPU and side first buffered when the\n"
 	      "                        runs diverge (2048); doubled while no resync\n"
-	      "  --max-window N        the most it grows to (32768, about 2.2 KB of\n"
-	      "                        memory per exit and side); a divergence longer\n"
+	      "  --max-window N        the most it grows to (65536; about 0.3 KB of\n"
+	      "                        memory per buffered exit); a divergence longer\n"
 	      "                        than that is reported as such\n"
 	      "  --resync N            equal exits in a row that end a divergence (8)\n"
 	      "  --max N               entries listed per list, 0 for all (1000)\n"
@@ -285,7 +285,7 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	if (r->bound_hits) {
 		char t[32];
 
-		fprintf(f, "BOUND HIT: %" PRIu64 " divergence%s ran past --max-window %u exits with no %u equal exits in a row (first: %svCPU %u from A seq %" PRIu64 ", B seq %" PRIu64 "); aligned half a window at a time there, so that region may show missing plus inserted exits where fewer edits exist: raise --max-window\n",
+		fprintf(f, "BOUND HIT: %" PRIu64 " divergence%s ran past --max-window %u exits with no %u equal exits in a row (first: %svCPU %u from A seq %" PRIu64 ", B seq %" PRIu64 "); past it, half a window at a time is listed as missing and inserted, with nothing to pair on, so that region's counts are not minimal (their difference is): raise --max-window\n",
 			r->bound_hits, r->bound_hits == 1 ? "" : "s", r->max_window, o->d.resync,
 			tr(r, r->bound_at.trace, t, sizeof(t)), r->bound_at.vcpu,
 			r->bound_at.seq_a, r->bound_at.seq_b);
@@ -512,7 +512,7 @@ int cmd_diff(int argc, char **argv)
 				 s ? "B" : "A", (unsigned int)r->side[s].unversioned,
 				 r->side[s].unversioned == 1 ? "" : "s", HVTRACE_SCHEMA_VERSION);
 	if (r->bound_hits && (o.json || o.csv))
-		hvt_warn("diff: %" PRIu64 " divergence%s ran past --max-window %u exits without a resync: aligned half a window at a time there, maybe not minimally (raise --max-window)",
+		hvt_warn("diff: %" PRIu64 " divergence%s ran past --max-window %u exits without a resync: listed as missing and inserted half a window at a time there, not minimal (raise --max-window)",
 			 r->bound_hits, r->bound_hits == 1 ? "" : "s", r->max_window);
 	status = hvt_diff_same(r) && !hvt_diff_incomplete(r) ? HVT_EXIT_OK : HVT_EXIT_DIFFER;
 	fflush(stdout);

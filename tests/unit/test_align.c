@@ -648,6 +648,33 @@ static void test_stream_random_blocks_are_minimal(void **st)
 	free(b);
 }
 
+
+/* Large inputs with no key in common: everything deleted and inserted, fast. */
+static void test_disjoint_large_inputs(void **st)
+{
+	enum { N = 3000 };
+	uint64_t *a = malloc(N * sizeof(*a)), *b = malloc(N * sizeof(*b));
+	struct hvt_script s = { 0 };
+
+	(void)st;
+	for (size_t k = 0; k < N; k++) {
+		a[k] = k % 50;
+		b[k] = 1000 + k % 70;
+	}
+	assert_int_equal(hvt_align(a, N, b, N - 1, &s), 0);
+	check_script(a, N, b, N - 1, &s);
+	assert_int_equal(s.d, 2 * N - 1);
+	assert_int_equal(s.n, 2);
+	/* one key in common: Myers again, and minimal */
+	b[1234] = a[77];
+	assert_int_equal(hvt_align(a, N, b, N, &s), 0);
+	check_script(a, N, b, N, &s);
+	assert_int_equal(s.d, 2 * N - 2);
+	hvt_script_free(&s);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -667,6 +694,7 @@ int main(void)
 		cmocka_unit_test(test_stream_change_inside_a_loop),
 		cmocka_unit_test(test_stream_bound_hit_is_reported),
 		cmocka_unit_test(test_stream_random_blocks_are_minimal),
+		cmocka_unit_test(test_disjoint_large_inputs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
