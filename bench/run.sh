@@ -6,14 +6,17 @@
 # usage: bench/run.sh [--sizes "1000000 10000000"] [--runs N] [--out DIR]
 #
 # For each synthetic trace size it measures, each as the median of N runs:
-#   decode   babeltrace2 TRACE -c sink.utils.dummy   (the floor: decoding only)
+#   decode   babeltrace2 TRACE -c sink.utils.dummy   (libbabeltrace2's decoding)
+#   cat      cat TRACE/* > /dev/null   (the physical floor: the page cache)
 #   awk      babeltrace2 TRACE | awk counting exit reasons  (smallest size only)
-#   hist, hist --by qual, replay --check, diff TRACE ALTERED-COPY
+#   hist with the fast decoder on 1 and on 2 threads (--decoder-threads),
+#   hist --decoder bt2 (libbabeltrace2 inside hvtrace), hist --by qual,
+#   replay --check, diff TRACE ALTERED-COPY (the default decoder: auto)
 # in rounds (each round runs each command once, in turn), and reports the
 # median of the per-round ratios to the decode baseline (diff: to decoding
-# both traces), for wall and CPU time, events per second and peak RSS, then
-# checks the targets.  Results go to
-# stdout (a table) and OUT/results.json.
+# both traces) and to cat, for wall and CPU time, events per second and peak
+# RSS, then checks the targets.  Results go to stdout (a table) and
+# OUT/results.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -118,11 +121,15 @@ for n in $sizes; do
 	cmds=()
 	add decode "$events" "babeltrace2 '$base' -c sink.utils.dummy"
 	add "decode altered" "$events" "babeltrace2 '$alt' -c sink.utils.dummy"
+	add cat "$events" "cat '$base'/* > /dev/null"
+	add "cat altered" "$events" "cat '$alt'/* > /dev/null"
 	if [ "$n" = "$smallest" ]; then
 		add "awk pipeline" "$events" \
 			"babeltrace2 '$base' | awk '/hvtrace_exit:/ { if (match(\$0, /exit_reason = [0-9A-Fa-fx]+/)) c[substr(\$0, RSTART + 14, RLENGTH - 14)]++ } END { for (r in c) print r, c[r] }'"
 	fi
-	add hist "$events" "'$hvt' hist '$base'"
+	add "hist 1 thread" "$events" "'$hvt' hist --decoder-threads 1 '$base'"
+	add "hist 2 threads" "$events" "'$hvt' hist --decoder-threads 2 '$base'"
+	add "hist bt2" "$events" "'$hvt' hist --decoder bt2 '$base'"
 	add "hist --by qual" "$events" "'$hvt' hist --by qual '$base'"
 	add "replay --check" "$events" "'$hvt' replay --check '$base'"
 	add diff "$((2 * events))" "'$hvt' diff '$base' '$alt'"
