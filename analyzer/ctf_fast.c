@@ -2002,6 +2002,10 @@ struct hvt_fast *hvt_fast_open(const char *const *dirs, const char *const *name_
 	}
 	why[0] = '\0';
 	f->flags = flags;
+	if (flags & ~(unsigned int)(HVT_READ_KEYS_ONLY | HVT_READ_NO_XMM)) {
+		snprintf(why, whylen, "reader options it does not implement (0x%x)", flags);
+		goto fail;
+	}
 	f->traces = calloc(ndirs ? ndirs : 1, sizeof(*f->traces));
 	if (!f->traces)
 		goto oom;
