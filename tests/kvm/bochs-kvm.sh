@@ -48,7 +48,9 @@ rm -rf "$work"
 mkdir -p "$work/payload/modules"
 if make -C kmod KDIR="$kdir" LTTNG_SRC="$lttng" > "$res/build.log" 2>&1 &&
    ${CC:-cc} -std=gnu11 -Wall -Wextra -O2 -static -o "$work/hvt-vmm" tests/kvm/hvt-vmm.c \
-	>> "$res/build.log" 2>&1 && [ -x "$hvtrace" ]; then
+	>> "$res/build.log" 2>&1 &&
+   ${CC:-cc} -std=gnu11 -Wall -Wextra -O2 -static -I kmod/uapi -o "$work/kvm-cycles" \
+	tests/kvm/kvm-cycles.c >> "$res/build.log" 2>&1 && [ -x "$hvtrace" ]; then
 	ok "hvtrace.ko, the LTTng probe, hvt-vmm and hvtrace build"
 else
 	not_ok "hvtrace.ko, the LTTng probe, hvt-vmm and hvtrace build (hvtrace: make analyzer)"
@@ -60,7 +62,7 @@ kver=$(cat build/cache/kernel/kver)
 kmods=build/cache/kernel/root/lib/modules/$kver/kernel
 cp kmod/hvtrace.ko kmod/lttng-probe-hvtrace.ko "$kmods/virt/lib/irqbypass.ko" \
 	"$kmods/arch/x86/kvm/kvm.ko" "$kmods/arch/x86/kvm/kvm-intel.ko" "$work/payload/modules/"
-testbed/payload-add-bin.sh "$work/payload" "$hvtrace" "$work/hvt-vmm" > /dev/null
+testbed/payload-add-bin.sh "$work/payload" "$hvtrace" "$work/hvt-vmm" "$work/kvm-cycles" > /dev/null
 cp tests/kvm/guest/run.sh "$work/payload/run.sh"
 # the real Linux guest: QEMU and its firmware, Debian's kernel as a PVH
 # vmlinux, a busybox initramfs (tests/kvm/mkl2.py)
@@ -134,8 +136,11 @@ check "--pid 1: no exit recorded, all counted as filtered" \
 check "trace folders are readable by their owner only" \
 	sh -c "[ \"\$(stat -c %a '$out/traces/vmm-a')\" = 700 ]"
 cyc=$(tail -n 1 "$L/cycles.txt" 2> /dev/null)
-check "attach/detach cycles while VMs run: all succeed ($cyc)" \
-	sh -c "echo '$cyc' | awk '{ exit !(\$2 > 0 && \$2 == \$4) }'"
+check "attach/detach ioctl cycles while VMs run: all succeed ($cyc)" \
+	sh -c "grep -qx 0 '$L/cycles.rc' && echo '$cyc' | awk '{ exit !(\$2 >= 50 && \$2 == \$4 && \$6 > 0) }'"
+rcyc=$(tail -n 1 "$L/cycles-record.txt" 2> /dev/null)
+check "record --kvm --duration cycles while VMs run: all succeed ($rcyc)" \
+	sh -c "echo '$rcyc' | awk '{ exit !(\$3 > 0 && \$3 == \$5) }'"
 check "the VMM running during the cycles finished every VM as planned" \
 	sh -c "grep -qx 0 '$L/cycles-vmm.rc' && grep -q 'VMs ran as planned' '$L/cycles-vmm.out'"
 if [ $linux = yes ]; then

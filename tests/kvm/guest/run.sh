@@ -59,18 +59,20 @@ run vmm-pid hvtrace record --kvm --pid 1 --output /out/traces/vmm-pid -- \
 rm -f /tmp/cycles-done
 hvt-vmm --seed $SEED --ops $OPS --until /tmp/cycles-done > /out/logs/cycles-vmm.out 2>&1 &
 vpid=$!
+kvm-cycles $CYCLES 50 > /out/logs/cycles.txt 2>&1
+echo $? > /out/logs/cycles.rc
+# and a few whole recordings (LTTng session each) meanwhile
 i=0; ok=0
-while [ $i -lt $CYCLES ]; do
+while [ $i -lt 3 ]; do
 	i=$((i + 1))
 	rm -rf /tmp/cyc
-	if hvtrace record --kvm --duration 0.05 --output /tmp/cyc > /tmp/cyc.out 2> /tmp/cyc.err; then ok=$((ok + 1)); else
-		echo "cycle $i: $(cat /tmp/cyc.err)" >> /out/logs/cycles.txt; fi
-	grep -h "kvm attach" /tmp/cyc.out >> /out/logs/cycles.txt
-	kill -0 $vpid 2>/dev/null || break
+	if hvtrace record --kvm --duration 0.2 --output /tmp/cyc > /tmp/cyc.out 2> /tmp/cyc.err; then ok=$((ok + 1)); else
+		echo "record cycle $i: $(cat /tmp/cyc.err)" >> /out/logs/cycles-record.txt; fi
+	grep -h "kvm attach" /tmp/cyc.out >> /out/logs/cycles-record.txt
 done
+echo "record cycles $i ok $ok" >> /out/logs/cycles-record.txt
+hvt_mark "attach/detach: $(tail -n 1 /out/logs/cycles.txt); $(tail -n 1 /out/logs/cycles-record.txt); VMM alive: $(kill -0 $vpid 2>/dev/null && echo yes || echo no)"
 touch /tmp/cycles-done
-echo "cycles $i ok $ok" >> /out/logs/cycles.txt
-hvt_mark "attach/detach cycles: $i, $ok ok; VMM alive: $(kill -0 $vpid 2>/dev/null && echo yes || echo no)"
 wait $vpid
 echo $? > /out/logs/cycles-vmm.rc
 hvt_mark "background VMM rc $(cat /out/logs/cycles-vmm.rc)"
