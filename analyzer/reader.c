@@ -359,18 +359,26 @@ static int cause_file(const char *m, const char *folder, char *out, size_t len)
 /* Root causes libbabeltrace2 words for its developers, in user words. */
 static void user_words(char *root, size_t len)
 {
-	static const struct { const char *bt, *user; } tr[] = {
+	static const struct { const char *bt, *user; int tail; } tr[] = {
 		{ "Failed to index CTF stream file",
-		  "its packets cannot be indexed: the file is truncated or corrupt" },
+		  "its packets cannot be indexed: the file is truncated or corrupt", 0 },
 		{ "Cannot get stream file's first packet's header and context fields",
-		  "its first packet header cannot be read: the file is truncated or corrupt" },
+		  "its first packet header cannot be read: the file is truncated or corrupt", 0 },
+		{ "No event class with ID of event class ID to use in stream class",
+		  "corrupt stream data: an event names an event class the metadata does not define",
+		  1 },
 	};
 	const char *eof = strstr(root, "syntax error, unexpected $end");
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(tr); i++)
 		if (!strncmp(root, tr[i].bt, strlen(tr[i].bt))) {
-			snprintf(root, len, "%s", tr[i].user);
+			char tail[300];
+
+			/* the ": key=value" pairs clean_cause kept, if wanted */
+			snprintf(tail, sizeof(tail), "%s",
+				 tr[i].tail ? root + strlen(tr[i].bt) : "");
+			snprintf(root, len, "%s%s", tr[i].user, tail);
 			return;
 		}
 	if (eof && (size_t)(eof - root) + 80 < len)
