@@ -754,6 +754,18 @@ sink_consume(bt_message_iterator *it, void *data)
 }
 
 /*
+ * The ctf plugin's metadata parser logs through a level it reads from the
+ * environment when the plugin loads: errors, so that a syntax error in the
+ * metadata can be named (captured while the source initializes).  Set
+ * before main(), while the process has one thread (setenv is not safe
+ * against other threads' getenv), and only when the user set nothing.
+ */
+__attribute__((constructor)) static void metadata_log_level(void)
+{
+	setenv("BABELTRACE_PLUGIN_CTF_METADATA_LOG_LEVEL", "E", 0);
+}
+
+/*
  * source.ctf.fs (one per trace folder) -> filter.utils.muxer -> our sink.
  * A single stream is already in time order: its port goes straight to the
  * sink, without the muxer's per-message bookkeeping (with no stream at all
@@ -771,13 +783,6 @@ static int build_graph(struct hvt_reader *r, struct hvt_err *err)
 	size_t t;
 	int ret = -1;
 
-	/*
-	 * The ctf plugin's metadata parser logs through a level read from the
-	 * environment when the plugin loads: errors, so that a syntax error
-	 * in the metadata can be named (captured while the source initializes).
-	 */
-	if (!getenv("BABELTRACE_PLUGIN_CTF_METADATA_LOG_LEVEL"))
-		setenv("BABELTRACE_PLUGIN_CTF_METADATA_LOG_LEVEL", "E", 0);
 	if (bt_plugin_find("ctf", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE,
 			   &r->ctf) != BT_PLUGIN_FIND_STATUS_OK ||
 	    bt_plugin_find("utils", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE,
