@@ -304,6 +304,82 @@ static void test_discarded_events_reported(void **state)
 	hvt_reader_close(r);
 }
 
+/*
+ * A packet the tracer lost whole (packet_seq_num gap) is a discarded record
+ * with packets set, not dropped; so is one that held only the session END
+ * (no seq gap to give it away).
+ */
+static void test_discarded_packets_reported(void **state)
+{
+	static const char *const args[2] = {
+		"--exits 3000 --seed 5 --discarded-packet 5@1000",
+		"--exits 2000 --seed 5 --discarded-packet end",
+	};
+	struct hvt_err err = { { 0 } };
+	struct hvt_event ev;
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		const char *p = make_trace(k ? "lostpk-end" : "lostpk", args[k]);
+		struct hvt_reader *r = open1(p, 0, &err);
+		int records = 0;
+		uint64_t packets = 0, events = 0, sessions = 0;
+
+		assert_non_null(r);
+		while (hvt_reader_next(r, &ev, &err) > 0) {
+			sessions += ev.type == HVT_EV_SESSION;
+			if (ev.type != HVT_EV_DISCARDED)
+				continue;
+			records++;
+			packets += ev.u.discarded.packets;
+			events += ev.u.discarded.count;
+			assert_true(ev.u.discarded.begin_ns <= ev.u.discarded.end_ns);
+		}
+		assert_int_equal(records, 1);
+		assert_int_equal(packets, 1);
+		assert_int_equal(events, 0);	/* unknown, never invented */
+		assert_int_equal(sessions, k ? 1 : 2);
+		assert_int_equal(hvt_reader_trace_sessions(r, 0), sessions);
+		hvt_reader_close(r);
+	}
+}
+
+/* Values the record cannot hold are errors, never cut. */
+static void test_no_silent_truncation(void **state)
+{
+	struct hvt_err err = { { 0 } };
+	struct hvt_event ev;
+	const char *p;
+	struct hvt_reader *r;
+	int rc;
+
+	(void)state;
+	p = make_trace("wide", "--exits 50 --seed 3 --wide vcpu=4294967296@20");
+	r = open1(p, 0, &err);
+	assert_non_null(r);
+	while ((rc = hvt_reader_next(r, &ev, &err)) > 0)
+		;
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err.msg, "field 'vcpu' holds 4294967296"));
+	hvt_reader_close(r);
+	/* wider in the metadata, but every value fits: read as usual */
+	p = make_trace("wideok", "--exits 50 --seed 3 --wide vcpu=0@20");
+	r = open1(p, 0, &err);
+	assert_non_null(r);
+	while ((rc = hvt_reader_next(r, &ev, &err)) > 0)
+		;
+	assert_int_equal(rc, 0);
+	hvt_reader_close(r);
+	p = make_trace("long", "--exits 50 --seed 3 --break values-long@20");
+	r = open1(p, 0, &err);
+	assert_non_null(r);
+	while ((rc = hvt_reader_next(r, &ev, &err)) > 0)
+		assert_true(ev.type != HVT_EV_RESUME || ev.u.resume.values_len <= HVTRACE_CHG_NBITS);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err.msg, "corrupt hvtrace_resume event"));
+	hvt_reader_close(r);
+}
+
 static void test_session_folder_search(void **state)
 {
 	char top[512], cmd[2048];
@@ -407,6 +483,8 @@ int main(void)
 		cmocka_unit_test(test_no_xmm_keeps_the_rest),
 		cmocka_unit_test(test_session_text_and_resume_seq),
 		cmocka_unit_test(test_discarded_events_reported),
+		cmocka_unit_test(test_discarded_packets_reported),
+		cmocka_unit_test(test_no_silent_truncation),
 		cmocka_unit_test(test_session_folder_search),
 		cmocka_unit_test(test_bad_inputs),
 	};
