@@ -137,6 +137,17 @@ expect_error "reader: a values sequence past the schema's max is an error" \
 synth wide --exits 50 --seed 3 --wide vcpu=4294967296@20
 expect_error "reader: a 64-bit vcpu value is not narrowed to 32 bits" \
 	"field 'vcpu' holds 4294967296, which does not fit its 32-bit schema type" dump "$T/wide"
+# The libbabeltrace2 decoder (the reference) on its own, too.
+expect_error "reader (bt2): a values sequence past the schema's max is an error" \
+	"elements, the schema allows at most" replay --decoder bt2 --check "$T/long"
+expect_error "reader (bt2): a 64-bit vcpu value is not narrowed to 32 bits" \
+	"field 'vcpu' holds 4294967296, which does not fit its 32-bit schema type" \
+	dump --decoder bt2 "$T/wide"
+for t in pk pkend; do
+	run hist --decoder bt2 --format json "$T/$t"
+	check "hist --decoder bt2: the lost packet of $t is counted" \
+		test "$(json_get "$T/out" 'd["lost"]["discarded_packets"]')" = 1
+done
 synth wideok --exits 50 --seed 3 --wide vcpu=0@20
 run hist "$T/wideok"
 ok $RC "reader: a wider metadata integer with values that fit reads fine" "$(cat "$T/err")"
