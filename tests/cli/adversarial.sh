@@ -32,6 +32,12 @@ check "replay --check: INCOMPLETE names the lost packet" \
 	grep -q 'INCOMPLETE: 0 events discarded by the tracer, 1 packet lost whole' "$T/out"
 run dump "$T/pk"
 check "dump shows a LOST line for the packet" grep -q 'LOST .*1 packet lost' "$T/out"
+run dump --format json "$T/pk"
+check "dump json: the discarded record says packets 1" grep -q '"packets":1' "$T/out"
+if json_validator; then
+	validate_json schemas/json/dump.schema.json "$T/out" lines 2> "$T/verr"
+	ok $? "dump json with a lost packet validates" "$(cat "$T/verr")"
+fi
 
 # A lost packet holding only the session END leaves no seq gap.
 synth pkend --exits 2000 --seed 5 --discarded-packet end
