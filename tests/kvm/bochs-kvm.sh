@@ -125,6 +125,19 @@ for t in vmm-a vmm-b vmm-c vmm-reasons vmm-pid; do
 done
 check "vmm-a: every exit equals the plan value by value; ftrace kvm:kvm_exit agrees" \
 	python3 tests/kvm/kvmcheck.py --ftrace "$out/ftrace-vmm-a.txt" "$out/traces/vmm-a" "$out/plans/vmm-a.jsonl"
+# the checker itself: one bit changed in an XMM value and in a GPR of the
+# plan, and the error code of the injected #GP, must each be reported
+python3 - "$out/plans/vmm-b.jsonl" "$res/bad-plan.jsonl" <<'PYEOF'
+import json, sys
+L = [json.loads(x) for x in open(sys.argv[1])]
+L[10]["xmm"][7] ^= 1
+L[20]["gpr"][13] ^= 1 << 40
+next(p for p in L[1:] if p.get("kind") == "rdmsr_gp")["inject"][1] = 1
+open(sys.argv[2], "w").write("".join(json.dumps(x) + "\n" for x in L))
+PYEOF
+check "kvmcheck reports a one-bit change of the plan in XMM, in a GPR and in an injected error code" \
+	sh -c "! python3 tests/kvm/kvmcheck.py '$out/traces/vmm-b' '$res/bad-plan.jsonl' > '$res/bad-plan.out' &&
+	       [ \$(grep -c 'FAIL' '$res/bad-plan.out') -eq 3 ]"
 check "vmm-b (same seed): every exit equals the plan" \
 	python3 tests/kvm/kvmcheck.py "$out/traces/vmm-b" "$out/plans/vmm-b.jsonl"
 check "vmm-c (other seed, 2 VMs in one VMM): every exit of both VMs equals the plan" \

@@ -250,7 +250,7 @@ def main():
             err("vm %d: %d of %d planned exits found (next: op %s)" %
                 (vm, pi, len(vplan), vplan[pi]["op"] if pi < len(vplan) else "-"))
         end = ends.get(vm)
-        print("kvmcheck: vm %d (pid %d): %d exits, %d planned exits matched value by value; %s; END exits %s filtered %s" %
+        print("kvmcheck: vm %d (pid %d): %d exits, %d planned exits found in order and compared value by value; %s; END exits %s filtered %s" %
               (vm, head["pid"], len(ex), pi,
                ", ".join("%s %d" % kv for kv in sorted(stats.items())),
                end["exits"] if end else "?", end["filtered"] if end else "?"))
