@@ -1672,7 +1672,8 @@ static int fast_attach(struct hvt_reader *r, unsigned int nparts, struct hvt_err
 	size_t k;
 	uint32_t i;
 
-	if (mode == HVT_DECODER_BT2 || !r->ninputs)
+	/* kvm: HVT_READ_KVM readers (plain kvm traces, or the probe for them) use libbabeltrace2 */
+	if (mode == HVT_DECODER_BT2 || !r->ninputs || (r->flags & HVT_READ_KVM))
 		return 0;
 	prefix = calloc(r->ninputs, sizeof(*prefix));
 	btc = calloc(r->ninputs, sizeof(*btc));
