@@ -1061,7 +1061,10 @@ static void hist_usage(FILE *f)
 		"                              file group, at most one per CPU)\n"
 		"  -h, --help                  this help\n\n"
 		"TRACE: a CTF trace folder, or a folder with traces below it (LTTng output).\n"
-		"Lost events (discarded by the tracer, or seq gaps) are reported as warnings.\n");
+		"Lost events (discarded by the tracer, or seq gaps) are reported as warnings.\n"
+		"A plain LTTng kvm trace (lttng-modules' kvm_x86_exit/kvm_x86_entry, no\n"
+		"hvtrace.ko) gives perf kvm stat's table: count, %%, kvm_exit to kvm_entry\n"
+		"time in ns per reason (--by reason|rip|vcpu, --vcpu N).\n");
 }
 
 static int pick(const char *arg, const char *const *names, size_t n, int *out)
