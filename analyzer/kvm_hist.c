@@ -39,7 +39,8 @@ struct kgroup {
 
 /* An exit waiting for its entry, per pairing key (tid or CPU). */
 struct pending {
-	int64_t key;
+	int64_t key;		/* tid, or -1 - CPU */
+	uint32_t trace;		/* keys restart in each trace */
 	int used;
 	int64_t ts;
 	uint32_t isa, reason, vcpu;
@@ -51,6 +52,7 @@ struct pending {
 
 struct khist {
 	const struct hvt_hist_opts *o;
+	const struct hvt_reader *r;
 	struct kgroup *g;		/* every (vcpu, isa, reason[, rip]) seen */
 	size_t ng, capg;
 	struct pending *p;
@@ -130,10 +132,10 @@ static int add_exit(struct khist *h, const struct pending *x, uint32_t vcpu, int
 	return hvt_lat_add(&g->lat, (uint64_t)t);
 }
 
-static struct pending *pending_of(struct khist *h, int64_t key)
+static struct pending *pending_of(struct khist *h, uint32_t trace, int64_t key)
 {
 	for (size_t i = 0; i < h->np; i++)
-		if (h->p[i].key == key)
+		if (h->p[i].key == key && h->p[i].trace == trace)
 			return &h->p[i];
 	if (h->np == h->capp) {
 		size_t cap = h->capp ? h->capp * 2 : 16;
@@ -146,6 +148,7 @@ static struct pending *pending_of(struct khist *h, int64_t key)
 	}
 	memset(&h->p[h->np], 0, sizeof(h->p[0]));
 	h->p[h->np].key = key;
+	h->p[h->np].trace = trace;
 	h->p[h->np].entered = -1;
 	return &h->p[h->np++];
 }
@@ -198,7 +201,7 @@ static int take(struct khist *h, const struct hvt_event *ev)
 		key = -1 - (int64_t)k->cpu;
 		h->by_cpu = 1;
 	}
-	p = pending_of(h, key);
+	p = pending_of(h, hvt_reader_stream_trace(h->r, ev->stream), key);
 	if (!p)
 		return -1;
 	if (k->kind == HVT_KVM_EXIT) {
@@ -623,6 +626,7 @@ int hvt_kvm_hist(const struct hvt_hist_opts *o)
 {
 	struct khist h = { .o = o };
 	struct hvt_reader *r;
+
 	struct hvt_event ev;
 	struct hvt_err err;
 	struct kgroup *rows = NULL;
@@ -635,6 +639,7 @@ int hvt_kvm_hist(const struct hvt_hist_opts *o)
 	r = hvt_reader_open(o->paths, o->npaths, HVT_READ_KVM, &err);
 	if (!r)
 		return hvt_error("%s", err.msg);
+	h.r = r;
 	while ((rc = hvt_reader_next(r, &ev, &err)) > 0) {
 		if (ev.type == HVT_EV_DISCARDED) {
 			if (ev.u.discarded.packets)

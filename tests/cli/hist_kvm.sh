@@ -115,6 +115,29 @@ run hist "$T/mig"
 check "the header says exits are paired per thread" \
 	grep -q 'time = kvm_exit to the next kvm_entry of the same thread (tid context)' "$T/out"
 
+# ---- a folder with two traces over the same time and CPUs (two hosts):
+# exits pair with entries of their own trace
+mkdir -p "$T/two"
+"$KVMSYNTH" --out "$T/two/a" --exits 3000 --seed 1 --expect-hist > "$T/two-a.csv"
+"$KVMSYNTH" --out "$T/two/b" --exits 3000 --seed 2 --expect-hist > "$T/two-b.csv"
+{ head -1 "$T/two-a.csv"; tail -n +2 "$T/two-a.csv"; tail -n +2 "$T/two-b.csv"; } |
+	/usr/bin/python3 -c '
+import csv, sys
+rows = list(csv.DictReader(sys.stdin))
+acc = {}
+for r in rows:
+    if r["vcpu"] != "all":
+        continue
+    a = acc.setdefault(r["reason"], [0, 0, 0, None, 0])
+    a[0] += int(r["count"]); a[1] += int(r["timed"]); a[2] += int(r["total_ns"])
+    if int(r["timed"]):
+        a[3] = int(r["min_ns"]) if a[3] is None else min(a[3], int(r["min_ns"]))
+        a[4] = max(a[4], int(r["max_ns"]))
+print("vcpu,reason,count,timed,total_ns,min_ns,max_ns")
+for k, a in acc.items():
+    print("all,%s,%d,%d,%d,%d,%d" % (k, a[0], a[1], a[2], a[3] or 0, a[4]))' > "$T/two.csv"
+check "two traces in one folder, same CPUs and times: the sum of what was written" same all two
+
 # ---- AMD: SVM exit codes
 kvmsynth svm --isa svm --exits 2000 --seed 4
 check "isa 2 (SVM): codes counted as the writer's" same all svm
