@@ -41,7 +41,8 @@ for k, w in want.items():
     for name, a, b in pairs:
         if a != b:
             bad.append("%s %s: want %s got %s" % (k, name, a, b))
-print("\n".join(bad))
+if bad:
+    print("\n".join(bad))
 sys.exit(1 if bad else 0)
 PY
 }
