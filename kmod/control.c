@@ -14,9 +14,11 @@
 #include <linux/cpumask.h>
 #include <linux/string.h>
 #include <linux/compat.h>
+#include <linux/slab.h>
 
 #include "hvt.h"
 #include "kvm_backend.h"
+#include "host_mode.h"
 
 #define HVT_TRAP_ALL	(HVTRACE_TRAP_HLT | HVTRACE_TRAP_RDTSC |	\
 			 HVTRACE_TRAP_CR3 | HVTRACE_TRAP_CR0_CR4 |	\
@@ -240,6 +242,49 @@ static long hvt_ioc_kvm_stats(struct file *file, void __user *argp,
 	return 0;
 }
 
+static long hvt_ioc_host_on(struct file *file, void __user *argp)
+{
+	struct hvtrace_host_on on;
+	int err;
+
+	err = hvt_check_header(argp, sizeof(on));
+	if (err)
+		return err;
+	if (copy_from_user(&on, argp, sizeof(on)))
+		return -EFAULT;
+	err = hvt_host_on(file, &on);
+	if (err == -EBUSY)
+		return hvt_reject(err, "a host-mode session is already running");
+	if (err == -EINVAL)
+		return hvt_reject(err, "host mode: bad cpus %#llx, traps %#llx, exceptions %#x or ranges",
+				  on.cpus, on.trap_mask, on.exc_bitmap);
+	if (err)
+		return err;
+	if (copy_to_user(argp, &on, sizeof(on))) {
+		hvt_host_off(file, NULL);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long hvt_ioc_host_stats(struct file *file, void __user *argp, bool off)
+{
+	struct hvtrace_host_stats *st;
+	int err;
+
+	err = hvt_check_header(argp, sizeof(*st));
+	if (err)
+		return err;
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	err = off ? hvt_host_off(file, st) : hvt_host_stats(st);
+	if (!err && copy_to_user(argp, st, sizeof(*st)))
+		err = -EFAULT;
+	kfree(st);
+	return err;
+}
+
 static long hvt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
@@ -259,6 +304,12 @@ static long hvt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return hvt_ioc_kvm_stats(file, argp, true);
 	case HVTRACE_IOC_KVM_STATS:
 		return hvt_ioc_kvm_stats(file, argp, false);
+	case HVTRACE_IOC_HOST_ON:
+		return hvt_ioc_host_on(file, argp);
+	case HVTRACE_IOC_HOST_OFF:
+		return hvt_ioc_host_stats(file, argp, true);
+	case HVTRACE_IOC_HOST_STATS:
+		return hvt_ioc_host_stats(file, argp, false);
 	default:
 		return -ENOTTY;
 	}
@@ -275,6 +326,7 @@ static int hvt_open(struct inode *inode, struct file *file)
 static int hvt_release(struct inode *inode, struct file *file)
 {
 	hvt_kvm_release(file);
+	hvt_host_release(file);
 	return 0;
 }
 

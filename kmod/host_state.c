@@ -190,13 +190,13 @@ void hvt_host_snapshot(struct hvt_host_snap *s)
 		s->pkru = rdpkru();
 }
 
-static unsigned int hvt_mismatch(struct hvt_vcpu *v, const char *where,
+static unsigned int hvt_mismatch(unsigned int cpu, const char *where,
 				 const char *what, u64 want, u64 got)
 {
 	if (want == got)
 		return 0;
 	pr_err_ratelimited("cpu %u: host state changed %s: %s was %#llx, now %#llx\n",
-			   v->cpu, where, what, want, got);
+			   cpu, where, what, want, got);
 	return 1;
 }
 
@@ -213,15 +213,35 @@ static unsigned int hvt_mismatch(struct hvt_vcpu *v, const char *where,
 unsigned int hvt_host_compare(struct hvt_vcpu *v, const struct hvt_host_snap *want,
 			      const char *where)
 {
+	unsigned int n = hvt_host_compare_cpu(v->cpu, want, where);
+
+	v->host_mismatches += n;
+	return n;
+}
+
+/**
+ * hvt_host_compare_cpu - hvt_host_compare() for a caller without a vCPU
+ * @cpu: the CPU compared (this one), for the log
+ * @want: the snapshot
+ * @where: for the log
+ *
+ * Host mode compares the state a CPU had before virtualization with what
+ * its guest sees right after VMLAUNCH, and the guest's view before
+ * devirtualization with the hardware after VMXOFF.
+ */
+unsigned int hvt_host_compare_cpu(unsigned int cpu,
+				  const struct hvt_host_snap *want,
+				  const char *where)
+{
 	struct hvt_host_snap now;
 	unsigned int n = 0;
 
 	hvt_host_snapshot(&now);
-#define HVT_CMP(f) (n += hvt_mismatch(v, where, #f, want->f, now.f))
+#define HVT_CMP(f) (n += hvt_mismatch(cpu, where, #f, want->f, now.f))
 	HVT_CMP(cr0);
 	HVT_CMP(cr3);
 	HVT_CMP(cr4);
-	n += hvt_mismatch(v, where, "cr4 (kernel's shadow)", now.cr4_kernel, now.cr4);
+	n += hvt_mismatch(cpu, where, "cr4 (kernel's shadow)", now.cr4_kernel, now.cr4);
 	HVT_CMP(dr7);
 	HVT_CMP(gdt.address);
 	HVT_CMP(gdt.size);
@@ -241,7 +261,6 @@ unsigned int hvt_host_compare(struct hvt_vcpu *v, const struct hvt_host_snap *wa
 	HVT_CMP(tsc_aux);
 	HVT_CMP(pkru);
 #undef HVT_CMP
-	v->host_mismatches += n;
 	atomic64_inc(&hvt_stats.host_checks);
 	atomic64_add(n, &hvt_stats.host_mismatches);
 	return n;
@@ -264,17 +283,17 @@ void hvt_host_check_exit(struct hvt_vcpu *v)
 
 	native_store_gdt(&gdt);
 	store_idt(&idt);
-	n += hvt_mismatch(v, w, "ldtr", v->host.ldt_sel, hvt_sldt());
-	n += hvt_mismatch(v, w, "gdtr.limit", v->host.gdt.size, gdt.size);
-	n += hvt_mismatch(v, w, "idtr.limit", v->host.idt.size, idt.size);
-	n += hvt_mismatch(v, w, "cr3", v->host.cr3, __read_cr3());
-	n += hvt_mismatch(v, w, "cr4", cr4_read_shadow() | X86_CR4_VMXE,
+	n += hvt_mismatch(v->cpu, w, "ldtr", v->host.ldt_sel, hvt_sldt());
+	n += hvt_mismatch(v->cpu, w, "gdtr.limit", v->host.gdt.size, gdt.size);
+	n += hvt_mismatch(v->cpu, w, "idtr.limit", v->host.idt.size, idt.size);
+	n += hvt_mismatch(v->cpu, w, "cr3", v->host.cr3, __read_cr3());
+	n += hvt_mismatch(v->cpu, w, "cr4", cr4_read_shadow() | X86_CR4_VMXE,
 			  __read_cr4());
-	n += hvt_mismatch(v, w, "dr7", v->host.dr7 | HVT_DR7_FIXED_1,
+	n += hvt_mismatch(v->cpu, w, "dr7", v->host.dr7 | HVT_DR7_FIXED_1,
 			  native_get_debugreg(7) | HVT_DR7_FIXED_1);
 	/* ... and the kernel's breakpoint record agrees with it. */
 	if (hw_breakpoint_active())
-		n += hvt_mismatch(v, w, "dr7 (kernel's record)",
+		n += hvt_mismatch(v->cpu, w, "dr7 (kernel's record)",
 				  this_cpu_read(cpu_dr7) & ~HVT_DR7_FIXED_1,
 				  native_get_debugreg(7) & ~HVT_DR7_FIXED_1);
 	v->host_mismatches += n;

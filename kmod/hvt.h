@@ -221,6 +221,9 @@ void hvt_host_restore(struct hvt_vcpu *v);
 void hvt_host_snapshot(struct hvt_host_snap *s);
 unsigned int hvt_host_compare(struct hvt_vcpu *v, const struct hvt_host_snap *want,
 			      const char *where);
+unsigned int hvt_host_compare_cpu(unsigned int cpu,
+				  const struct hvt_host_snap *want,
+				  const char *where);
 void hvt_host_check_exit(struct hvt_vcpu *v);
 
 /* exit.c */

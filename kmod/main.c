@@ -16,6 +16,7 @@
 #include <linux/mm.h>
 
 #include "hvt.h"
+#include "host_mode.h"
 
 struct hvt_stats hvt_stats;
 DEFINE_PER_CPU(struct hvt_pcpu_stats, hvt_pcpu_stats);
@@ -124,13 +125,18 @@ static int __init hvt_init(void)
 	err = hvt_vmx_hotplug_init();
 	if (err)
 		goto fail_vmx;
-	err = hvt_control_init();
+	err = hvt_host_init();
 	if (err)
 		goto fail_hotplug;
+	err = hvt_control_init();
+	if (err)
+		goto fail_host;
 	pr_info("loaded, version %s, schema %d, /dev/hvtrace ready\n",
 		HVT_MODULE_VERSION, HVTRACE_SCHEMA_VERSION);
 	return 0;
 
+fail_host:
+	hvt_host_exit();
 fail_hotplug:
 	hvt_vmx_hotplug_exit();
 fail_vmx:
@@ -142,6 +148,8 @@ fail:
 static void __exit hvt_exit(void)
 {
 	hvt_control_exit();
+	/* Host mode: every CPU given back before anything is freed. */
+	hvt_host_exit();
 	hvt_vmx_hotplug_exit();
 	hvt_vmx_free_all();
 	pr_info("unloaded, %ld allocations outstanding\n",

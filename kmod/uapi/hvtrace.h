@@ -145,6 +145,56 @@ struct hvtrace_kvm_stats {
 	__u64 fpu_from_memory;	/* XMM/MXCSR read from the saved guest fpstate */
 };
 
+/*
+ * Host mode: virtualize the running Linux on chosen CPUs and trace the
+ * exits it chose to trap (kmod/host_mode.c).  HVTRACE_IOC_HOST_ON starts a
+ * session (one at a time: EBUSY); it belongs to the file descriptor that
+ * made it and ends with HVTRACE_IOC_HOST_OFF or when that descriptor is
+ * closed.  CPUID always exits; trap_mask adds HVTRACE_TRAP_RDTSC,
+ * HVTRACE_TRAP_MSR (the msrs[] ranges), HVTRACE_TRAP_IO (the ports[]
+ * ranges) and HVTRACE_TRAP_EXC (exc_bitmap; never #DB, NMI or #MC).
+ */
+#define HVTRACE_HOST_MAX_RANGES	8
+struct hvtrace_host_range {
+	__u32 first;		/* inclusive */
+	__u32 last;		/* inclusive */
+};
+
+struct hvtrace_host_on {
+	__u32 size;		/* in: sizeof(struct hvtrace_host_on) */
+	__u32 version;		/* in: HVTRACE_ABI_VERSION */
+	__u64 cpus;		/* in: bit n = CPU n; 0 = every online CPU (< 64) */
+	__u64 trap_mask;	/* in: HVTRACE_TRAP_RDTSC|MSR|IO|EXC */
+	__u32 exc_bitmap;	/* in: vectors, with HVTRACE_TRAP_EXC */
+	__u32 flags;		/* in: 0 (reserved) */
+	__u32 nr_msrs;		/* in: ranges used in msrs[] */
+	__u32 nr_ports;		/* in: ranges used in ports[] */
+	struct hvtrace_host_range msrs[HVTRACE_HOST_MAX_RANGES];
+	struct hvtrace_host_range ports[HVTRACE_HOST_MAX_RANGES];
+	__u64 session_id;	/* out: run_id of the session events */
+	__u64 virtualized;	/* out: CPUs virtualized */
+};
+
+/*
+ * HVTRACE_IOC_HOST_OFF (the caller's session; out: final counters) and
+ * HVTRACE_IOC_HOST_STATS (the current or last session, any caller).
+ */
+struct hvtrace_host_stats {
+	__u32 size;		/* in: sizeof(struct hvtrace_host_stats) */
+	__u32 version;		/* in: HVTRACE_ABI_VERSION */
+	__u64 session_id;	/* 0: never started */
+	__u64 virtualized;	/* CPUs virtualized now */
+	__u64 exits;		/* every VM exit of the session */
+	__u64 traced;		/* exit records emitted as hvtrace_exit */
+	__u64 dropped;		/* no tracer attached, or a full buffer */
+	__u64 buffer_full;	/* ... of which for a full buffer */
+	__u64 unhandled;	/* exits answered with #UD as unexpected */
+	__u64 ud_injected;	/* #UD injected (VMX insns, GETSEC, bad VMCALL) */
+	__u64 host_checks;	/* host-state comparisons at (de)virtualization */
+	__u64 host_mismatches;	/* ... that found a difference (0 expected) */
+	__u64 by_reason[HVTRACE_NR_REASONS];
+};
+
 #define HVTRACE_IOC_MAGIC	'H'
 #define HVTRACE_IOC_RUN		_IOWR(HVTRACE_IOC_MAGIC, 1, struct hvtrace_run)
 #define HVTRACE_IOC_COUNTERS	_IOWR(HVTRACE_IOC_MAGIC, 2, struct hvtrace_counters)
@@ -152,5 +202,8 @@ struct hvtrace_kvm_stats {
 #define HVTRACE_IOC_KVM_ATTACH	_IOWR(HVTRACE_IOC_MAGIC, 4, struct hvtrace_kvm_attach)
 #define HVTRACE_IOC_KVM_DETACH	_IOWR(HVTRACE_IOC_MAGIC, 5, struct hvtrace_kvm_stats)
 #define HVTRACE_IOC_KVM_STATS	_IOWR(HVTRACE_IOC_MAGIC, 6, struct hvtrace_kvm_stats)
+#define HVTRACE_IOC_HOST_ON	_IOWR(HVTRACE_IOC_MAGIC, 7, struct hvtrace_host_on)
+#define HVTRACE_IOC_HOST_OFF	_IOWR(HVTRACE_IOC_MAGIC, 8, struct hvtrace_host_stats)
+#define HVTRACE_IOC_HOST_STATS	_IOWR(HVTRACE_IOC_MAGIC, 9, struct hvtrace_host_stats)
 
 #endif /* _UAPI_HVTRACE_H */

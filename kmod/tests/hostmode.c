@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hostmode: drives and checks host mode (/dev/hvtrace HOST_* ioctls) in the
+ * Bochs guest.  Static; no dependency but libc.
+ *
+ *   hostmode cpuid [-n ROUNDS]      known CPUID leaves on every online CPU
+ *                                   (printed once; ROUNDS more rounds silent)
+ *   hostmode run [-c MASK] [-t TRAPS] -- CMD [ARGS]
+ *                                   virtualize, run CMD, devirtualize, print
+ *                                   the session's counters on stderr
+ *   hostmode cycles N [-c MASK]     N virtualize/CPUID/devirtualize cycles,
+ *                                   each checked (TAP on stdout)
+ *   hostmode busy                   a second session is refused (EBUSY)
+ *   hostmode spin SECONDS [CPU]     burn a CPU (a busy program)
+ *
+ * TRAPS: comma list of cpuid (always on), rdtsc, msr=A[-B], io=P[-Q],
+ * exc=V; numbers in C syntax.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../uapi/hvtrace.h"
+
+#define CPUID_REASON 10
+
+static const unsigned int leaves[][2] = {
+	{ 0, 0 }, { 1, 0 }, { 4, 0 }, { 7, 0 }, { 0xb, 0 }, { 0xd, 0 },
+	{ 0xd, 1 }, { 0x80000000, 0 }, { 0x80000001, 0 }, { 0x80000002, 0 },
+	{ 0x80000003, 0 }, { 0x80000004, 0 }, { 0x80000008, 0 },
+};
+#define NLEAVES (sizeof(leaves) / sizeof(leaves[0]))
+
+/* The one CPUID instruction of this program, at a known address. */
+__attribute__((noinline, noclone))
+static void do_cpuid(unsigned int leaf, unsigned int sub, unsigned int r[4])
+{
+	asm volatile(".globl hostmode_cpuid_insn\n"
+		     "hostmode_cpuid_insn: cpuid"
+		     : "=a" (r[0]), "=b" (r[1]), "=c" (r[2]), "=d" (r[3])
+		     : "a" (leaf), "c" (sub));
+}
+extern char hostmode_cpuid_insn[];
+
+static int ncpus(void)
+{
+	return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+static int pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static int cmd_cpuid(int argc, char **argv)
+{
+	long rounds = 0, done = 0;
+	int cpu, i, n = ncpus();
+	unsigned int r[4];
+
+	if (argc > 2 && !strcmp(argv[1], "-n"))
+		rounds = strtol(argv[2], NULL, 0);
+	for (cpu = 0; cpu < n; cpu++) {
+		if (pin(cpu)) {
+			perror("sched_setaffinity");
+			return 2;
+		}
+		for (i = 0; i < (int)NLEAVES; i++) {
+			do_cpuid(leaves[i][0], leaves[i][1], r);
+			done++;
+			printf("cpu %d leaf %#x.%u: %08x %08x %08x %08x\n", cpu,
+			       leaves[i][0], leaves[i][1], r[0], r[1], r[2], r[3]);
+		}
+		for (long k = 0; k < rounds; k++)
+			for (i = 0; i < (int)NLEAVES; i++, done++)
+				do_cpuid(leaves[i][0], leaves[i][1], r);
+	}
+	printf("cpuid_insn=%p cpuid_count=%ld\n", (void *)hostmode_cpuid_insn, done);
+	return 0;
+}
+
+static int parse_range(const char *s, struct hvtrace_host_range *r)
+{
+	char *end;
+
+	r->first = strtoul(s, &end, 0);
+	r->last = r->first;
+	if (*end == '-')
+		r->last = strtoul(end + 1, &end, 0);
+	return *end ? -1 : 0;
+}
+
+static int parse_traps(char *spec, struct hvtrace_host_on *on)
+{
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(spec, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "cpuid"))
+			continue;
+		if (!strcmp(tok, "rdtsc")) {
+			on->trap_mask |= HVTRACE_TRAP_RDTSC;
+		} else if (!strncmp(tok, "msr=", 4) && on->nr_msrs < HVTRACE_HOST_MAX_RANGES) {
+			on->trap_mask |= HVTRACE_TRAP_MSR;
+			if (parse_range(tok + 4, &on->msrs[on->nr_msrs++]))
+				return -1;
+		} else if (!strncmp(tok, "io=", 3) && on->nr_ports < HVTRACE_HOST_MAX_RANGES) {
+			on->trap_mask |= HVTRACE_TRAP_IO;
+			if (parse_range(tok + 3, &on->ports[on->nr_ports++]))
+				return -1;
+		} else if (!strncmp(tok, "exc=", 4)) {
+			on->trap_mask |= HVTRACE_TRAP_EXC;
+			on->exc_bitmap |= 1u << (strtoul(tok + 4, NULL, 0) & 31);
+		} else {
+			fprintf(stderr, "hostmode: bad trap '%s'\n", tok);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int dev_open(void)
+{
+	int fd = open(HVTRACE_DEVICE, O_RDWR);
+
+	if (fd < 0)
+		perror(HVTRACE_DEVICE);
+	return fd;
+}
+
+static int host_on(int fd, struct hvtrace_host_on *on)
+{
+	on->size = sizeof(*on);
+	on->version = HVTRACE_ABI_VERSION;
+	if (ioctl(fd, HVTRACE_IOC_HOST_ON, on)) {
+		fprintf(stderr, "hostmode: HOST_ON: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int host_stats(int fd, unsigned long req, struct hvtrace_host_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	st->version = HVTRACE_ABI_VERSION;
+	if (ioctl(fd, req, st)) {
+		fprintf(stderr, "hostmode: %s: %s\n",
+			req == HVTRACE_IOC_HOST_OFF ? "HOST_OFF" : "HOST_STATS",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void print_stats(FILE *f, const struct hvtrace_host_stats *st)
+{
+	fprintf(f, "host: session=%#llx virtualized=%#llx exits=%llu traced=%llu dropped=%llu buffer_full=%llu unhandled=%llu ud=%llu host_checks=%llu host_mismatches=%llu cpuid_exits=%llu\n",
+		(unsigned long long)st->session_id,
+		(unsigned long long)st->virtualized,
+		(unsigned long long)st->exits, (unsigned long long)st->traced,
+		(unsigned long long)st->dropped,
+		(unsigned long long)st->buffer_full,
+		(unsigned long long)st->unhandled,
+		(unsigned long long)st->ud_injected,
+		(unsigned long long)st->host_checks,
+		(unsigned long long)st->host_mismatches,
+		(unsigned long long)st->by_reason[CPUID_REASON]);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct hvtrace_host_on on;
+	struct hvtrace_host_stats st;
+	int i, fd, status = 0;
+	pid_t pid;
+
+	memset(&on, 0, sizeof(on));
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "-c") && i + 1 < argc)
+			on.cpus = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
+			if (parse_traps(argv[++i], &on))
+				return 2;
+		} else {
+			fprintf(stderr, "hostmode run: bad argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if (i + 1 >= argc) {
+		fprintf(stderr, "hostmode run: no command\n");
+		return 2;
+	}
+	fd = dev_open();
+	if (fd < 0 || host_on(fd, &on))
+		return 2;
+	fprintf(stderr, "host: on session=%#llx virtualized=%#llx\n",
+		(unsigned long long)on.session_id,
+		(unsigned long long)on.virtualized);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		execvp(argv[i + 1], argv + i + 1);
+		perror(argv[i + 1]);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	if (host_stats(fd, HVTRACE_IOC_HOST_OFF, &st))
+		return 2;
+	print_stats(stderr, &st);
+	close(fd);
+	if (pid < 0)
+		return 2;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+}
+
+static int cmd_cycles(int argc, char **argv)
+{
+	long n = argc > 1 ? strtol(argv[1], NULL, 0) : 1, c;
+	unsigned long long mask = 0, want;
+	int cpu, ncpu = ncpus(), failed = 0, k, fd;
+	struct hvtrace_host_on on;
+	struct hvtrace_host_stats st;
+	unsigned int r[4];
+
+	if (argc > 3 && !strcmp(argv[2], "-c"))
+		mask = strtoull(argv[3], NULL, 0);
+	want = mask ? mask : (ncpu >= 64 ? ~0ull : (1ull << ncpu) - 1);
+	fd = dev_open();
+	if (fd < 0)
+		return 2;
+	for (c = 1; c <= n; c++) {
+		int ncycle = 0;
+		char why[256] = "";
+
+		memset(&on, 0, sizeof(on));
+		on.cpus = mask;
+		if (host_on(fd, &on)) {
+			printf("not ok %ld - cycle %ld: HOST_ON failed (%s)\n", c, c,
+			       strerror(errno));
+			failed++;
+			continue;
+		}
+		for (cpu = 0; cpu < ncpu; cpu++) {
+			if (!(want & (1ull << cpu)))
+				continue;
+			ncycle++;
+			pin(cpu);
+			for (k = 0; k < 100; k++)
+				do_cpuid(k & 1 ? 1 : 0, 0, r);
+		}
+		if (host_stats(fd, HVTRACE_IOC_HOST_OFF, &st)) {
+			printf("not ok %ld - cycle %ld: HOST_OFF failed\n", c, c);
+			failed++;
+			continue;
+		}
+		if (on.virtualized != want)
+			snprintf(why, sizeof(why), "virtualized %#llx, wanted %#llx",
+				 (unsigned long long)on.virtualized, want);
+		else if (st.virtualized)
+			snprintf(why, sizeof(why), "still virtualized: %#llx",
+				 (unsigned long long)st.virtualized);
+		else if (st.by_reason[CPUID_REASON] < 100ull * ncycle)
+			snprintf(why, sizeof(why), "%llu CPUID exits < %d",
+				 (unsigned long long)st.by_reason[CPUID_REASON],
+				 100 * ncycle);
+		else if (st.host_checks != 2ull * ncycle || st.host_mismatches)
+			snprintf(why, sizeof(why), "host checks %llu (want %d), mismatches %llu",
+				 (unsigned long long)st.host_checks, 2 * ncycle,
+				 (unsigned long long)st.host_mismatches);
+		if (why[0]) {
+			printf("not ok %ld - cycle %ld: %s\n", c, c, why);
+			failed++;
+		} else {
+			printf("ok %ld - cycle %ld: cpus %#llx, %llu exits (%llu CPUID), host state intact (%llu checks)\n",
+			       c, c, (unsigned long long)on.virtualized,
+			       (unsigned long long)st.exits,
+			       (unsigned long long)st.by_reason[CPUID_REASON],
+			       (unsigned long long)st.host_checks);
+		}
+		fflush(stdout);
+	}
+	close(fd);
+	printf("1..%ld\n", n);
+	return failed ? 1 : 0;
+}
+
+static int cmd_busy(void)
+{
+	struct hvtrace_host_on on;
+	struct hvtrace_host_stats st;
+	int a = dev_open(), b = dev_open(), rc = 1;
+
+	if (a < 0 || b < 0)
+		return 2;
+	memset(&on, 0, sizeof(on));
+	if (host_on(a, &on))
+		return 2;
+	memset(&on, 0, sizeof(on));
+	on.size = sizeof(on);
+	on.version = HVTRACE_ABI_VERSION;
+	if (ioctl(b, HVTRACE_IOC_HOST_ON, &on) && errno == EBUSY)
+		rc = 0;
+	printf("second session: %s\n", rc ? "NOT refused" : "refused with EBUSY");
+	/* The other descriptor may not end the session; its owner may. */
+	if (!host_stats(b, HVTRACE_IOC_HOST_OFF, &st))
+		rc = 1;
+	if (host_stats(a, HVTRACE_IOC_HOST_OFF, &st))
+		rc = 1;
+	close(a);
+	close(b);
+	return rc;
+}
+
+static int cmd_spin(int argc, char **argv)
+{
+	double secs = argc > 1 ? atof(argv[1]) : 1;
+	struct timespec t0, t;
+	volatile unsigned long x = 0;
+
+	if (argc > 2 && pin(atoi(argv[2])))
+		perror("sched_setaffinity");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		for (int i = 0; i < 100000; i++)
+			x += i;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		goto usage;
+	if (!strcmp(argv[1], "cpuid"))
+		return cmd_cpuid(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "cycles"))
+		return cmd_cycles(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "busy"))
+		return cmd_busy();
+	if (!strcmp(argv[1], "spin"))
+		return cmd_spin(argc - 1, argv + 1);
+usage:
+	fprintf(stderr, "usage: hostmode cpuid|run|cycles|busy|spin ...\n");
+	return 2;
+}
