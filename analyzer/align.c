@@ -440,7 +440,7 @@ int hvt_salign_step(const struct hvt_salign_cfg *c, struct hvt_salign *st,
 		    int final, struct hvt_script *out, struct hvt_salign_stats *stats,
 		    int *new_bound)
 {
-	size_t W = hvt_salign_window(c, st), ai, bj;
+	size_t W = hvt_salign_window(c, st), ai, bj, run;
 	struct hvt_anchors an;
 	int can_grow = !final && W < c->max_window;
 
@@ -457,7 +457,16 @@ int hvt_salign_step(const struct hvt_salign_cfg *c, struct hvt_salign *st,
 	 * yet: then, as when nothing is shared, look further (the window
 	 * doubles) while the bound allows.
 	 */
-	if (hvt_align_anchors(a, na, b, nb, c->run, &an))
+	/*
+	 * A run that has ended with fewer than run exits left (na < W only
+	 * when it has ended) can only resynchronise on what it has left.
+	 */
+	run = c->run;
+	if (na && na < W && na < run)
+		run = na;
+	if (nb && nb < W && nb < run)
+		run = nb;
+	if (hvt_align_anchors(a, na, b, nb, run, &an))
 		return -1;
 	if (an.unique) {
 		ai = an.ui;

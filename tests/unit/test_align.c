@@ -675,6 +675,35 @@ static void test_disjoint_large_inputs(void **st)
 	free(b);
 }
 
+
+/*
+ * A run that ends with fewer exits left than resync: they resynchronise on
+ * what is left (b went on far past max_window after a's last exit).
+ */
+static void test_stream_short_tail_of_an_ended_run(void **st)
+{
+	enum { P = 2000, X = 5000, Q = 100000 };
+	uint64_t *a = malloc((P + 1) * sizeof(*a)), *b = malloc((P + X + 1 + Q) * sizeof(*b));
+	struct sim r;
+
+	(void)st;
+	random_keys(a, P, 0, 84);
+	a[P] = 4242;			/* the last exit, once */
+	memcpy(b, a, P * sizeof(*a));
+	for (size_t k = 0; k < X; k++)
+		b[P + k] = 10000 + k;
+	b[P + X] = 4242;
+	for (size_t k = 0; k < Q; k++)
+		b[P + X + 1 + k] = 200000 + k;
+	stream_diff(a, P + 1, b, P + X + 1 + Q, 2048, 65536, &r);
+	assert_int_equal(r.missing, 0);
+	assert_int_equal(r.inserted, X + Q);
+	assert_int_equal(r.st.bound_hits, 0);
+	sim_free(&r);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -695,6 +724,7 @@ int main(void)
 		cmocka_unit_test(test_stream_bound_hit_is_reported),
 		cmocka_unit_test(test_stream_random_blocks_are_minimal),
 		cmocka_unit_test(test_disjoint_large_inputs),
+		cmocka_unit_test(test_stream_short_tail_of_an_ended_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
