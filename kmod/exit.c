@@ -284,10 +284,13 @@ static int hvt_write_cr(struct hvt_vcpu *v, unsigned int cr, u64 val)
 			     is0 ? HVT_MSRI_VMX_CR0_FIXED1 :
 				   HVT_MSRI_VMX_CR4_FIXED1))
 		return hvt_guest_exception(v, HVT_GP_VECTOR);
-	hvt_set_vmcs(v, is0 ? HVTRACE_CHG_CR0_SHADOW : HVTRACE_CHG_CR4_SHADOW,
-		     is0 ? CR0_READ_SHADOW : CR4_READ_SHADOW, val);
-	hvt_set_vmcs(v, is0 ? HVTRACE_CHG_CR0 : HVTRACE_CHG_CR4,
-		     is0 ? GUEST_CR0 : GUEST_CR4, next);
+	/* The resume lists what changed: the shadow, the register if it did. */
+	if (val != hvt_vmread_or0(v, is0 ? CR0_READ_SHADOW : CR4_READ_SHADOW))
+		hvt_set_vmcs(v, is0 ? HVTRACE_CHG_CR0_SHADOW : HVTRACE_CHG_CR4_SHADOW,
+			     is0 ? CR0_READ_SHADOW : CR4_READ_SHADOW, val);
+	if (next != cur)
+		hvt_set_vmcs(v, is0 ? HVTRACE_CHG_CR0 : HVTRACE_CHG_CR4,
+			     is0 ? GUEST_CR0 : GUEST_CR4, next);
 	return hvt_skip(v);
 }
 

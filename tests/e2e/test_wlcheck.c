@@ -282,6 +282,15 @@ static void handle(struct sim *s, unsigned int kind, const struct hvt_op *op,
 		if (faulty(s, F_VTSC))
 			val[HVT_RAX] += 1;
 		break;
+	case HVT_OP_CR0_TOGGLE: case HVT_OP_CR4_TOGGLE: {
+		/* Host-owned bits: the read shadow takes the value written. */
+		unsigned int b = kind == HVT_OP_CR0_TOGGLE ? HVTRACE_CHG_CR0_SHADOW :
+							     HVTRACE_CHG_CR4_SHADOW;
+
+		mask |= BIT(b);
+		val[b] = e->gpr[op->reg];
+		break;
+	}
 	case HVT_OP_CR3_STORE: case HVT_OP_CR3_RELOAD:
 		if (idx == 0) {
 			mask |= BIT(op->reg);

@@ -781,6 +781,12 @@ static uint64_t expected_mask(const struct checker *ck, unsigned int kind,
 	case HVT_OP_HC_INVALID:
 	case HVT_OP_XMM_ARITH:
 		return CHG_RAX | CHG_RIP;
+	case HVT_OP_CR0_TOGGLE:
+		/* CD is a host-owned bit: only the read shadow changes. */
+		return BIT(HVTRACE_CHG_CR0_SHADOW) | CHG_RIP;
+	case HVT_OP_CR4_TOGGLE:
+		/* PGE likewise. */
+		return BIT(HVTRACE_CHG_CR4_SHADOW) | CHG_RIP;
 	case HVT_OP_CR3_STORE:
 		return BIT(HVTRACE_CHG_GPR(ck->op.reg)) | CHG_RIP;
 	case HVT_OP_CR3_RELOAD:
@@ -1000,8 +1006,9 @@ static void on_sync_resume(struct checker *ck,
 			m->rflags = val[b];
 		else if (b < HVTRACE_CHG_MXCSR)
 			m->xmm[b - HVTRACE_CHG_XMM_LO(0)] = val[b];
-		else
+		else if (b == HVTRACE_CHG_MXCSR)
 			m->mxcsr = (uint32_t)val[b];
+		/* Control registers and shadows: not part of the model. */
 	}
 	m->rip_known = 1;
 	ck->exit_idx++;
