@@ -32,17 +32,21 @@
  * never traced.
  *
  * Identity: every VM gets a number when its first exit is seen (from 1, per
- * module load); its VMM is kvm->userspace_pid.  While traced a VM is pinned
- * with kvm_get_kvm() so its struct kvm and vCPUs cannot be freed and their
- * addresses reused under our per-vCPU state (an xarray keyed by the
- * struct kvm_vcpu pointer).  A worker drops the pin (kvm_put_kvm) of every
- * VM whose only remaining user is us (the VMM closed it), every
- * HVT_KVM_REAP_MS, so a destroyed VM lingers that long at most.  (A VMM
- * that closes a VM and at once creates another with the same fd number
- * gets KVM's "debugfs: duplicate directory" notice meanwhile: that VM has
- * no per-VM debugfs folder.)  kvm.ko stays loaded while
- * attached (a module reference); kvm_intel cannot be unloaded while a VM
- * exists (each VM holds it) and nothing of it is used when none does.
+ * module load); its VMM is kvm->userspace_pid.  Per-vCPU state lives in an
+ * xarray keyed by the struct kvm_vcpu pointer.  Nothing of KVM is pinned:
+ * VMs live and die as without us, so a freed vCPU's address can come back
+ * as another vCPU.  That is recognized exactly: vcpu->arch.last_vmentry_cpu
+ * is -1 from the vCPU's creation until vcpu_enter_guest() sets it after the
+ * first exit, so at kvm_exit it says "this vCPU's first exit ever"; state
+ * found under that address then belongs to a dead vCPU, hence to a dead VM
+ * (6.1 frees vCPUs only with their VM), which is ended (END session event,
+ * a STOP resume for a vCPU left between exit and entry) and forgotten.  The
+ * same test tells a new VM at a freed struct kvm's address from the old one
+ * when its vCPU id was already seen there.  Only our own records are freed
+ * there (after an RCU grace period); the probes dereference nothing but the
+ * live vCPU they are called for.  kvm.ko stays loaded while attached (a
+ * module reference); kvm_intel cannot be unloaded while a VM exists (each
+ * VM holds it), and nothing of it is used when none does.
  *
  * Guests with protected state (vcpu->arch.guest_state_protected: SEV-ES/SNP;
  * TDX on later kernels) are reported with an UNTRACEABLE session event and
@@ -60,7 +64,6 @@
 #include <linux/tracepoint.h>
 #include <linux/kallsyms.h>
 #include <linux/utsname.h>
-#include <linux/workqueue.h>
 #include <linux/sched.h>
 #include <linux/static_call_types.h>
 #include <asm/vmx.h>
@@ -117,25 +120,28 @@ static void hvt_kvm_fill_stats(struct hvtrace_kvm_stats *st, u64 id,
 /* Caps that keep a runaway host from eating memory through us. */
 #define HVT_KVM_MAX_VMS		256
 #define HVT_KVM_MAX_VCPUS	4096
-#define HVT_KVM_REAP_MS		100
 
 /* One VM seen while attached. */
 struct hvt_kvm_vm {
 	struct list_head node;
-	struct kvm *kvm;		/* pinned with kvm_get_kvm() */
+	struct rcu_head rcu;
+	const struct kvm *kvm;		/* identity only: never dereferenced */
 	u32 vm;				/* number, from 1 per module load */
 	pid_t pid;			/* kvm->userspace_pid */
 	bool untraceable;		/* protected guest state */
+	u64 seen_ids;			/* vCPU ids 0..63 seen in this VM */
 	atomic64_t exits, traced, filtered, dropped;
 	struct hvtrace_session_rec srec;
 };
 
 /* One vCPU seen while attached, found by its struct kvm_vcpu pointer. */
 struct hvt_kvm_vcpu {
+	struct rcu_head rcu;
 	struct hvt_kvm_vm *vm;
 	u64 seq;			/* per vCPU, from 1, every exit */
 	bool pending;			/* exit traced, its resume not yet */
 	bool broken;			/* failed the register-cache check */
+	bool first_run;			/* made before the vCPU's first run ended */
 	struct hvtrace_exit_rec exit_rec;	/* state at the traced exit */
 	struct hvtrace_resume_rec resume_rec;
 };
@@ -149,13 +155,10 @@ static struct {
 	bool all_reasons;
 	struct module *kvm_mod;
 	struct tracepoint *tp_exit, *tp_entry;
-	void (*get_kvm)(struct kvm *kvm);
-	void (*put_kvm)(struct kvm *kvm);
-	spinlock_t lock;		/* vms, vm/vCPU creation */
+	spinlock_t lock;		/* vms, vm/vCPU creation and end */
 	struct list_head vms;
-	u32 nr_vms;
+	u32 nr_vms, nr_vcpus;
 	struct xarray vcpus;
-	struct delayed_work reaper;
 	struct hvtrace_session_rec srec;	/* attach/detach, under mutex */
 } hvt_k = {
 	.lock = __SPIN_LOCK_UNLOCKED(hvt_k.lock),
@@ -341,39 +344,50 @@ static u64 hvt_kvm_lazy_at_entry(struct kvm_vcpu *vcpu, int reg,
 
 /* ---- per-VM and per-vCPU state ---------------------------------------- */
 
-/* Finds or creates the VM of kvm; NULL when out of memory or over the cap. */
-static struct hvt_kvm_vm *hvt_kvm_vm_get(struct kvm_vcpu *vcpu, bool *created)
+/*
+ * A vCPU whose last traced exit has no resume when its VM ends or we
+ * detach: the trace ends there for it, said with a STOP resume.
+ */
+static void hvt_kvm_stop_pending(struct hvt_kvm_vcpu *s)
 {
-	struct kvm *kvm = vcpu->kvm;
-	struct hvt_kvm_vm *vm, *nvm;
-	unsigned long flags;
+	struct hvtrace_resume_rec *r = &s->resume_rec;
 
-	*created = false;
-	nvm = kzalloc(sizeof(*nvm), GFP_ATOMIC);
-	spin_lock_irqsave(&hvt_k.lock, flags);
-	list_for_each_entry(vm, &hvt_k.vms, node) {
-		if (vm->kvm == kvm) {
-			spin_unlock_irqrestore(&hvt_k.lock, flags);
-			kfree(nvm);
-			return vm;
-		}
+	if (!s->pending)
+		return;
+	s->pending = false;
+	memset(r, 0, sizeof(*r));
+	r->vcpu = s->exit_rec.vcpu;
+	r->vm = s->exit_rec.vm;
+	r->seq = s->exit_rec.seq;
+	r->action = HVTRACE_ACT_STOP;
+	r->tsc = rdtsc_ordered();
+	trace_hvtrace_resume(r);
+	atomic64_inc(&hvt_kc.resumes);
+}
+
+/*
+ * A VM ends (it died, or we detach): its END event, a STOP for each of its
+ * vCPUs left between exit and entry, and our records of it go (after a
+ * grace period: a probe may still hold a pointer it loaded).  hvt_k.lock
+ * held, or no probe registered any more.
+ */
+static void hvt_kvm_vm_end(struct hvt_kvm_vm *vm)
+{
+	struct hvt_kvm_vcpu *s;
+	unsigned long idx;
+
+	xa_for_each(&hvt_k.vcpus, idx, s) {
+		if (s->vm != vm)
+			continue;
+		hvt_kvm_stop_pending(s);
+		xa_erase(&hvt_k.vcpus, idx);
+		hvt_k.nr_vcpus--;
+		kfree_rcu(s, rcu);
 	}
-	if (!nvm || hvt_k.nr_vms >= HVT_KVM_MAX_VMS) {
-		spin_unlock_irqrestore(&hvt_k.lock, flags);
-		kfree(nvm);
-		return NULL;
-	}
-	nvm->kvm = kvm;
-	nvm->vm = ++hvt_kvm_vm_numbers;
-	nvm->pid = kvm->userspace_pid;
-	nvm->untraceable = vcpu->arch.guest_state_protected;
-	hvt_k.get_kvm(kvm);		/* the vCPU runs: kvm is alive */
-	list_add_tail(&nvm->node, &hvt_k.vms);
-	hvt_k.nr_vms++;
-	spin_unlock_irqrestore(&hvt_k.lock, flags);
-	atomic64_inc(&hvt_kc.vms);
-	*created = true;
-	return nvm;
+	hvt_kvm_session_vm_end(vm);
+	list_del(&vm->node);
+	hvt_k.nr_vms--;
+	kfree_rcu(vm, rcu);
 }
 
 /*
@@ -391,39 +405,94 @@ static bool hvt_kvm_cache_ok(struct kvm_vcpu *vcpu)
 	return true;
 }
 
+/* The live VM record of vcpu's VM, a new one, or NULL (caps, memory). */
+static struct hvt_kvm_vm *hvt_kvm_vm_find(struct kvm_vcpu *vcpu, bool first,
+					  bool *created)
+{
+	u64 id_bit = vcpu->vcpu_id < 64 ? BIT_ULL(vcpu->vcpu_id) : 0;
+	struct hvt_kvm_vm *vm, *found = NULL;
+
+	*created = false;
+	list_for_each_entry(vm, &hvt_k.vms, node) {
+		if (vm->kvm == vcpu->kvm && vm->pid == vcpu->kvm->userspace_pid) {
+			found = vm;
+			break;
+		}
+	}
+	/* the first exit of a vCPU id this VM record already has: a new VM */
+	if (found && first && (found->seen_ids & id_bit)) {
+		hvt_kvm_vm_end(found);
+		found = NULL;
+	}
+	if (!found) {
+		if (hvt_k.nr_vms >= HVT_KVM_MAX_VMS)
+			return NULL;
+		found = kzalloc(sizeof(*found), GFP_ATOMIC);
+		if (!found)
+			return NULL;
+		found->kvm = vcpu->kvm;
+		found->vm = ++hvt_kvm_vm_numbers;
+		found->pid = vcpu->kvm->userspace_pid;
+		found->untraceable = vcpu->arch.guest_state_protected;
+		list_add_tail(&found->node, &hvt_k.vms);
+		hvt_k.nr_vms++;
+		atomic64_inc(&hvt_kc.vms);
+		*created = true;
+	}
+	found->seen_ids |= id_bit;
+	return found;
+}
+
 static struct hvt_kvm_vcpu *hvt_kvm_vcpu_get(struct kvm_vcpu *vcpu)
 {
 	struct hvt_kvm_vcpu *s = xa_load(&hvt_k.vcpus, (unsigned long)vcpu);
+	/* set by vcpu_enter_guest() after the vCPU's first exit, -1 before */
+	bool first = vcpu->arch.last_vmentry_cpu == -1;
 	struct hvt_kvm_vm *vm;
+	unsigned long flags;
 	bool created;
 	void *old;
 
-	if (s)
+	/*
+	 * Exits that KVM handles in its fastpath re-enter the guest inside the
+	 * same vcpu_enter_guest(): last_vmentry_cpu stays -1 for all exits of
+	 * the vCPU's first run, which first_run covers.
+	 */
+	if (s && s->vm->kvm == vcpu->kvm && (!first || s->first_run))
 		return s;
-	if (atomic64_read(&hvt_kc.vcpus) >= HVT_KVM_MAX_VCPUS)
-		return NULL;
-	vm = hvt_kvm_vm_get(vcpu, &created);
+	spin_lock_irqsave(&hvt_k.lock, flags);
+	/* a record under this address is of a dead vCPU, so of a dead VM */
+	if (s)
+		hvt_kvm_vm_end(s->vm);
+	s = NULL;
+	if (hvt_k.nr_vcpus >= HVT_KVM_MAX_VCPUS)
+		goto out;
+	vm = hvt_kvm_vm_find(vcpu, first, &created);
 	if (!vm)
-		return NULL;
+		goto out;
 	if (created)
 		hvt_kvm_session_vm_start(vm);
 	s = kzalloc(sizeof(*s), GFP_ATOMIC);
 	if (!s)
-		return NULL;
+		goto out;
 	s->vm = vm;
+	s->first_run = first;
 	if (!vm->untraceable && !hvt_kvm_cache_ok(vcpu)) {
 		s->broken = true;
 		pr_err("KVM's register cache is not what this module was built for (vm %u vcpu %d: regs_dirty %#x, regs_avail %#x at kvm_exit); not tracing this vCPU\n",
 		       vm->vm, vcpu->vcpu_id, vcpu->arch.regs_dirty,
 		       vcpu->arch.regs_avail);
 	}
-	/* Only this vCPU's thread creates its entry: no race on the slot. */
 	old = xa_store(&hvt_k.vcpus, (unsigned long)vcpu, s, GFP_ATOMIC);
 	if (xa_is_err(old)) {
 		kfree(s);
-		return NULL;
+		s = NULL;
+		goto out;
 	}
+	hvt_k.nr_vcpus++;
 	atomic64_inc(&hvt_kc.vcpus);
+out:
+	spin_unlock_irqrestore(&hvt_k.lock, flags);
 	return s;
 }
 
@@ -517,9 +586,18 @@ static void hvt_kvm_entry_probe(void *data, struct kvm_vcpu *vcpu)
 	struct hvtrace_resume_rec *r;
 	u64 xmm[32];
 	u32 mxcsr, info;
+	bool first;
 	int i;
 
-	if (!s || !s->pending)
+	if (!s)
+		return;
+	first = vcpu->arch.last_vmentry_cpu == -1;
+	/* a dead vCPU's record (see hvt_kvm_vcpu_get): its next exit ends it */
+	if (s->vm->kvm != vcpu->kvm || (first && !s->first_run))
+		return;
+	if (!first)
+		s->first_run = false;
+	if (!s->pending)
 		return;
 	s->pending = false;
 	if (!trace_hvtrace_resume_enabled())
@@ -574,73 +652,6 @@ static void hvt_kvm_entry_probe(void *data, struct kvm_vcpu *vcpu)
 }
 
 /* ---- attach / detach -------------------------------------------------- */
-
-/*
- * A vCPU whose last traced exit has no resume when its VM ends or we
- * detach: the trace ends there for it, said with a STOP resume.
- */
-static void hvt_kvm_stop_pending(struct hvt_kvm_vcpu *s)
-{
-	struct hvtrace_resume_rec *r = &s->resume_rec;
-
-	if (!s->pending)
-		return;
-	s->pending = false;
-	memset(r, 0, sizeof(*r));
-	r->vcpu = s->exit_rec.vcpu;
-	r->vm = s->exit_rec.vm;
-	r->seq = s->exit_rec.seq;
-	r->action = HVTRACE_ACT_STOP;
-	r->tsc = rdtsc_ordered();
-	trace_hvtrace_resume(r);
-	atomic64_inc(&hvt_kc.resumes);
-}
-
-/* Drops the pin of VMs nobody but us holds any more (their VMM closed them). */
-static void hvt_kvm_reap(bool all)
-{
-	struct hvt_kvm_vm *vm, *tmp;
-	struct hvt_kvm_vcpu *s;
-	unsigned long flags, idx;
-	LIST_HEAD(dead);
-
-	spin_lock_irqsave(&hvt_k.lock, flags);
-	list_for_each_entry_safe(vm, tmp, &hvt_k.vms, node) {
-		if (all || refcount_read(&vm->kvm->users_count) == 1) {
-			list_move_tail(&vm->node, &dead);
-			hvt_k.nr_vms--;
-		}
-	}
-	spin_unlock_irqrestore(&hvt_k.lock, flags);
-	if (list_empty(&dead))
-		return;
-	/*
-	 * No vCPU of a dead VM can run (every vCPU fd holds the VM), and at
-	 * detach the probes are gone: nobody else touches these entries.
-	 */
-	xa_for_each(&hvt_k.vcpus, idx, s) {
-		list_for_each_entry(vm, &dead, node) {
-			if (s->vm == vm) {
-				hvt_kvm_stop_pending(s);
-				xa_erase(&hvt_k.vcpus, idx);
-				kfree(s);
-				break;
-			}
-		}
-	}
-	list_for_each_entry_safe(vm, tmp, &dead, node) {
-		list_del(&vm->node);
-		hvt_kvm_session_vm_end(vm);
-		hvt_k.put_kvm(vm->kvm);	/* may destroy the VM, here */
-		kfree(vm);
-	}
-}
-
-static void hvt_kvm_reaper(struct work_struct *work)
-{
-	hvt_kvm_reap(false);
-	schedule_delayed_work(&hvt_k.reaper, msecs_to_jiffies(HVT_KVM_REAP_MS));
-}
 
 struct hvt_kvm_found {
 	struct module *mod;
@@ -734,14 +745,6 @@ static int hvt_kvm_do_attach(struct file *owner, struct hvtrace_kvm_attach *req)
 		pr_info("kvm attach refused: kvm.ko is not loaded or has no kvm_exit/kvm_entry tracepoints (modprobe kvm_intel)\n");
 		return -ENOENT;
 	}
-	hvt_k.get_kvm = __symbol_get("kvm_get_kvm");
-	hvt_k.put_kvm = __symbol_get("kvm_put_kvm");
-	if (!hvt_k.get_kvm || !hvt_k.put_kvm) {
-		pr_info("kvm attach refused: kvm.ko does not export kvm_get_kvm/kvm_put_kvm\n");
-		err = -ENOENT;
-		goto fail_syms;
-	}
-
 	memset(&hvt_kc, 0, sizeof(hvt_kc));
 	hvt_k.kvm_mod = hvt_kvm_found.mod;
 	hvt_k.tp_exit = hvt_kvm_found.tp_exit;
@@ -756,6 +759,7 @@ static int hvt_kvm_do_attach(struct file *owner, struct hvtrace_kvm_attach *req)
 			hvt_k.all_reasons = false;
 	}
 	hvt_k.nr_vms = 0;
+	hvt_k.nr_vcpus = 0;
 	xa_init(&hvt_k.vcpus);
 	hvt_k.id = ++hvt_kvm_next_id;
 	hvt_k.owner = owner;
@@ -774,8 +778,6 @@ static int hvt_kvm_do_attach(struct file *owner, struct hvtrace_kvm_attach *req)
 					    (void *)hvt_kvm_entry_probe, NULL);
 		goto fail_reg;
 	}
-	INIT_DELAYED_WORK(&hvt_k.reaper, hvt_kvm_reaper);
-	schedule_delayed_work(&hvt_k.reaper, msecs_to_jiffies(HVT_KVM_REAP_MS));
 	req->attach_id = hvt_k.id;
 	pr_info("kvm attach %llu: tracing %s%s, %s\n", hvt_k.id,
 		req->nr_pids ? "selected VMMs" : "every VMM",
@@ -787,13 +789,6 @@ fail_reg:
 	pr_err("kvm attach: tracepoint_probe_register failed (%d)\n", err);
 	tracepoint_synchronize_unregister();
 	hvt_k.owner = NULL;
-fail_syms:
-	if (hvt_k.get_kvm)
-		__symbol_put("kvm_get_kvm");
-	if (hvt_k.put_kvm)
-		__symbol_put("kvm_put_kvm");
-	hvt_k.get_kvm = NULL;
-	hvt_k.put_kvm = NULL;
 	module_put(hvt_kvm_found.mod);
 	return err;
 }
@@ -808,8 +803,9 @@ static void hvt_kvm_do_detach(struct hvtrace_kvm_stats *st)
 				    (void *)hvt_kvm_entry_probe, NULL);
 	/* no probe runs any more after this */
 	tracepoint_synchronize_unregister();
-	cancel_delayed_work_sync(&hvt_k.reaper);
-	hvt_kvm_reap(true);
+	while (!list_empty(&hvt_k.vms))
+		hvt_kvm_vm_end(list_first_entry(&hvt_k.vms, struct hvt_kvm_vm,
+						node));
 	xa_destroy(&hvt_k.vcpus);
 
 	hvt_kvm_session_fill(s, HVTRACE_PHASE_DETACH, NULL);
@@ -819,10 +815,6 @@ static void hvt_kvm_do_detach(struct hvtrace_kvm_stats *st)
 		      atomic64_read(&hvt_kc.filtered_reason);
 	trace_hvtrace_session(s);
 
-	__symbol_put("kvm_get_kvm");
-	__symbol_put("kvm_put_kvm");
-	hvt_k.get_kvm = NULL;
-	hvt_k.put_kvm = NULL;
 	module_put(hvt_k.kvm_mod);
 	hvt_k.kvm_mod = NULL;
 	hvt_k.owner = NULL;
