@@ -17,6 +17,7 @@
 #include <linux/cpuhotplug.h>
 #include <linux/reboot.h>
 #include <linux/spinlock.h>
+#include <linux/utsname.h>
 #include <linux/string.h>
 #include <linux/percpu.h>
 #include <asm/vmx.h>
@@ -685,6 +686,9 @@ static void hvt_emit_session(struct hvt_vcpu *v, u8 phase)
 	s->status = v->status;
 	s->end_reason = v->end_reason;
 	s->vm_insn_error = v->vm_insn_error;
+	s->backend = HVTRACE_BACKEND_SANDBOX;
+	strscpy(s->kernel_release, utsname()->release, sizeof(s->kernel_release));
+	s->host_mismatches = v->host_mismatches;
 	s->tsc = rdtsc_ordered();
 	trace_hvtrace_session(s);
 }
