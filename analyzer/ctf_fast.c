@@ -695,6 +695,10 @@ static int compile_payload(struct cctx *c, const struct ct_type *fields, const s
 		snprintf(c->why, sizeof(c->why), "event %s has no payload structure", s->event);
 		return -1;
 	}
+	if (fields->nmembers > MAXF) {
+		snprintf(c->why, sizeof(c->why), "event %s has %zu fields", s->event, fields->nmembers);
+		return -1;
+	}
 	fc->align = ctf_meta_align(fields);
 	fc->ops = c_alloc(c, (fields->nmembers + 1) * sizeof(*fc->ops));
 	if (!fc->ops)
@@ -926,7 +930,8 @@ static int bt_check(const bt_trace_class *tc, const struct ct_meta *m, char *why
 
 /* ---- streams and packets ------------------------------------------------------- */
 
-struct fpacket {
+/* A packet's header and context, decoded (when indexing, and again when decoding). */
+struct pinfo {
 	uint64_t off;		/* bytes */
 	uint64_t size;		/* bytes */
 	uint64_t content;	/* bits */
@@ -952,8 +957,10 @@ struct fstream {
 	uint32_t ridx;		/* reader stream index */
 	const char *name;	/* the reader's name for it */
 	uint64_t inst;		/* stream id (instance), for tie breaks */
-	struct fpacket *pk;
-	size_t npk;
+	int has_inst;
+	uint64_t fsize;
+	uint64_t *poff;		/* packet offsets: 8 bytes a packet is all that is kept */
+	uint32_t npk;
 	/* merge state */
 	size_t next_chunk;	/* index into the chunk list of this stream */
 	size_t first_chunk, nchunks;
@@ -971,15 +978,21 @@ struct rec {
 	int dpackets;			/* a discarded-packets record */
 };
 
-struct chunk {
-	struct fstream *st;
-	size_t p0, p1;		/* packets [p0, p1) */
-	int64_t first_ns;
-	int state;
+/* The records of a chunk being decoded or read (a bounded number exist). */
+struct work {
 	struct rec *recs;
-	size_t nrecs, cap;
-	int failed;
-	char err[400];
+	uint32_t nrecs, cap;
+	unsigned char failed;
+	char *err;		/* when failed (NULL: out of memory) */
+};
+
+/* One per about 1 MiB of packets, for the whole trace: kept small. */
+struct chunk {
+	int64_t first_ns;
+	uint32_t p0, p1;	/* packets [p0, p1) */
+	uint32_t stream;
+	unsigned char state;
+	struct work *w;		/* while decoded and not yet released */
 };
 
 struct worker_buf {
@@ -994,8 +1007,8 @@ struct hvt_fast {
 	struct fstream *streams;
 	size_t nstreams;
 	struct chunk *chunks;	/* by stream, then in file order */
-	size_t nchunks;
-	size_t *sched;		/* chunk indices in decoding order */
+	size_t nchunks, cap_chunks;
+	uint32_t *sched;	/* chunk indices in decoding order */
 	size_t next_sched;
 	size_t inflight, window;
 	pthread_mutex_t lock;
@@ -1004,9 +1017,8 @@ struct hvt_fast {
 	unsigned int nthreads;
 	int stop;
 	struct worker_buf mainbuf;
-	struct rec **pool;	/* free record arrays */
+	struct work **pool;	/* free work areas */
 	size_t npool, pool_max;
-	size_t *pool_cap;
 	void **allocs;
 	size_t nallocs;
 };
@@ -1062,31 +1074,32 @@ static void *record_of(struct hvt_event *ev)
 	}
 }
 
-static struct rec *chunk_add(struct hvt_fast *f, struct chunk *c)
+static struct rec *chunk_add(struct work *w)
 {
-	if (c->nrecs == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 1024;
-		struct rec *nr = realloc(c->recs, cap * sizeof(*nr));
+	if (w->nrecs == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 1024;
+		struct rec *nr = realloc(w->recs, cap * sizeof(*nr));
 
-		(void)f;
 		if (!nr)
 			return NULL;
-		c->recs = nr;
-		c->cap = cap;
+		w->recs = nr;
+		w->cap = (uint32_t)cap;
 	}
-	return &c->recs[c->nrecs++];
+	return &w->recs[w->nrecs++];
 }
 
-static int cfail(struct chunk *c, const char *fmt, ...)
+static int cfail(struct work *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static int cfail(struct chunk *c, const char *fmt, ...)
+static int cfail(struct work *c, const char *fmt, ...)
 {
 	va_list ap;
 
 	c->failed = 1;
+	free(c->err);
 	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	if (vasprintf(&c->err, fmt, ap) < 0)
+		c->err = NULL;
 	va_end(ap);
 	return -1;
 }
@@ -1243,7 +1256,7 @@ need:
 	return 0;
 }
 
-static int read_packet(struct worker_buf *wb, const struct fstream *st, const struct fpacket *p)
+static int read_packet(struct worker_buf *wb, const struct fstream *st, const struct pinfo *p)
 {
 	size_t need = (size_t)p->size;
 
@@ -1269,26 +1282,56 @@ static int read_packet(struct worker_buf *wb, const struct fstream *st, const st
 	return 0;
 }
 
-static int decode_chunk(struct hvt_fast *f, struct chunk *c, struct worker_buf *wb)
+static int scan_packet(struct ftrace *tr, int fd, uint64_t fsize, struct pinfo *pk,
+		       struct fsclass **scp, uint64_t *inst, int *has_inst, char *why, size_t len);
+
+/* Packet p's header and context again, checked as when indexing. */
+static int rescan(const struct fstream *st, uint32_t p, struct pinfo *pi, char *why, size_t len)
 {
-	struct fstream *st = c->st;
+	struct fsclass *sc = st->sc;
+	uint64_t inst = st->inst;
+	int has_inst = st->has_inst;
+
+	memset(pi, 0, sizeof(*pi));
+	pi->off = st->poff[p];
+	if (scan_packet(st->tr, st->fd, st->fsize, pi, &sc, &inst, &has_inst, why, len))
+		return -1;
+	if (pi->off + pi->size != (p + 1 < st->npk ? st->poff[p + 1] : st->fsize)) {
+		snprintf(why, len, "the packet at %" PRIu64 " changed size", pi->off);
+		return -1;
+	}
+	return 0;
+}
+
+static int decode_chunk(struct hvt_fast *f, struct chunk *ch, struct worker_buf *wb)
+{
+	struct fstream *st = &f->streams[ch->stream];
+	struct work *c = ch->w;
 	struct ftrace *tr = st->tr;
 	struct fsclass *sc = st->sc;
-	size_t p;
+	struct pinfo pinfo[2];
+	char why[300];
+	uint32_t p;
 
-	for (p = c->p0; p < c->p1; p++) {
-		const struct fpacket *pk = &st->pk[p];
-		const struct fpacket *prev = p ? &st->pk[p - 1] : NULL;
-		uint64_t pos = pk->data_at, lim = pk->content;
+	if (ch->p0 && rescan(st, ch->p0 - 1, &pinfo[(ch->p0 - 1) & 1], why, sizeof(why)))
+		return cfail(c, "%s: %s", st->name, why);
+	for (p = ch->p0; p < ch->p1; p++) {
+		const struct pinfo *pk = &pinfo[p & 1];
+		const struct pinfo *prev = p ? &pinfo[(p - 1) & 1] : NULL;
+		uint64_t pos, lim;
 		struct wout o;
 		int ret;
 
+		if (rescan(st, p, &pinfo[p & 1], why, sizeof(why)))
+			return cfail(c, "%s: %s", st->name, why);
+		pos = pk->data_at;
+		lim = pk->content;
 		if (read_packet(wb, st, pk))
 			return cfail(c, "%s: cannot read the packet at offset %" PRIu64 ": %s",
 				     st->name, pk->off, strerror(errno));
 		/* Lost events, as libbabeltrace2 reports them before the packet. */
 		if (sc->has_disc && (prev ? pk->disc != prev->disc : pk->disc != 0)) {
-			struct rec *r = chunk_add(f, c);
+			struct rec *r = chunk_add(c);
 
 			if (!r)
 				return cfail(c, "out of memory");
@@ -1306,7 +1349,7 @@ static int decode_chunk(struct hvt_fast *f, struct chunk *c, struct worker_buf *
 		}
 		/* Lost packets (a packet_seq_num gap), after the lost events. */
 		if (sc->has_seq && prev && pk->seqnum - prev->seqnum > 1) {
-			struct rec *r = chunk_add(f, c);
+			struct rec *r = chunk_add(c);
 
 			if (!r)
 				return cfail(c, "out of memory");
@@ -1328,6 +1371,7 @@ static int decode_chunk(struct hvt_fast *f, struct chunk *c, struct worker_buf *
 		while (pos < lim) {
 			const struct fclass *fc;
 			struct rec *r;
+			uint64_t at = pos;
 
 			o.has_id = 0;
 			o.budget = 4096;
@@ -1351,7 +1395,7 @@ static int decode_chunk(struct hvt_fast *f, struct chunk *c, struct worker_buf *
 			if (fc->ctx && walk(fc->ctx, wb->buf, &pos, lim, &o))
 				return cfail(c, "%s: packet at offset %" PRIu64 ": bad event context",
 					     st->name, pk->off);
-			r = chunk_add(f, c);
+			r = chunk_add(c);
 			if (!r)
 				return cfail(c, "out of memory");
 			r->ev.type = fc->s->type;
@@ -1370,6 +1414,9 @@ static int decode_chunk(struct hvt_fast *f, struct chunk *c, struct worker_buf *
 				return cfail(c, "%s: packet at offset %" PRIu64 ": event %s runs past the packet content",
 					     st->name, pk->off, fc->s->event);
 			}
+			if (pos == at)
+				return cfail(c, "%s: packet at offset %" PRIu64 ": an event of no size",
+					     st->name, pk->off);
 		}
 	}
 	return 0;
@@ -1377,18 +1424,18 @@ static int decode_chunk(struct hvt_fast *f, struct chunk *c, struct worker_buf *
 
 /* ---- threads ------------------------------------------------------------------ */
 
+/* A work area for chunk c (the lock held when there are threads). */
 static void take_pool(struct hvt_fast *f, struct chunk *c)
 {
-	if (f->npool) {
-		f->npool--;
-		c->recs = f->pool[f->npool];
-		c->cap = f->pool_cap[f->npool];
-	}
+	c->w = f->npool ? f->pool[--f->npool] : calloc(1, sizeof(*c->w));
 }
 
 static void run_chunk(struct hvt_fast *f, struct chunk *c, struct worker_buf *wb)
 {
-	c->nrecs = 0;
+	if (!c->w)
+		return;		/* out of memory: get_chunk() says so */
+	c->w->nrecs = 0;
+	c->w->failed = 0;
 	decode_chunk(f, c, wb);
 }
 
@@ -1437,11 +1484,13 @@ static struct chunk *get_chunk(struct hvt_fast *f, struct fstream *st)
 	if (st->next_chunk >= st->first_chunk + st->nchunks)
 		return NULL;
 	c = &f->chunks[st->next_chunk++];
+	if (c->state == C_PENDING && !f->nthreads)
+		c->state = C_BUSY;
 	if (!f->nthreads) {
 		take_pool(f, c);
 		run_chunk(f, c, &f->mainbuf);
 		c->state = C_DONE;
-		return c;
+		return c->w ? c : NULL;
 	}
 	pthread_mutex_lock(&f->lock);
 	if (c->state == C_PENDING) {
@@ -1456,7 +1505,7 @@ static struct chunk *get_chunk(struct hvt_fast *f, struct fstream *st)
 	while (c->state != C_DONE)
 		pthread_cond_wait(&f->cond, &f->lock);
 	pthread_mutex_unlock(&f->lock);
-	return c;
+	return c->w ? c : NULL;
 }
 
 static void release_chunk(struct hvt_fast *f, struct chunk *c)
@@ -1464,17 +1513,16 @@ static void release_chunk(struct hvt_fast *f, struct chunk *c)
 	if (f->nthreads)
 		pthread_mutex_lock(&f->lock);
 	c->state = C_RELEASED;
-	if (c->recs && f->npool == f->pool_max) {
-		free(c->recs);
-		c->recs = NULL;
-		c->cap = 0;
-	} else if (c->recs) {
-		f->pool[f->npool] = c->recs;
-		f->pool_cap[f->npool] = c->cap;
-		f->npool++;
-		c->recs = NULL;
-		c->cap = 0;
+	if (c->w && f->npool == f->pool_max) {
+		free(c->w->recs);
+		free(c->w->err);
+		free(c->w);
+	} else if (c->w) {
+		free(c->w->err);
+		c->w->err = NULL;
+		f->pool[f->npool++] = c->w;
 	}
+	c->w = NULL;
 	if (f->nthreads) {
 		f->inflight--;
 		pthread_cond_broadcast(&f->cond);
@@ -1522,30 +1570,37 @@ int hvt_fast_next(struct hvt_fast *f, struct hvt_event *ev, struct hvt_err *err)
 	for (i = 0; i < f->nstreams; i++) {
 		struct fstream *st = &f->streams[i];
 
-		while (!st->cur || st->cur_pos >= st->cur->nrecs) {
+		while (!st->cur || st->cur_pos >= st->cur->w->nrecs) {
 			if (st->cur) {
-				if (st->cur->failed) {
-					snprintf(err->msg, sizeof(err->msg), "%s", st->cur->err);
+				if (st->cur->w->failed) {
+					snprintf(err->msg, sizeof(err->msg), "%s",
+						 st->cur->w->err ? st->cur->w->err : "out of memory");
 					return -1;
 				}
 				release_chunk(f, st->cur);
 				st->cur = NULL;
 			}
-			st->cur = get_chunk(f, st);
+			if (st->next_chunk < st->first_chunk + st->nchunks) {
+				st->cur = get_chunk(f, st);
+				if (!st->cur) {
+					snprintf(err->msg, sizeof(err->msg), "out of memory");
+					return -1;
+				}
+			}
 			st->cur_pos = 0;
 			if (!st->cur)
 				break;
 		}
 		if (!st->cur)
 			continue;
-		if (!best || cmp_heads(st, &st->cur->recs[st->cur_pos], best,
-				       &best->cur->recs[best->cur_pos]) < 0)
+		if (!best || cmp_heads(st, &st->cur->w->recs[st->cur_pos], best,
+				       &best->cur->w->recs[best->cur_pos]) < 0)
 			best = st;
 	}
 	if (!best)
 		return 0;
 	{
-		const struct rec *r = &best->cur->recs[best->cur_pos++];
+		const struct rec *r = &best->cur->w->recs[best->cur_pos++];
 		size_t n;
 
 		switch (r->ev.type) {
@@ -1729,7 +1784,7 @@ static int setup_trace(struct hvt_fast *f, struct ftrace *tr, const void *btc, c
 }
 
 /* Decode a packet's header and context from the file; fill pk (off set). */
-static int scan_packet(struct ftrace *tr, int fd, uint64_t fsize, struct fpacket *pk,
+static int scan_packet(struct ftrace *tr, int fd, uint64_t fsize, struct pinfo *pk,
 		       struct fsclass **scp, uint64_t *inst, int *has_inst, char *why, size_t len)
 {
 	uint8_t buf[4096];
@@ -1878,10 +1933,11 @@ static int add_stream_file(struct hvt_fast *f, struct ftrace *tr, const char *di
 {
 	char path[PATH_MAX], name[PATH_MAX];
 	struct fstream *st, *ns;
-	uint64_t *offs = NULL, at = 0;
+	uint64_t *offs = NULL, at = 0, chunk_bytes = 0;
 	size_t noffs = 0, cap = 0;
+	struct pinfo prev;
 	struct stat sb;
-	int has_inst = 0, use_index;
+	int use_index;
 	int fd;
 
 	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path) ||
@@ -1918,33 +1974,62 @@ static int add_stream_file(struct hvt_fast *f, struct ftrace *tr, const char *di
 		snprintf(why, len, "libbabeltrace2 reports no stream for %s", name);
 		return -1;
 	}
+	st->fsize = (uint64_t)sb.st_size;
+	st->first_chunk = f->nchunks;
+	memset(&prev, 0, sizeof(prev));
 	use_index = !read_index(dir, file, (uint64_t)sb.st_size, &offs, &noffs);
 	for (size_t i = 0; use_index ? i < noffs : at < (uint64_t)sb.st_size; i++) {
-		struct fpacket pk;
+		struct pinfo pk;
 
 		memset(&pk, 0, sizeof(pk));
 		pk.off = use_index ? offs[i] : at;
-		if (scan_packet(tr, fd, (uint64_t)sb.st_size, &pk, &st->sc, &st->inst, &has_inst,
-				why, len)) {
-			free(offs);
-			return -1;
+		if (st->npk == UINT32_MAX ||
+		    scan_packet(tr, fd, (uint64_t)sb.st_size, &pk, &st->sc, &st->inst, &st->has_inst,
+				why, len))
+			goto bad;
+		if (i && (pk.ts_begin < prev.ts_begin ||
+			  (st->sc->has_disc && pk.disc < prev.disc) ||
+			  (st->sc->has_seq && pk.seqnum <= prev.seqnum))) {
+			snprintf(why, len, "%s: packets out of order", path);
+			goto bad;
 		}
+		prev = pk;
 		if (st->npk == cap) {
-			struct fpacket *np = realloc(st->pk, (cap ? 2 * cap : 64) * sizeof(*np));
+			uint64_t *np = realloc(st->poff, (cap ? 2 * cap : 64) * sizeof(*np));
 
-			if (!np) {
-				free(offs);
-				return -1;
-			}
-			st->pk = np;
+			if (!np)
+				goto bad;
+			st->poff = np;
 			cap = cap ? 2 * cap : 64;
 		}
-		st->pk[st->npk++] = pk;
+		st->poff[st->npk] = pk.off;
+		/* chunks of about 1 MiB of whole packets */
+		if (!i || chunk_bytes + pk.size > (1u << 20)) {
+			struct chunk *nc;
+
+			if (f->nchunks == f->cap_chunks) {
+				size_t ncap = f->cap_chunks ? 2 * f->cap_chunks : 64;
+
+				nc = realloc(f->chunks, ncap * sizeof(*nc));
+				if (!nc)
+					goto bad;
+				f->chunks = nc;
+				f->cap_chunks = ncap;
+			}
+			nc = &f->chunks[f->nchunks++];
+			memset(nc, 0, sizeof(*nc));
+			nc->stream = (uint32_t)(f->nstreams - 1);
+			nc->p0 = st->npk;
+			nc->first_ns = ns_or_zero(tr, pk.ts_begin);
+			chunk_bytes = 0;
+		}
+		chunk_bytes += pk.size;
+		f->chunks[f->nchunks - 1].p1 = st->npk + 1;
+		st->npk++;
 		at = pk.off + pk.size;
 		if (use_index && i + 1 < noffs && offs[i + 1] != at) {
 			snprintf(why, len, "%s: index disagrees with the packet sizes", path);
-			free(offs);
-			return -1;
+			goto bad;
 		}
 	}
 	free(offs);
@@ -1952,34 +2037,31 @@ static int add_stream_file(struct hvt_fast *f, struct ftrace *tr, const char *di
 		snprintf(why, len, "%s: packets do not cover the file", path);
 		return -1;
 	}
-	for (size_t i = 1; i < st->npk; i++)
-		if (st->pk[i].ts_begin < st->pk[i - 1].ts_begin ||
-		    (st->sc->has_disc && st->pk[i].disc < st->pk[i - 1].disc) ||
-		    (st->sc->has_seq && st->pk[i].seqnum <= st->pk[i - 1].seqnum)) {
-			snprintf(why, len, "%s: packets out of order", path);
-			return -1;
-		}
-	if (!has_inst)
+	if (cap > st->npk) {
+		uint64_t *np = realloc(st->poff, st->npk * sizeof(*np));
+
+		if (np)
+			st->poff = np;
+	}
+	st->nchunks = f->nchunks - st->first_chunk;
+	st->next_chunk = st->first_chunk;
+	if (!st->has_inst)
 		st->inst = f->nstreams - 1;
 	return 0;
+bad:
+	free(offs);
+	return -1;
 }
 
 static int cmp_sched(const void *a, const void *b, void *arg)
 {
 	const struct hvt_fast *f = arg;
-	const struct chunk *x = &f->chunks[*(const size_t *)a];
-	const struct chunk *y = &f->chunks[*(const size_t *)b];
+	const struct chunk *x = &f->chunks[*(const uint32_t *)a];
+	const struct chunk *y = &f->chunks[*(const uint32_t *)b];
 
 	if (x->first_ns != y->first_ns)
 		return x->first_ns < y->first_ns ? -1 : 1;
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
-}
-
-static const struct hvt_fast *sort_ctx;
-
-static int cmp_sched_q(const void *a, const void *b)
-{
-	return cmp_sched(a, b, (void *)sort_ctx);
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -2074,51 +2156,28 @@ struct hvt_fast *hvt_fast_open(const char *const *dirs, const char *const *name_
 			}
 	for (s = 0; s < f->nstreams; s++)
 		f->streams[s].name = f->streams[s].path;
-	/* chunks: about 1 MiB of packets each */
-	for (s = 0; s < f->nstreams; s++) {
-		struct fstream *st = &f->streams[s];
-		size_t p0 = 0;
-
-		st->first_chunk = f->nchunks;
-		while (p0 < st->npk) {
-			size_t p1 = p0 + 1;
-			uint64_t bytes = st->pk[p0].size;
-			struct chunk *nc;
-
-			while (p1 < st->npk && bytes + st->pk[p1].size <= (1u << 20))
-				bytes += st->pk[p1++].size;
-			nc = realloc(f->chunks, (f->nchunks + 1) * sizeof(*nc));
-			if (!nc)
-				goto oom;
-			f->chunks = nc;
-			memset(&nc[f->nchunks], 0, sizeof(*nc));
-			nc[f->nchunks].st = NULL;
-			nc[f->nchunks].p0 = p0;
-			nc[f->nchunks].p1 = p1;
-			nc[f->nchunks].first_ns = ns_or_zero(st->tr, st->pk[p0].ts_begin);
-			f->nchunks++;
-			p0 = p1;
-		}
-		st->nchunks = f->nchunks - st->first_chunk;
-		st->next_chunk = st->first_chunk;
+	if (f->nchunks > UINT32_MAX) {
+		snprintf(why, whylen, "too many packets");
+		goto fail;
 	}
-	for (s = 0; s < f->nstreams; s++)
-		for (i = 0; i < f->streams[s].nchunks; i++)
-			f->chunks[f->streams[s].first_chunk + i].st = &f->streams[s];
+	if (f->cap_chunks > f->nchunks) {
+		struct chunk *nc = realloc(f->chunks, (f->nchunks + 1) * sizeof(*nc));
+
+		if (nc)
+			f->chunks = nc;
+	}
 	f->sched = calloc(f->nchunks + 1, sizeof(*f->sched));
 	if (!f->sched)
 		goto oom;
 	for (i = 0; i < f->nchunks; i++)
-		f->sched[i] = i;
-	sort_ctx = f;
-	qsort(f->sched, f->nchunks, sizeof(*f->sched), cmp_sched_q);
+		f->sched[i] = (uint32_t)i;
+	qsort_r(f->sched, f->nchunks, sizeof(*f->sched), cmp_sched, f);
 	if (!nthreads)
 		nthreads = 1;
 	f->window = 2 * nthreads + f->nstreams + 1;
 	f->pool_max = f->window + f->nstreams + 2;
-	f->pool = calloc(f->window + f->nstreams + 2, sizeof(*f->pool));
-	f->pool_cap = calloc(f->window + f->nstreams + 2, sizeof(*f->pool_cap));
-	if (!f->pool || !f->pool_cap)
+	f->pool = calloc(f->pool_max, sizeof(*f->pool));
+	if (!f->pool)
 		goto oom;
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->cond, NULL);
@@ -2160,18 +2219,24 @@ void hvt_fast_close(struct hvt_fast *f)
 		pthread_cond_destroy(&f->cond);
 	}
 	for (i = 0; i < f->nchunks; i++)
-		free(f->chunks[i].recs);
+		if (f->chunks[i].w) {
+			free(f->chunks[i].w->recs);
+			free(f->chunks[i].w->err);
+			free(f->chunks[i].w);
+		}
 	free(f->chunks);
-	for (i = 0; i < f->npool; i++)
+	for (i = 0; i < f->npool; i++) {
+		free(f->pool[i]->recs);
+		free(f->pool[i]->err);
 		free(f->pool[i]);
+	}
 	free(f->pool);
-	free(f->pool_cap);
 	free(f->sched);
 	for (i = 0; i < f->nstreams; i++) {
 		if (f->streams[i].fd >= 0)
 			close(f->streams[i].fd);
 		free(f->streams[i].path);
-		free(f->streams[i].pk);
+		free(f->streams[i].poff);
 	}
 	free(f->streams);
 	for (i = 0; i < f->ntraces; i++) {

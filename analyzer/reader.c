@@ -1645,6 +1645,8 @@ static void no_hvtrace_error(struct hvt_reader *r, struct hvt_err *err)
 
 /* ---- the fast decoder (ctf_fast.c): begin ------------------------------- */
 
+static pthread_mutex_t open_lock;	/* defined below, with its initializer */
+
 static uint32_t fast_lookup(void *ctx, const char *name)
 {
 	struct hvt_reader *r = ctx;
@@ -1703,10 +1705,19 @@ static int fast_attach(struct hvt_reader *r, unsigned int nparts, struct hvt_err
 	free(prefix);
 	free(btc);
 	if (r->fast) {
-		/* What libbabeltrace2 decoded ahead is read again by the fast decoder. */
+		/*
+		 * What libbabeltrace2 decoded ahead is read again by the fast
+		 * decoder; its graph (and its index of every packet) goes.
+		 */
 		for (; r->pos < r->n; r->pos++)
 			bt_message_put_ref(r->msgs[r->pos]);
 		r->pos = r->n = 0;
+		for (i = 0; i < r->nstreams; i++)
+			r->streams[i].stream = NULL;
+		pthread_mutex_lock(&open_lock);
+		bt_graph_put_ref(r->graph);
+		r->graph = NULL;
+		pthread_mutex_unlock(&open_lock);
 		if (hvt_decoder_verbose())
 			fprintf(stderr, "hvtrace: note: %s: fast decoder, %u thread%s\n",
 				r->npaths == 1 ? r->paths[0] : "the traces", threads ? threads : 1,

@@ -23,6 +23,9 @@ same() {
 	ra=$?
 	timeout 120 "$HVTRACE" --decoder fast --decoder-threads 1 "$@" > "$T/o.fast" 2> "$T/e.fast"
 	rf=$?
+	# diff's max_buffered_exits depends on how its two reader threads
+	# interleave (it differs between two runs with one decoder): not compared
+	sed -i '/"max_buffered_exits"/d' "$T/o.bt2" "$T/o.auto" "$T/o.fast"
 	if [ "$rb" = "$ra" ] && cmp -s "$T/o.bt2" "$T/o.auto" &&
 	   { { [ "$rf" = "$rb" ] && cmp -s "$T/o.bt2" "$T/o.fast"; } ||
 	     { [ "$rf" = 2 ] && grep -q -- '--decoder fast' "$T/e.fast"; }; }; then
