@@ -417,7 +417,6 @@ static void json_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 		json_object_set_new(s, "half_steps", hvt_json_u64(r->half_steps));
 		json_object_set_new(s, "window_growths", hvt_json_u64(r->growths));
 		json_object_set_new(s, "bound_hits", hvt_json_u64(r->bound_hits));
-		json_object_set_new(s, "max_buffered_exits", hvt_json_u64(r->max_buffered));
 		json_object_set_new(s, "per_vcpu_passes", json_boolean(r->per_vcpu_passes));
 		json_object_set_new(s, "truncated", json_boolean(
 			r->n_missing_list < r->missing || r->n_inserted_list < r->inserted ||
