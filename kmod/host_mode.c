@@ -148,7 +148,7 @@ struct hvt_host_cpu {
 	bool active;			/* in VMX non-root operation */
 	bool in_vmx;			/* VMXON done, VMXOFF not yet */
 	int err;
-	u64 entry_fail;			/* exit reason of a failed VMLAUNCH */
+	u64 entry_fail, entry_qual;	/* exit of a failed VMLAUNCH */
 	u32 vm_insn_error;
 	u16 vpid;
 	u64 host_cr3;
@@ -167,7 +167,7 @@ struct hvt_host_cpu {
 
 	/* counters: written on this CPU in VMX root, read after the session */
 	u64 exits, recorded, dropped, buffer_full, self_filtered;
-	u64 unhandled, ud_injected, vmx_errors;
+	u64 unhandled, ud_injected, vmx_errors, io_reopened;
 	u64 by_reason[HVTRACE_NR_REASONS];
 	u64 traced;			/* drainer */
 	u64 host_checks, host_mismatches;
@@ -321,7 +321,7 @@ static int hvt_host_config(struct hvt_host_cfg *c, const struct hvtrace_host_on 
 {
 	u64 vpid_cap = hvt_vmx_msrs[HVT_MSRI_VMX_EPT_VPID_CAP];
 	u64 proc2_cap = hvt_vmx_msrs[HVT_MSRI_VMX_PROCBASED_CTLS2];
-	u32 want, handled, p2;
+	u32 want, unhandled, p2;
 
 	memset(c, 0, sizeof(*c));
 	c->on = *on;
@@ -343,9 +343,20 @@ static int hvt_host_config(struct hvt_host_cfg *c, const struct hvtrace_host_on 
 		want |= CPU_BASED_RDTSC_EXITING;
 	c->proc = hvt_adjust(HVT_MSRI_VMX_PROCBASED_CTLS,
 			     HVT_MSRI_VMX_TRUE_PROCBASED_CTLS, want);
-	/* Exits the handler knows how to complete; anything else forced refuses. */
-	handled = want | CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING;
-	if ((c->proc & want) != want || (c->proc & ~handled)) {
+	/*
+	 * Exiting controls the handler does not complete: refuse if the CPU
+	 * forces one (the reserved default-1 bits are no exits).
+	 */
+	unhandled = CPU_BASED_INTR_WINDOW_EXITING | CPU_BASED_HLT_EXITING |
+		    CPU_BASED_INVLPG_EXITING | CPU_BASED_MWAIT_EXITING |
+		    CPU_BASED_RDPMC_EXITING | CPU_BASED_CR8_LOAD_EXITING |
+		    CPU_BASED_CR8_STORE_EXITING | CPU_BASED_TPR_SHADOW |
+		    CPU_BASED_NMI_WINDOW_EXITING | CPU_BASED_MOV_DR_EXITING |
+		    CPU_BASED_UNCOND_IO_EXITING | CPU_BASED_MONITOR_EXITING |
+		    CPU_BASED_PAUSE_EXITING | CPU_BASED_MONITOR_TRAP_FLAG;
+	if (!(on->trap_mask & HVTRACE_TRAP_RDTSC))
+		unhandled |= CPU_BASED_RDTSC_EXITING;
+	if ((c->proc & want) != want || (c->proc & unhandled)) {
 		pr_err("host mode: processor-based controls %#x unusable (wanted %#x)\n",
 		       c->proc, want);
 		return -EOPNOTSUPP;
@@ -981,8 +992,9 @@ static int hvt_h_io(struct hvt_host_cpu *pc)
 		 * exit that follows it.
 		 */
 		if (!hvt_host_cfg.mtf || pc->mtf_armed) {
+			/* No monitor trap flag: the port stays open on this CPU. */
 			hvt_io_bits(pc, port, size, false);
-			pc->unhandled++;
+			pc->io_reopened++;
 			return HVT_H_RESUME;
 		}
 		hvt_io_bits(pc, port, size, false);
@@ -1419,6 +1431,7 @@ int hvt_host_handle_exit(struct hvt_host_frame *f)
 	if (pc->reason & HVTRACE_EXIT_REASON_ENTRY_FAIL) {
 		/* Only a VMLAUNCH can fail this way: give the CPU back. */
 		pc->entry_fail = pc->reason;
+		pc->entry_qual = pc->qual;
 		handler = hvt_h_leave;
 	} else if (basic < ARRAY_SIZE(hvt_host_handlers) &&
 		   hvt_host_handlers[basic]) {
@@ -1473,27 +1486,28 @@ void hvt_host_resume_failed(struct hvt_host_frame *f)
 
 static void hvt_host_drain(struct hvt_host_cpu *pc)
 {
-	unsigned long tail = pc->ring_tail, head;
+	unsigned long tail = pc->ring_tail, head, flags;
 	unsigned int n = 0;
 
-	/*
-	 * Preemption off while emitting, so the "draining" flag covers only
-	 * the drainer's own exits on this CPU (and interrupts it takes).
-	 */
-	preempt_disable();
-	WRITE_ONCE(pc->draining, smp_processor_id() == pc->cpu);
 	head = smp_load_acquire(&pc->ring_head);
 	while (tail != head && n++ < 256) {
 		struct hvt_host_rec *rec = &pc->ring[tail % HVT_HOST_RING];
 
+		/*
+		 * Interrupts off while emitting, so that the "draining" flag
+		 * covers exactly the drainer's own exits on this CPU (a
+		 * trapped RDTSC in the tracer's clock), never an interrupt's.
+		 */
+		local_irq_save(flags);
+		WRITE_ONCE(pc->draining, smp_processor_id() == pc->cpu);
 		trace_hvtrace_exit(&rec->exit);
 		trace_hvtrace_resume(&rec->resume);
+		WRITE_ONCE(pc->draining, false);
+		local_irq_restore(flags);
 		pc->traced++;
 		tail++;
 		smp_store_release(&pc->ring_tail, tail);
 	}
-	WRITE_ONCE(pc->draining, false);
-	preempt_enable();
 }
 
 static int hvt_host_drainer(void *data)
@@ -1565,7 +1579,8 @@ static void hvt_host_collect(struct hvtrace_host_stats *st)
 			st->virtualized |= BIT_ULL(cpu);
 		st->exits += READ_ONCE(pc->exits);
 		st->traced += READ_ONCE(pc->traced);
-		st->dropped += READ_ONCE(pc->dropped) + READ_ONCE(pc->self_filtered);
+		st->dropped += READ_ONCE(pc->dropped);
+		st->filtered += READ_ONCE(pc->self_filtered);
 		st->buffer_full += READ_ONCE(pc->buffer_full);
 		st->unhandled += READ_ONCE(pc->unhandled);
 		st->ud_injected += READ_ONCE(pc->ud_injected);
@@ -1613,6 +1628,9 @@ static void hvt_host_end_locked(void)
 		if (pc->unhandled)
 			pr_warn("cpu %u: %llu exits answered as unexpected\n",
 				cpu, pc->unhandled);
+		if (pc->io_reopened)
+			pr_info("cpu %u: string I/O on a trapped port without the monitor trap flag: %llu port(s) left untrapped\n",
+				cpu, pc->io_reopened);
 		hvt_host_emit_session(pc, HVTRACE_PHASE_END);
 	}
 	hvt_host_collect(&hvt_host_last);
@@ -1746,9 +1764,11 @@ int hvt_host_on(struct file *owner, struct hvtrace_host_on *on)
 		smp_call_function_single(cpu, hvt_host_on_cpu, pc, 1);
 		if (pc->err) {
 			err = pc->err;
-			pr_err("cpu %u: not virtualized: %s (%d)%s\n", cpu,
-			       hvt_host_errstr(err), err,
-			       pc->entry_fail ? ", VM-entry failure" : "");
+			pr_err("cpu %u: not virtualized: %s (%d)\n", cpu,
+			       hvt_host_errstr(err), err);
+			if (pc->entry_fail)
+				pr_err("cpu %u: VM-entry failure, exit reason %#llx qualification %#llx\n",
+				       cpu, pc->entry_fail, pc->entry_qual);
 			if (pc->vm_insn_error)
 				pr_err("cpu %u: VMLAUNCH VM-instruction error %u\n",
 				       cpu, pc->vm_insn_error);
@@ -1758,8 +1778,9 @@ int hvt_host_on(struct file *owner, struct hvtrace_host_on *on)
 	}
 	on->session_id = hvt_host_session_id;
 	on->virtualized = cpus;
-	pr_info("host session %llu: cpus %#llx virtualized, traps %#llx, vpid %s\n",
-		hvt_host_session_id, cpus, cfg.trap_mask, cfg.vpid ? "on" : "off");
+	pr_info("host session %llu: cpus %#llx virtualized, traps %#llx, vpid %s, monitor trap flag %s\n",
+		hvt_host_session_id, cpus, cfg.trap_mask, cfg.vpid ? "on" : "off",
+		cfg.mtf ? "yes" : "no");
 	goto out;
 fail:
 	hvt_host_end_locked();

@@ -7,6 +7,9 @@
 # host-state check after each, clean unload and dmesg
 # (kmod/tests/guest/host-run.sh).  Results stay in build/host-e2e/.
 set -u
+# One function, read whole before it runs: editing this file during a
+# run cannot change the run.
+main() {
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 kdir=${KDIR:-$top/build/cache/kernel/kdir}
@@ -41,6 +44,7 @@ else
 	exit 1
 fi
 cp kmod/hvtrace.ko "$work/payload/modules/"
+[ -f kmod/lttng-probe-hvtrace.ko ] && cp kmod/lttng-probe-hvtrace.ko "$work/payload/modules/"
 cp kmod/tests/guest/host-run.sh "$work/payload/run.sh"
 
 testbed/guest-run.sh --payload "$work/payload" --out "$work/out" \
@@ -61,5 +65,69 @@ else
 	not_ok "guest ($model, 2 CPUs) booted and ran the payload (guest-run status $rc)"
 	tail -n 40 "$work/guest.log" | sed 's/^/# /'
 fi
+
+# The LTTng trace of one host session, value by value against what the
+# CPUID program printed: every CPUID it executed (13 leaves on each CPU)
+# is an exit at its CPUID instruction, with the leaf and subleaf in RAX/RCX,
+# and the resume gives back exactly the values it printed, RIP + 2.
+trace=$work/out/trace/kernel
+if [ -f "$trace/metadata" ] && command -v babeltrace2 > /dev/null &&
+   babeltrace2 "$trace" > "$work/trace.txt" 2> "$work/bt.err"; then
+	if res=$(python3 - "$work/out/cpuid-lttng.txt" "$work/trace.txt" <<'PY'
+import re, sys
+prog = open(sys.argv[1]).read()
+insn = int(re.search(r"cpuid_insn=(0x[0-9a-f]+)", prog).group(1), 16)
+want = {}
+for m in re.finditer(r"cpu (\d+) leaf (\S+)\.(\d+): (\w+) (\w+) (\w+) (\w+)", prog):
+    want.setdefault(int(m[1]), []).append(
+        (int(m[2], 16), int(m[3]), *(int(x, 16) for x in m.groups()[3:])))
+def num(x):
+    return int(x, 0)
+exits, resumes = {}, {}
+for line in open(sys.argv[2]):
+    if "hvtrace_exit:" in line or "hvtrace_resume:" in line:
+        vcpu = num(re.search(r"\bvcpu = (\w+)", line)[1])
+        seq = num(re.search(r"\bseq = (\w+)", line)[1])
+    if "hvtrace_exit:" in line:
+        rip = num(re.search(r"\brip = (\w+)", line)[1])
+        if rip == insn:
+            gpr = [num(x) for x in re.findall(r"\] = (\w+)",
+                                               re.search(r"gpr = \[(.*?)\]\s*,", line)[1])]
+            exits.setdefault(vcpu, []).append((seq, gpr))
+    elif "hvtrace_resume:" in line:
+        ch = num(re.search(r"changed = (\w+)", line)[1])
+        vals = [num(x) for x in re.findall(r"\] = (\w+)",
+                                            re.search(r"values = \[(.*?)\]\s*,", line)[1])]
+        resumes[(vcpu, seq)] = (ch, vals)
+bad = 0
+n = 0
+for cpu, calls in want.items():
+    got = sorted(exits.get(cpu, []))
+    if len(got) != len(calls):
+        print(f"cpu {cpu}: {len(got)} exits at the CPUID instruction, {len(calls)} CPUIDs printed")
+        bad += 1
+        continue
+    for (leaf, sub, a, b, c, d), (seq, gpr) in zip(calls, got):
+        n += 1
+        ch, vals = resumes.get((cpu, seq), (0, []))
+        if (gpr[0] & 0xffffffff, gpr[1] & 0xffffffff) != (leaf, sub) or \
+           ch != 0x1000f or vals != [a, c, d, b, insn + 2]:
+            bad += 1
+            print(f"cpu {cpu} seq {seq}: leaf {leaf:#x}.{sub}: exit rax/rcx {gpr[0]:#x}/{gpr[1]:#x}, resume {ch:#x} {[hex(v) for v in vals]}")
+print(f"{n} CPUID exits checked on {len(want)} CPUs, {bad} wrong")
+sys.exit(1 if bad or not n else 0)
+PY
+	); then
+		ok "LTTng trace: $res"
+	else
+		not_ok "LTTng trace: $(echo "$res" | tail -n 1)"
+		echo "$res" | head -n 10 | sed 's/^/# /'
+	fi
+else
+	not_ok "LTTng trace of the host session read by babeltrace2"
+fi
 echo "1..$n"
 [ $failed -eq 0 ]
+}
+main "$@"
+exit

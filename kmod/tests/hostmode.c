@@ -12,6 +12,8 @@
  *                                   each checked (TAP on stdout)
  *   hostmode busy                   a second session is refused (EBUSY)
  *   hostmode spin SECONDS [CPU]     burn a CPU (a busy program)
+ *   hostmode io N                   N OUT and N IN on port 0x80, then one
+ *                                   REP OUTSB of 4 bytes (needs ioperm)
  *
  * TRAPS: comma list of cpuid (always on), rdtsc, msr=A[-B], io=P[-Q],
  * exc=V; numbers in C syntax.
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -167,17 +170,26 @@ static int host_stats(int fd, unsigned long req, struct hvtrace_host_stats *st)
 
 static void print_stats(FILE *f, const struct hvtrace_host_stats *st)
 {
-	fprintf(f, "host: session=%#llx virtualized=%#llx exits=%llu traced=%llu dropped=%llu buffer_full=%llu unhandled=%llu ud=%llu host_checks=%llu host_mismatches=%llu cpuid_exits=%llu\n",
+	int i;
+
+	fprintf(f, "host: session=%#llx virtualized=%#llx exits=%llu traced=%llu dropped=%llu buffer_full=%llu filtered=%llu unhandled=%llu ud=%llu host_checks=%llu host_mismatches=%llu cpuid_exits=%llu",
 		(unsigned long long)st->session_id,
 		(unsigned long long)st->virtualized,
 		(unsigned long long)st->exits, (unsigned long long)st->traced,
 		(unsigned long long)st->dropped,
 		(unsigned long long)st->buffer_full,
+		(unsigned long long)st->filtered,
 		(unsigned long long)st->unhandled,
 		(unsigned long long)st->ud_injected,
 		(unsigned long long)st->host_checks,
 		(unsigned long long)st->host_mismatches,
 		(unsigned long long)st->by_reason[CPUID_REASON]);
+	/* every basic reason seen: reason_N=count */
+	for (i = 0; i < HVTRACE_NR_REASONS; i++)
+		if (st->by_reason[i])
+			fprintf(f, " reason_%d=%llu", i,
+				(unsigned long long)st->by_reason[i]);
+	fprintf(f, "\n");
 }
 
 static int cmd_run(int argc, char **argv)
@@ -325,6 +337,54 @@ static int cmd_busy(void)
 	return rc;
 }
 
+/* The program's I/O instructions, at known addresses. */
+__attribute__((noinline, noclone))
+static void do_out(unsigned char v)
+{
+	asm volatile(".globl hostmode_out_insn\n"
+		     "hostmode_out_insn: outb %0, $0x80" : : "a" (v));
+}
+
+__attribute__((noinline, noclone))
+static unsigned char do_in(void)
+{
+	unsigned char v;
+
+	asm volatile(".globl hostmode_in_insn\n"
+		     "hostmode_in_insn: inb $0x80, %0" : "=a" (v));
+	return v;
+}
+
+__attribute__((noinline, noclone))
+static void do_outs(const void *buf, unsigned long n)
+{
+	asm volatile(".globl hostmode_outs_insn\n"
+		     "hostmode_outs_insn: rep outsb"
+		     : "+S" (buf), "+c" (n) : "d" (0x80) : "memory");
+}
+extern char hostmode_out_insn[], hostmode_in_insn[], hostmode_outs_insn[];
+
+static int cmd_io(int argc, char **argv)
+{
+	long n = argc > 1 ? strtol(argv[1], NULL, 0) : 10, i;
+	unsigned long sum = 0;
+	static const char buf[4] = "hvt";
+
+	if (ioperm(0x80, 1, 1)) {
+		perror("ioperm");
+		return 2;
+	}
+	for (i = 0; i < n; i++) {
+		do_out((unsigned char)i);
+		sum += do_in();
+	}
+	do_outs(buf, sizeof(buf));
+	printf("out_insn=%p in_insn=%p outs_insn=%p io_count=%ld in_sum=%lu\n",
+	       (void *)hostmode_out_insn, (void *)hostmode_in_insn,
+	       (void *)hostmode_outs_insn, n, sum);
+	return 0;
+}
+
 static int cmd_spin(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 1;
@@ -356,7 +416,9 @@ int main(int argc, char **argv)
 		return cmd_busy();
 	if (!strcmp(argv[1], "spin"))
 		return cmd_spin(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "io"))
+		return cmd_io(argc - 1, argv + 1);
 usage:
-	fprintf(stderr, "usage: hostmode cpuid|run|cycles|busy|spin ...\n");
+	fprintf(stderr, "usage: hostmode cpuid|run|cycles|busy|spin|io ...\n");
 	return 2;
 }

@@ -188,6 +188,7 @@ struct hvtrace_host_stats {
 	__u64 traced;		/* exit records emitted as hvtrace_exit */
 	__u64 dropped;		/* no tracer attached, or a full buffer */
 	__u64 buffer_full;	/* ... of which for a full buffer */
+	__u64 filtered;		/* the ring drainer's own exits (not recorded) */
 	__u64 unhandled;	/* exits answered with #UD as unexpected */
 	__u64 ud_injected;	/* #UD injected (VMX insns, GETSEC, bad VMCALL) */
 	__u64 host_checks;	/* host-state comparisons at (de)virtualization */

@@ -16,6 +16,10 @@ check() {
 # kv KEY FILE: the value of KEY=... in FILE
 kv() { tr ' ' '\n' < "$2" | sed -n "s/^$1=//p" | tail -n 1; }
 dmesg_has() { dmesg | grep -q "$1"; }
+# checkx NAME EXPR: one test from a shell expression
+checkx() {
+	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
+}
 
 ncpu=$(grep -c '^processor' /proc/cpuinfo)
 echo "# $ncpu CPUs: $(grep -m1 'model name' /proc/cpuinfo)"
@@ -55,11 +59,12 @@ cpus_seen=$(grep "hvtrace_exit:" /out/ftrace-run1.txt | grep "rip=$insn\$" | sed
 check "those exits come from all $ncpu CPUs ($cpus_seen)" [ "$cpus_seen" = "$ncpu" ]
 nexit=$(grep -c "hvtrace_exit:" /out/ftrace-run1.txt)
 nres=$(grep -c "hvtrace_resume:" /out/ftrace-run1.txt)
-check "one resume per exit in the trace ($nexit exits, $nres resumes)" \
-	[ "$nexit" -gt 0 ] && [ "$nexit" = "$nres" ]
+checkx "one resume per exit in the trace ($nexit exits, $nres resumes)" \
+	'[ "$nexit" -gt 0 ] && [ "$nexit" = "$nres" ]'
 traced=$(kv traced /out/run1.err)
 check "the session traced what ftrace holds ($traced)" [ "$traced" = "$nexit" ]
-check "no exit dropped" [ "$(kv dropped /out/run1.err)" = 0 ]
+checkx "no exit dropped or filtered" \
+	'[ "$(kv dropped /out/run1.err)" = 0 ] && [ "$(kv filtered /out/run1.err)" = 0 ]'
 check "host state identical across (de)virtualization (2 checks per CPU)" \
 	sh -c "[ \"$(kv host_mismatches /out/run1.err)\" = 0 ] && [ \"$(kv host_checks /out/run1.err)\" = $((2 * ncpu)) ]"
 check "session events START and END per CPU" \
@@ -85,15 +90,82 @@ kill $spins 2>/dev/null
 wait 2>/dev/null
 sed -n '1p;$p' /out/cycles.tap | sed 's/^/# /'
 okc=$(grep -c '^ok' /out/cycles.tap)
-check "50 cycles, each with every CPU virtualized, CPUID exits counted and the host-state check passing ($okc ok)" \
-	[ $rc -eq 0 ] && [ "$okc" = 50 ]
+checkx "50 cycles, each with every CPU virtualized, CPUID exits counted and the host-state check passing ($okc ok)" \
+	'[ $rc -eq 0 ] && [ "$okc" = 50 ]'
 grep '^not ok' /out/cycles.tap | head -n 5 | sed 's/^/# /'
+
+hvt_mark "host: LTTng records a host session with the full register state"
+if hvt_start_sessiond hvtrace; then
+	lttng list -k 2>/dev/null | grep -q hvtrace_exit ||
+		modprobe lttng-probe-hvtrace > /out/modprobe-probe.txt 2>&1
+	lttng create h1 --output=/out/trace > /dev/null
+	lttng enable-channel -k --subbuf-size=1M --num-subbuf=8 hchan > /dev/null
+	lttng enable-event -k -c hchan 'hvtrace_*' > /out/lttng-enable.txt 2>&1
+	lttng start > /dev/null
+	bin/hostmode run -- bin/hostmode cpuid > /out/cpuid-lttng.txt 2> /out/run-lttng.err
+	rc=$?
+	lttng stop > /dev/null
+	lttng destroy > /dev/null
+	cat /out/run-lttng.err
+	grep leaf /out/cpuid-native.txt > /tmp/leaves-native.txt
+	grep leaf /out/cpuid-lttng.txt > /tmp/leaves-lttng.txt
+	check "CPUID program under LTTng: exit 0, the same leaves and values" \
+		sh -c "[ $rc -eq 0 ] && [ -s /tmp/leaves-lttng.txt ] && cmp /tmp/leaves-native.txt /tmp/leaves-lttng.txt"
+	check "LTTng trace written, nothing dropped" \
+		sh -c "[ -f /out/trace/kernel/metadata ] && [ \"$(kv dropped /out/run-lttng.err)\" = 0 ]"
+else
+	not_ok "lttng-sessiond with the hvtrace probe"
+fi
+
+hvt_mark "host: I/O trapped (port 0x80); string I/O runs natively under the monitor trap flag"
+bin/hostmode io 20 > /out/io-native.txt 2>&1
+: > $tr/trace
+echo 1 > $tr/events/hvtrace/enable
+bin/hostmode run -t io=0x80 -- bin/hostmode io 20 > /out/io-virt.txt 2> /out/run-io.err
+rc=$?
+echo 0 > $tr/events/hvtrace/enable
+cat $tr/trace > /out/ftrace-io.txt
+cat /out/run-io.err
+check "hostmode run -t io=0x80 exits 0" [ $rc -eq 0 ]
+check "the I/O program prints the same with and without hvtrace" \
+	cmp /out/io-native.txt /out/io-virt.txt
+n_out=$(grep "hvtrace_exit:" /out/ftrace-io.txt | grep -c "reason=0x1e .*rip=$(kv out_insn /out/io-virt.txt)\$")
+n_in=$(grep "hvtrace_exit:" /out/ftrace-io.txt | grep -c "reason=0x1e .*rip=$(kv in_insn /out/io-virt.txt)\$")
+n_outs=$(grep "hvtrace_exit:" /out/ftrace-io.txt | grep -c "reason=0x1e .*rip=$(kv outs_insn /out/io-virt.txt)\$")
+checkx "exactly 20 OUT and 20 IN exits at the program's instructions ($n_out, $n_in)" \
+	'[ "$n_out" = 20 ] && [ "$n_in" = 20 ]'
+mtf=$(kv reason_37 /out/run-io.err)
+if dmesg | grep -q "monitor trap flag yes"; then
+	checkx "its REP OUTSB exited and ran natively under the monitor trap flag ($n_outs I/O, ${mtf:-0} MTF exits)" \
+		'[ "$n_outs" -ge 1 ] && [ "${mtf:-0}" -ge 1 ]'
+else
+	checkx "no monitor trap flag: its REP OUTSB exited once, then the port was left open ($n_outs)" \
+		'[ "$n_outs" = 1 ] && dmesg_has "port(s) left untrapped"'
+fi
+check "host state intact (I/O session)" [ "$(kv host_mismatches /out/run-io.err)" = 0 ]
+
+hvt_mark "host: RDTSC trapped on every CPU (kernel and user) while a program runs"
+bin/hostmode run -t rdtsc -- bin/hostmode spin 0.5 > /dev/null 2> /out/run-rdtsc.err
+rc=$?
+cat /out/run-rdtsc.err
+checkx "hostmode run -t rdtsc exits 0 with RDTSC/RDTSCP exits ($(kv reason_16 /out/run-rdtsc.err), $(kv reason_51 /out/run-rdtsc.err))" \
+	'[ $rc -eq 0 ] && [ "$(kv reason_16 /out/run-rdtsc.err)" -gt 0 ]'
+check "host state intact (RDTSC session)" [ "$(kv host_mismatches /out/run-rdtsc.err)" = 0 ]
+
+hvt_mark "host: CPU 1 offline and online again while virtualized"
+bin/hostmode run -- sh -c 'echo 0 > /sys/devices/system/cpu/cpu1/online && echo 1 > /sys/devices/system/cpu/cpu1/online' 2> /out/run-hotplug.err
+rc=$?
+cat /out/run-hotplug.err
+check "CPU 1 went offline and came back during a session" [ $rc -eq 0 ]
+check "it was devirtualized first (dmesg)" dmesg_has "hvtrace: cpu 1 going offline: devirtualized"
+check "host state intact (hotplug session), nothing left virtualized" \
+	sh -c "[ \"$(kv host_mismatches /out/run-hotplug.err)\" = 0 ] && [ \"$(kv virtualized /out/run-hotplug.err)\" = 0 ]"
 
 hvt_mark "host: unload"
 check "rmmod hvtrace" rmmod hvtrace
 check "unload reports 0 allocations outstanding" dmesg_has "hvtrace: unloaded, 0 allocations outstanding"
 sessions=$(dmesg | grep -c "hvtrace: host session [0-9]* ended: .*host state intact\$")
-check "every host session ended with the host state intact ($sessions)" [ "$sessions" -ge 52 ]
+check "every host session ended with the host state intact ($sessions)" [ "$sessions" -ge 55 ]
 check "no warning, BUG, oops or lockup in dmesg" \
 	sh -c 'dmesg | grep -E "WARNING:|BUG:|Oops|soft lockup|rcu_sched self-detected|rcu: INFO|general protection|invalid opcode|hvtrace: .*(CHANGED|STILL|unexpected|not virtualized)" > /out/dmesg-problems.txt; [ ! -s /out/dmesg-problems.txt ]'
 head -n 5 /out/dmesg-problems.txt | sed 's/^/# /'
