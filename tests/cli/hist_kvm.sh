@@ -172,6 +172,30 @@ expect_error "diff of an hvtrace trace with a plain kvm trace: no register state
 expect_error "hist --by qual on a plain kvm trace" "--by qual needs hvtrace's own events" \
 	hist --by qual "$T/x86"
 
+# ---- damaged kvm traces: a table or one clean error, never a crash
+kvmsynth fz --exits 400 --tid --seed 8
+crashed=0
+for i in $(seq 1 12); do
+	rm -rf "$T/fzm"
+	cp -r "$T/fz" "$T/fzm"
+	/usr/bin/python3 - "$T/fzm/channel0_$((i % 2))" "$i" <<'PY'
+import random, sys
+random.seed(int(sys.argv[2]))
+b = bytearray(open(sys.argv[1], "rb").read())
+for _ in range(1 + int(sys.argv[2]) % 8):
+    b[random.randrange(len(b))] = random.randrange(256)
+open(sys.argv[1], "wb").write(b)
+PY
+	HVT_WATCHDOG_SECONDS=5 timeout 60 "$HVTRACE" hist "$T/fzm" > /dev/null 2> "$T/fz.err"
+	rc=$?
+	if { [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; } || grep -q 'AddressSanitizer\|runtime error' "$T/fz.err" ||
+	   { [ "$rc" -eq 2 ] && [ "$(wc -l < "$T/fz.err")" -ne 1 ]; }; then
+		crashed=$((crashed + 1))
+		echo "# mutation $i: status $rc: $(head -2 "$T/fz.err")"
+	fi
+done
+ok $crashed "12 damaged kvm traces: each a table or one clean error"
+
 # ---- an hvtrace trace is still read as before (kvm events beside it are skipped)
 synth hv --exits 500 --seed 1
 run hist --format csv "$T/hv"
