@@ -2199,6 +2199,99 @@ fail:
 	return NULL;
 }
 
+int hvt_fast_probe(const char *dir, const char *probe_dir, char *why, size_t whylen)
+{
+	struct hvt_fast *f = calloc(1, sizeof(*f));
+	char from[PATH_MAX], to[PATH_MAX];
+	struct dirent *de;
+	uint8_t *buf = NULL;
+	int ret = -1;
+	DIR *d = NULL;
+
+	if (!f) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	f->traces = calloc(1, sizeof(*f->traces));
+	if (!f->traces)
+		goto out;
+	f->traces[0].m = ctf_meta_load(dir, why, whylen);
+	f->ntraces = 1;
+	if (!f->traces[0].m || setup_trace(f, &f->traces[0], NULL, why, whylen))
+		goto out;
+	if (snprintf(from, sizeof(from), "%s/metadata", dir) >= (int)sizeof(from) ||
+	    snprintf(to, sizeof(to), "%s/metadata", probe_dir) >= (int)sizeof(to)) {
+		snprintf(why, whylen, "path too long");
+		goto out;
+	}
+	{
+		char *abs = realpath(from, NULL);
+
+		if (!abs || symlink(abs, to)) {
+			free(abs);
+			snprintf(why, whylen, "cannot link %s", from);
+			goto out;
+		}
+		free(abs);
+	}
+	d = opendir(dir);
+	if (!d) {
+		snprintf(why, whylen, "cannot list %s", dir);
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		struct fsclass *sc = NULL;
+		uint64_t inst = 0;
+		int has_inst = 0, fd, out_fd;
+		struct pinfo pk;
+		struct stat sb;
+		ssize_t n;
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "metadata") ||
+		    !strcmp(de->d_name, "index"))
+			continue;
+		if (snprintf(from, sizeof(from), "%s/%s", dir, de->d_name) >= (int)sizeof(from) ||
+		    snprintf(to, sizeof(to), "%s/%s", probe_dir, de->d_name) >= (int)sizeof(to))
+			goto out;
+		if (stat(from, &sb) || !S_ISREG(sb.st_mode) || !sb.st_size)
+			continue;
+		fd = open(from, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(why, whylen, "cannot open %s", from);
+			goto out;
+		}
+		memset(&pk, 0, sizeof(pk));
+		if (scan_packet(&f->traces[0], fd, (uint64_t)sb.st_size, &pk, &sc, &inst, &has_inst,
+				why, whylen)) {
+			close(fd);
+			goto out;
+		}
+		free(buf);
+		buf = malloc((size_t)pk.size);
+		n = buf ? pread(fd, buf, (size_t)pk.size, 0) : -1;
+		close(fd);
+		if (n != (ssize_t)pk.size) {
+			snprintf(why, whylen, "cannot read %s", from);
+			goto out;
+		}
+		out_fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (out_fd < 0 || write(out_fd, buf, (size_t)pk.size) != n) {
+			if (out_fd >= 0)
+				close(out_fd);
+			snprintf(why, whylen, "cannot write %s", to);
+			goto out;
+		}
+		close(out_fd);
+	}
+	ret = 0;
+out:
+	if (d)
+		closedir(d);
+	free(buf);
+	hvt_fast_close(f);
+	return ret;
+}
+
 void hvt_fast_close(struct hvt_fast *f)
 {
 	size_t i;

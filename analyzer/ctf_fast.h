@@ -53,6 +53,16 @@ struct hvt_fast *hvt_fast_open(const char *const *dirs, const char *const *name_
 			       uint32_t (*lookup)(void *ctx, const char *name), void *ctx,
 			       char *why, size_t whylen);
 
+/*
+ * A probe of trace folder dir for libbabeltrace2's discovery: probe_dir (an
+ * empty folder) gets a link to the metadata and, for each stream file, a
+ * copy of its first packet only, so that libbabeltrace2 checks the metadata,
+ * names the streams and reads the first session record without indexing
+ * every packet of a large trace.  0 done; -1 (why set) when the fast decoder
+ * could not read the first packets (then libbabeltrace2 gets the trace).
+ */
+int hvt_fast_probe(const char *dir, const char *probe_dir, char *why, size_t whylen);
+
 /* As hvt_reader_next(): 1 an event, 0 the end, -1 an error (err set). */
 int hvt_fast_next(struct hvt_fast *f, struct hvt_event *ev, struct hvt_err *err);
 

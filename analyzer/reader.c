@@ -1754,6 +1754,106 @@ static int fast_next(struct hvt_reader *r, struct hvt_event *ev, struct hvt_err 
 	return ret;
 }
 
+/*
+ * libbabeltrace2's discovery on a probe: a folder per input with the
+ * metadata and the first packet of each stream file (hvt_fast_probe()), so
+ * that it neither indexes every packet of a large trace nor holds that index
+ * in memory.  Only when the fast decoder may read; if anything about the
+ * probe or the fast decoder does not work out, the trace is opened again
+ * whole (fast_reopen()).
+ */
+static _Thread_local int fast_noprobe;
+static void remove_tmp_input(const char *dir);
+
+struct fast_probe_state {
+	char **probe, **orig, **orig_abs;
+	size_t n;
+};
+
+static int fast_probe_begin(struct hvt_reader *r, struct fast_probe_state *ps)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char why[300];
+	size_t k;
+
+	memset(ps, 0, sizeof(*ps));
+	if (fast_noprobe || hvt_decoder_mode() == HVT_DECODER_BT2 || !r->ninputs ||
+	    (r->flags & ~(unsigned int)(HVT_READ_KEYS_ONLY | HVT_READ_NO_XMM)))
+		return 0;
+	ps->probe = calloc(r->ninputs, sizeof(*ps->probe));
+	ps->orig = calloc(r->ninputs, sizeof(*ps->orig));
+	ps->orig_abs = calloc(r->ninputs, sizeof(*ps->orig_abs));
+	if (!ps->probe || !ps->orig || !ps->orig_abs)
+		goto fail;
+	for (k = 0; k < r->ninputs; k++) {
+		char *abs;
+
+		if (asprintf(&ps->probe[k], "%s/hvtrace-probe-XXXXXX",
+			     tmpdir && *tmpdir ? tmpdir : "/tmp") < 0) {
+			ps->probe[k] = NULL;
+			goto fail;
+		}
+		ps->n = k + 1;
+		if (!mkdtemp(ps->probe[k]) ||
+		    hvt_fast_probe(r->inputs[k], ps->probe[k], why, sizeof(why)))
+			goto fail;
+		abs = realpath(ps->probe[k], NULL);
+		if (!abs)
+			goto fail;
+		ps->orig[k] = r->inputs[k];
+		ps->orig_abs[k] = r->abs_inputs[k];
+		r->inputs[k] = ps->probe[k];
+		r->abs_inputs[k] = abs;
+	}
+	return 1;
+fail:
+	for (k = 0; k < ps->n; k++) {
+		if (ps->orig[k]) {
+			free(r->abs_inputs[k]);
+			r->inputs[k] = ps->orig[k];
+			r->abs_inputs[k] = ps->orig_abs[k];
+		}
+		if (ps->probe[k])
+			remove_tmp_input(ps->probe[k]);
+		free(ps->probe[k]);
+	}
+	free(ps->probe);
+	free(ps->orig);
+	free(ps->orig_abs);
+	memset(ps, 0, sizeof(*ps));
+	return 0;
+}
+
+/* The real inputs back; the probes removed (libbabeltrace2 may keep them open). */
+static void fast_probe_end(struct hvt_reader *r, struct fast_probe_state *ps)
+{
+	size_t k;
+
+	for (k = 0; k < ps->n; k++) {
+		free(r->abs_inputs[k]);
+		r->inputs[k] = ps->orig[k];
+		r->abs_inputs[k] = ps->orig_abs[k];
+		remove_tmp_input(ps->probe[k]);
+		free(ps->probe[k]);
+	}
+	free(ps->probe);
+	free(ps->orig);
+	free(ps->orig_abs);
+	memset(ps, 0, sizeof(*ps));
+}
+
+static struct hvt_reader *fast_reopen(const char *const *paths, size_t npaths,
+				      unsigned int flags, unsigned int part,
+				      unsigned int nparts, struct hvt_err *err)
+{
+	struct hvt_reader *r;
+
+	fast_noprobe = 1;
+	r = hvt_reader_open_part(paths, npaths, flags, part, nparts, err);
+	fast_noprobe = 0;
+	return r;
+}
+
 /* ---- the fast decoder: end ------------------------------------------------ */
 
 int hvt_reader_next(struct hvt_reader *r, struct hvt_event *ev, struct hvt_err *err)
@@ -2230,8 +2330,9 @@ struct hvt_reader *hvt_reader_open_part(const char *const *paths, size_t npaths,
 					unsigned int nparts, struct hvt_err *err)
 {
 	struct hvt_reader *r;
+	struct fast_probe_state probe;
 	size_t i;
-	int bad;
+	int bad, probing;
 
 	if (!nparts || part >= nparts) {
 		set_err(err, "bad part %u of %u", part, nparts);
@@ -2288,6 +2389,7 @@ struct hvt_reader *hvt_reader_open_part(const char *const *paths, size_t npaths,
 		}
 	}
 	r->ntraces_expected = r->ninputs;
+	probing = fast_probe_begin(r, &probe);	/* fast decoder */
 	pthread_mutex_lock(&open_lock);
 	/* source.ctf.fs scans every stream file while it initializes. */
 	hvt_guard_step_begin();
@@ -2296,8 +2398,15 @@ struct hvt_reader *hvt_reader_open_part(const char *const *paths, size_t npaths,
 	if (!bad)
 		bad = peek_start(r, err);
 	pthread_mutex_unlock(&open_lock);
+	if (probing)
+		fast_probe_end(r, &probe);
 	if (!bad)
 		bad = fast_attach(r, nparts, err);
+	if (probing && (bad || !r->fast)) {
+		/* libbabeltrace2 reads it whole, or says what is wrong with it */
+		hvt_reader_close(r);
+		return fast_reopen(paths, npaths, flags, part, nparts, err);
+	}
 	if (bad)
 		goto fail;
 	return r;
