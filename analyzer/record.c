@@ -9,6 +9,8 @@
  *   hvtrace record --list
  *   hvtrace record --kvm [--pid PID]... [--reasons LIST] [--output DIR] ...
  *                  (--duration S | -- COMMAND ARGS...)
+ *   hvtrace record --host [--cpus LIST] [--trap LIST] [--output DIR] ...
+ *                  (--duration S | -- COMMAND ARGS...)
  *
  * Steps: check /dev/hvtrace and the workload name, check the session daemon
  * and that it knows the hvtrace_* kernel events (lttng-probe-hvtrace.ko),
@@ -26,6 +28,12 @@
  * stops.  The attachment belongs to our descriptor of /dev/hvtrace, so it
  * ends even if this process dies.  Full guest state means guest secrets:
  * the trace folder is made readable by its owner only.
+ *
+ * --host: the same session around a host-mode session of the module
+ * (HVTRACE_IOC_HOST_ON/OFF): the running Linux is virtualized on the chosen
+ * CPUs while COMMAND runs (or for S seconds), its trapped exits traced,
+ * and the CPUs given back before the LTTng session stops.  The session
+ * belongs to our descriptor too: it ends if this process dies.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -88,6 +96,10 @@ struct rec_opts {
 	uint64_t reasons[HVTRACE_NR_REASONS / 64];
 	double duration;	/* seconds; 0: run the command */
 	char **command;		/* after "--" */
+	/* --host */
+	bool host;
+	const char *trap_spec;	/* --trap, parsed once the mode is known */
+	struct hvtrace_host_on hon;
 };
 
 static const struct {
@@ -166,8 +178,19 @@ static void rec_usage(FILE *f)
 		"  --pid PID           only VMs whose VMM has this pid (repeat, up to %d)\n"
 		"  --reasons LIST      only these exit reasons, comma-separated names\n"
 		"                      (CPUID,IO_INSTRUCTION,...) or numbers\n"
-		"  --duration S        attach for S seconds (no command)\n",
-		HVTRACE_KVM_MAX_PIDS);
+		"  --duration S        attach for S seconds (no command)\n"
+		"\n"
+		"       hvtrace record --host [--cpus LIST] [--trap LIST] [--output DIR]\n"
+		"                      [--subbuf-size SIZE] [--num-subbuf N]\n"
+		"                      (--duration S | -- COMMAND ARGS...)\n"
+		"Virtualizes the running Linux on the chosen CPUs while COMMAND runs (or for\n"
+		"S seconds) and traces the exits it traps with the full register state; the\n"
+		"CPUs are given back afterwards.  CPUID always exits.\n"
+		"  --cpus LIST         CPUs to virtualize, e.g. 0,2-3 (default: all online)\n"
+		"  --trap LIST         also trap, comma-separated: rdtsc, msr=A[-B], io=P[-Q],\n"
+		"                      exc=V (each range or vector repeatable, up to %d ranges)\n"
+		"  --duration S        stay virtualized for S seconds (no command)\n",
+		HVTRACE_KVM_MAX_PIDS, HVTRACE_HOST_MAX_RANGES);
 }
 
 /* One-line error, always the same shape; returns the error status. */
@@ -302,6 +325,91 @@ static bool parse_reasons(const char *s, uint64_t *mask)
 	return any;
 }
 
+/* --cpus: comma-separated CPUs and ranges below 64, as a mask. */
+static bool parse_cpus(const char *s, uint64_t *mask)
+{
+	char buf[256];
+	char *save = NULL;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	*mask = 0;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(t, '-');
+		uint64_t a, b;
+
+		if (dash)
+			*dash = '\0';
+		if (!parse_u64(t, &a) || (dash && !parse_u64(dash + 1, &b)))
+			return false;
+		if (!dash)
+			b = a;
+		if (a > b || b >= 64)
+			return false;
+		for (; a <= b; a++)
+			*mask |= 1ULL << a;
+	}
+	return *mask != 0;
+}
+
+static bool parse_host_range(char *s, uint32_t max, struct hvtrace_host_range *r)
+{
+	char *dash = strchr(s, '-');
+	uint64_t a, b;
+
+	if (dash)
+		*dash = '\0';
+	if (!parse_u64(s, &a) || (dash && !parse_u64(dash + 1, &b)))
+		return false;
+	if (!dash)
+		b = a;
+	if (a > b || b > max)
+		return false;
+	r->first = (uint32_t)a;
+	r->last = (uint32_t)b;
+	return true;
+}
+
+/* --trap for --host: cpuid (always on), rdtsc, msr=A[-B], io=P[-Q], exc=V. */
+static bool parse_host_traps(const char *s, struct hvtrace_host_on *on)
+{
+	char buf[512];
+	char *save = NULL;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+
+		if (!strcmp(t, "cpuid")) {
+			continue;
+		} else if (!strcmp(t, "rdtsc")) {
+			on->trap_mask |= HVTRACE_TRAP_RDTSC;
+		} else if (!strncmp(t, "msr=", 4)) {
+			if (on->nr_msrs == HVTRACE_HOST_MAX_RANGES ||
+			    !parse_host_range(t + 4, UINT32_MAX, &on->msrs[on->nr_msrs++]))
+				return false;
+			on->trap_mask |= HVTRACE_TRAP_MSR;
+		} else if (!strncmp(t, "io=", 3)) {
+			if (on->nr_ports == HVTRACE_HOST_MAX_RANGES ||
+			    !parse_host_range(t + 3, 0xffff, &on->ports[on->nr_ports++]))
+				return false;
+			on->trap_mask |= HVTRACE_TRAP_IO;
+		} else if (!strncmp(t, "exc=", 4)) {
+			/* #DB, NMI and #MC belong to the host: the module refuses them */
+			if (!parse_u64(t + 4, &v) || v > 31)
+				return false;
+			on->exc_bitmap |= 1u << v;
+			on->trap_mask |= HVTRACE_TRAP_EXC;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
 static uint64_t default_num_subbuf(void)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
@@ -317,7 +425,7 @@ static uint64_t default_num_subbuf(void)
 static int rec_parse(int argc, char **argv, struct rec_opts *o)
 {
 	enum { O_SUBBUF = 256, O_NUMSUB, O_LIST, O_FORMAT, O_KVM, O_PID, O_REASONS,
-	       O_DURATION };
+	       O_DURATION, O_HOST, O_CPUS };
 	static const struct option longopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
 		{ "seed", required_argument, NULL, 's' },
@@ -334,6 +442,8 @@ static int rec_parse(int argc, char **argv, struct rec_opts *o)
 		{ "pid", required_argument, NULL, O_PID },
 		{ "reasons", required_argument, NULL, O_REASONS },
 		{ "duration", required_argument, NULL, O_DURATION },
+		{ "host", no_argument, NULL, O_HOST },
+		{ "cpus", required_argument, NULL, O_CPUS },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -368,9 +478,8 @@ static int rec_parse(int argc, char **argv, struct rec_opts *o)
 			o->cpu = (uint32_t)v;
 			break;
 		case 't':
-			if (!parse_traps(optarg, &o->trap_mask))
-				return rec_err("bad --trap '%s' (comma-separated: hlt,rdtsc,cr3,cr0_cr4,msr,io,exc,invlpg,pause)",
-					       optarg);
+			/* parsed below: its syntax depends on --host */
+			o->trap_spec = optarg;
 			break;
 		case 'o':
 			o->output = optarg;
@@ -418,6 +527,15 @@ static int rec_parse(int argc, char **argv, struct rec_opts *o)
 				return rec_err("bad --duration '%s' (seconds, > 0)", optarg);
 			break;
 		}
+		case O_HOST:
+			o->host = true;
+			break;
+		case O_CPUS:
+			if (!parse_cpus(optarg, &v))
+				return rec_err("bad --cpus '%s' (comma-separated CPUs or ranges below 64, e.g. 0,2-3)",
+					       optarg);
+			o->hon.cpus = v;
+			break;
 		case 'h':
 			rec_usage(stdout);
 			return -1;
@@ -428,6 +546,33 @@ static int rec_parse(int argc, char **argv, struct rec_opts *o)
 				       argv[optind - 1]);
 		}
 	}
+	if (o->host) {
+		if (o->kvm || o->workload || o->list)
+			return rec_err("--host traces the running Linux: no --kvm, --workload or --list with it");
+		if (o->json)
+			return rec_err("--format json is not available with --host yet");
+		if (o->nr_pids || o->reasons[0] || o->reasons[1])
+			return rec_err("--pid and --reasons go with --kvm");
+		if (o->trap_spec && !parse_host_traps(o->trap_spec, &o->hon))
+			return rec_err("bad --trap '%s' (comma-separated: cpuid,rdtsc,msr=A[-B],io=P[-Q],exc=V; at most %d ranges each)",
+				       o->trap_spec, HVTRACE_HOST_MAX_RANGES);
+		if (optind < argc && !strcmp(argv[optind - 1], "--"))
+			o->command = &argv[optind];
+		else if (optind < argc)
+			return rec_err("unexpected argument '%s' (the command goes after --)",
+				       argv[optind]);
+		if (!o->command == !(o->duration > 0))
+			return rec_err("--host needs either --duration S or -- COMMAND ARGS...");
+		o->workload = "host";
+		if (o->subbuf_size > (UINT64_MAX / o->num_subbuf))
+			return rec_err("--subbuf-size times --num-subbuf overflows");
+		return 0;
+	}
+	if (o->hon.cpus)
+		return rec_err("--cpus goes with --host");
+	if (o->trap_spec && !parse_traps(o->trap_spec, &o->trap_mask))
+		return rec_err("bad --trap '%s' (comma-separated: hlt,rdtsc,cr3,cr0_cr4,msr,io,exc,invlpg,pause)",
+			       o->trap_spec);
 	if (o->kvm) {
 		if (o->workload || o->list)
 			return rec_err("--kvm traces KVM guests: no --workload or --list with it");
@@ -964,6 +1109,165 @@ out:
 	return status;
 }
 
+static const char *host_errno_hint(int err)
+{
+	switch (err) {
+	case EBUSY:
+		return "another host-mode session is running, or VMX is held by another hypervisor (kvm_intel?); dmesg has the reason";
+	case EINVAL:
+		return "a CPU is offline, or #DB/NMI/#MC were asked for (they belong to the host)";
+	case EOPNOTSUPP:
+		return "this CPU's VMX lacks what host mode needs; dmesg has the reason";
+	case EIO:
+		return "a VMX instruction failed; dmesg has the reason";
+	case ENOTTY:
+		return "hvtrace.ko has no host mode (module older than this hvtrace?)";
+	case EPERM:
+	case EACCES:
+		return "recording needs root (CAP_SYS_ADMIN)";
+	default:
+		return NULL;
+	}
+}
+
+static int cmd_record_host(struct rec_opts *o)
+{
+	struct hvtrace_host_stats st;
+	struct lttng_handle *h = NULL;
+	char path[PATH_MAX];
+	char session[64];
+	uint64_t discarded = 0, lost = 0;
+	bool created = false, ended = false, losses_known;
+	int fd = -1, ret, wstatus = 0, status = HVT_EXIT_ERROR;
+	pid_t child = -1;
+
+	ret = open_device(&fd);
+	if (ret)
+		return ret;
+	if (lttng_session_daemon_alive() != 1) {
+		rec_err("no LTTng session daemon is running (as root: lttng-sessiond -d --extra-kmod-probes=hvtrace)");
+		goto out;
+	}
+	if (prepare_output(o, path, sizeof(path)))
+		goto out;
+	/* the registers of every traced program: owner only */
+	if (chmod(path, 0700) < 0) {
+		rec_err("cannot restrict '%s' to its owner: %s", path, strerror(errno));
+		goto out;
+	}
+
+	rec_catch_signals();
+	snprintf(session, sizeof(session), "hvtrace-record-%ld", (long)getpid());
+	ret = setup_session(o, session, path, &h);
+	created = true;
+	if (ret)
+		goto out;
+	ret = lttng_start_tracing(session);
+	if (ret < 0) {
+		rec_err("cannot start tracing: %s", lttng_strerror(ret));
+		goto out;
+	}
+
+	o->hon.size = sizeof(o->hon);
+	o->hon.version = HVTRACE_ABI_VERSION;
+	if (ioctl(fd, HVTRACE_IOC_HOST_ON, &o->hon) < 0) {
+		int e = errno;
+		const char *hint = host_errno_hint(e);
+
+		rec_err("HVTRACE_IOC_HOST_ON failed: %s%s%s", strerror(e),
+			hint ? ": " : "", hint ? hint : "");
+		goto out_stop;
+	}
+	fprintf(stderr, "hvtrace record: cpus %#" PRIx64 " virtualized (session %" PRIu64 ")%s%s\n",
+		(uint64_t)o->hon.virtualized, (uint64_t)o->hon.session_id,
+		o->command ? ", running " : "", o->command ? o->command[0] : "");
+	wstatus = kvm_run_command(o, fd, &child);
+
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	st.version = HVTRACE_ABI_VERSION;
+	if (ioctl(fd, HVTRACE_IOC_HOST_OFF, &st) < 0) {
+		rec_err("HVTRACE_IOC_HOST_OFF failed: %s", strerror(errno));
+		goto out_stop;
+	}
+	ended = true;
+
+out_stop:
+	/* Stop waits until the consumer has written everything out. */
+	ret = lttng_stop_tracing(session);
+	if (ret < 0) {
+		rec_err("cannot stop tracing: %s", lttng_strerror(ret));
+		goto out;
+	}
+	if (!ended)
+		goto out;
+	losses_known = read_losses(h, &discarded, &lost) == 0;
+
+	printf("trace: %s/kernel\n", path);
+	printf("host session %" PRIu64 ": cpus %#" PRIx64 ", %" PRIu64 " exits, %" PRIu64
+	       " traced, %" PRIu64 " dropped (%" PRIu64 " for a full buffer), %" PRIu64
+	       " filtered (the drainer's own); host state %s (%" PRIu64 " checks)\n",
+	       (uint64_t)st.session_id, (uint64_t)o->hon.virtualized, (uint64_t)st.exits,
+	       (uint64_t)st.traced, (uint64_t)st.dropped, (uint64_t)st.buffer_full,
+	       (uint64_t)st.filtered, st.host_mismatches ? "CHANGED" : "intact",
+	       (uint64_t)st.host_checks);
+	if (losses_known && !discarded && !lost)
+		printf("events discarded: 0, packets lost: 0\n");
+	if (o->command) {
+		if (WIFEXITED(wstatus))
+			printf("command: exited with status %d\n", WEXITSTATUS(wstatus));
+		else if (WIFSIGNALED(wstatus))
+			printf("command: killed by signal %d\n", WTERMSIG(wstatus));
+	}
+	status = HVT_EXIT_OK;
+	if (!losses_known) {
+		rec_err("WARNING: cannot read the channel's discarded-event counters; the trace may be incomplete");
+		status = HVT_EXIT_ERROR;
+	} else if (discarded || lost) {
+		rec_err("WARNING: LTTng DISCARDED %" PRIu64 " events and lost %" PRIu64
+			" packets: the trace is incomplete (raise --subbuf-size/--num-subbuf)",
+			discarded, lost);
+		status = HVT_EXIT_ERROR;
+	}
+	if (st.dropped) {
+		rec_err("WARNING: the module DROPPED %" PRIu64 " exits (%" PRIu64
+			" for a full buffer): the trace is incomplete",
+			(uint64_t)st.dropped, (uint64_t)st.buffer_full);
+		status = HVT_EXIT_ERROR;
+	}
+	if (st.host_mismatches || st.virtualized) {
+		rec_err("WARNING: host state changed (%" PRIu64 " differences) or CPUs %#" PRIx64
+			" still virtualized: dmesg has the details",
+			(uint64_t)st.host_mismatches, (uint64_t)st.virtualized);
+		status = HVT_EXIT_ERROR;
+	}
+	if (wstatus == -1) {
+		status = HVT_EXIT_ERROR;	/* said already */
+	} else if (o->command && !(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)) {
+		rec_err("the command failed (%s %d)",
+			WIFEXITED(wstatus) ? "exit status" : "signal",
+			WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus));
+		status = HVT_EXIT_ERROR;
+	}
+	if (rec_signal) {
+		rec_err("interrupted by signal %d; CPUs given back, trace kept", (int)rec_signal);
+		status = HVT_EXIT_ERROR;
+	}
+out:
+	if (h)
+		lttng_destroy_handle(h);
+	if (created) {
+		ret = lttng_destroy_session(session);
+		if (ret < 0 && status == HVT_EXIT_OK) {
+			rec_err("cannot destroy session %s: %s", session, lttng_strerror(ret));
+			status = HVT_EXIT_ERROR;
+		}
+	}
+	if (fd >= 0)
+		close(fd);	/* also ends a session left behind */
+	return status;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct hvtrace_workload_info wl[REC_MAX_WORKLOADS];
@@ -984,6 +1288,8 @@ int cmd_record(int argc, char **argv)
 		return do_list();
 	if (o.kvm)
 		return cmd_record_kvm(&o);
+	if (o.host)
+		return cmd_record_host(&o);
 
 	/* Cheap checks first: device, workload name, session daemon. */
 	ret = open_device(&fd);
