@@ -1850,13 +1850,20 @@ static int hvt_host_cpu_down(unsigned int cpu)
 static int hvt_host_reboot(struct notifier_block *nb, unsigned long code,
 			   void *unused)
 {
-	hvt_host_off(NULL, NULL);
+	if (!hvt_host_off(NULL, NULL))
+		pr_info("reboot: every CPU devirtualized first\n");
 	return NOTIFY_DONE;
 }
 
 static struct notifier_block hvt_host_reboot_nb = {
 	.notifier_call = hvt_host_reboot,
 };
+
+/* The selftest's entry to the reboot path (main.c: selftest_reboot=1). */
+void hvt_host_reboot_selftest(void)
+{
+	hvt_host_reboot(&hvt_host_reboot_nb, SYS_RESTART, NULL);
+}
 
 int hvt_host_init(void)
 {

@@ -17,5 +17,6 @@ int hvt_host_on(struct file *owner, struct hvtrace_host_on *on);
 int hvt_host_off(struct file *owner, struct hvtrace_host_stats *st);
 int hvt_host_stats(struct hvtrace_host_stats *st);
 void hvt_host_release(struct file *file);
+void hvt_host_reboot_selftest(void);
 
 #endif /* HVT_HOST_MODE_H */

@@ -50,8 +50,10 @@ static int hvt_selftest_reboot_set(const char *val, const struct kernel_param *k
 
 	if (err)
 		return err;
-	if (on)
+	if (on) {
 		hvt_vmx_reboot_selftest();
+		hvt_host_reboot_selftest();
+	}
 	return 0;
 }
 
@@ -59,7 +61,7 @@ static const struct kernel_param_ops hvt_selftest_reboot_ops = {
 	.set = hvt_selftest_reboot_set,
 };
 module_param_cb(selftest_reboot, &hvt_selftest_reboot_ops, NULL, 0200);
-MODULE_PARM_DESC(selftest_reboot, "write 1: end every run as a reboot would (test)");
+MODULE_PARM_DESC(selftest_reboot, "write 1: end every run and host session as a reboot would (test)");
 
 long hvt_allocs_outstanding(void)
 {

@@ -44,6 +44,10 @@ else
 	exit 1
 fi
 cp kmod/hvtrace.ko "$work/payload/modules/"
+# the CLI for "hvtrace record --host", with the libraries the base lacks
+if [ -x build/bin/hvtrace ] || make -s build/bin/hvtrace >> "$work/build.log" 2>&1; then
+	testbed/payload-add-bin.sh "$work/payload" build/bin/hvtrace >> "$work/build.log" 2>&1
+fi
 [ -f kmod/lttng-probe-hvtrace.ko ] && cp kmod/lttng-probe-hvtrace.ko "$work/payload/modules/"
 cp kmod/tests/guest/host-run.sh "$work/payload/run.sh"
 
@@ -125,6 +129,19 @@ PY
 	fi
 else
 	not_ok "LTTng trace of the host session read by babeltrace2"
+fi
+rtrace=$work/out/rec-host/kernel
+if [ -f "$rtrace/metadata" ] && [ -x build/bin/hvtrace ]; then
+	if build/bin/hvtrace hist "$rtrace" > "$work/rec-hist.txt" 2>&1 &&
+	   grep -q CPUID "$work/rec-hist.txt"; then
+		ok "hvtrace hist reads the record --host trace"
+		grep -E "CPUID|VMCALL" "$work/rec-hist.txt" | head -n 4 | sed 's/^/# /'
+	else
+		not_ok "hvtrace hist reads the record --host trace"
+		head -n 5 "$work/rec-hist.txt" | sed 's/^/# /'
+	fi
+else
+	not_ok "record --host left a trace"
 fi
 echo "1..$n"
 [ $failed -eq 0 ]

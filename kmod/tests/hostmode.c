@@ -230,8 +230,15 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (pid > 0)
 		waitpid(pid, &status, 0);
-	if (host_stats(fd, HVTRACE_IOC_HOST_OFF, &st))
-		return 2;
+	if (ioctl(fd, HVTRACE_IOC_HOST_OFF, (memset(&st, 0, sizeof(st)),
+					    st.size = sizeof(st),
+					    st.version = HVTRACE_ABI_VERSION, &st))) {
+		if (errno != ENOENT || host_stats(fd, HVTRACE_IOC_HOST_STATS, &st)) {
+			fprintf(stderr, "hostmode: HOST_OFF: %s\n", strerror(errno));
+			return 2;
+		}
+		fprintf(stderr, "host: the session had ended already (reboot path, hotplug of every CPU)\n");
+	}
 	print_stats(stderr, &st);
 	close(fd);
 	if (pid < 0)

@@ -113,6 +113,17 @@ if hvt_start_sessiond hvtrace; then
 		sh -c "[ $rc -eq 0 ] && [ -s /tmp/leaves-lttng.txt ] && cmp /tmp/leaves-native.txt /tmp/leaves-lttng.txt"
 	check "LTTng trace written, nothing dropped" \
 		sh -c "[ -f /out/trace/kernel/metadata ] && [ \"$(kv dropped /out/run-lttng.err)\" = 0 ]"
+	hvt_mark "host: hvtrace record --host"
+	if command -v hvtrace > /dev/null; then
+		hvtrace record --host --cpus 0-$((ncpu - 1)) --output /out/rec-host \
+			-- bin/hostmode cpuid > /out/record-host.txt 2>&1
+		rc=$?
+		sed 's/^/# record: /' /out/record-host.txt
+		checkx "hvtrace record --host -- hostmode cpuid: status 0, host state intact, nothing lost" \
+			'[ $rc -eq 0 ] && grep -q "host state intact" /out/record-host.txt && grep -q "events discarded: 0, packets lost: 0" /out/record-host.txt'
+	else
+		not_ok "hvtrace (the CLI) in the payload"
+	fi
 else
 	not_ok "lttng-sessiond with the hvtrace probe"
 fi
@@ -161,11 +172,18 @@ check "it was devirtualized first (dmesg)" dmesg_has "hvtrace: cpu 1 going offli
 check "host state intact (hotplug session), nothing left virtualized" \
 	sh -c "[ \"$(kv host_mismatches /out/run-hotplug.err)\" = 0 ] && [ \"$(kv virtualized /out/run-hotplug.err)\" = 0 ]"
 
+hvt_mark "host: the reboot path ends a session first (selftest_reboot=1)"
+bin/hostmode run -- sh -c 'echo 1 > /sys/module/hvtrace/parameters/selftest_reboot' 2> /out/run-reboot.err
+rc=$?
+cat /out/run-reboot.err
+checkx "a session ended by the reboot notifier: every CPU devirtualized, host state intact" \
+	'[ $rc -eq 0 ] && grep -q "had ended already" /out/run-reboot.err && dmesg_has "hvtrace: reboot: every CPU devirtualized first" && [ "$(kv virtualized /out/run-reboot.err)" = 0 ] && [ "$(kv host_mismatches /out/run-reboot.err)" = 0 ]'
+
 hvt_mark "host: unload"
 check "rmmod hvtrace" rmmod hvtrace
 check "unload reports 0 allocations outstanding" dmesg_has "hvtrace: unloaded, 0 allocations outstanding"
 sessions=$(dmesg | grep -c "hvtrace: host session [0-9]* ended: .*host state intact\$")
-check "every host session ended with the host state intact ($sessions)" [ "$sessions" -ge 55 ]
+check "every host session ended with the host state intact ($sessions)" [ "$sessions" -ge 57 ]
 check "no warning, BUG, oops or lockup in dmesg" \
 	sh -c 'dmesg | grep -E "WARNING:|BUG:|Oops|soft lockup|rcu_sched self-detected|rcu: INFO|general protection|invalid opcode|hvtrace: .*(CHANGED|STILL|unexpected|not virtualized)" > /out/dmesg-problems.txt; [ ! -s /out/dmesg-problems.txt ]'
 head -n 5 /out/dmesg-problems.txt | sed 's/^/# /'
