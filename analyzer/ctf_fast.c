@@ -1014,7 +1014,7 @@ struct hvt_fast {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	pthread_t *threads;
-	unsigned int nthreads;
+	unsigned int nthreads, want_threads;
 	int stop;
 	struct worker_buf mainbuf;
 	struct work **pool;	/* free work areas */
@@ -1562,10 +1562,28 @@ static int cmp_heads(const struct fstream *sa, const struct rec *a,
 	return strcmp(sa->name, sb->name);
 }
 
+static void start_threads(struct hvt_fast *f)
+{
+	unsigned int i, n = f->want_threads;
+
+	f->want_threads = 0;
+	f->threads = calloc(n, sizeof(*f->threads));
+	if (!f->threads)
+		return;		/* the reading thread decodes alone */
+	for (i = 0; i < n; i++) {
+		if (pthread_create(&f->threads[i], NULL, worker, f))
+			break;
+		f->nthreads++;
+	}
+}
+
 int hvt_fast_next(struct hvt_fast *f, struct hvt_event *ev, struct hvt_err *err)
 {
 	struct fstream *best = NULL;
 	size_t i;
+
+	if (f->want_threads)
+		start_threads(f);
 
 	for (i = 0; i < f->nstreams; i++) {
 		struct fstream *st = &f->streams[i];
@@ -2084,7 +2102,8 @@ struct hvt_fast *hvt_fast_open(const char *const *dirs, const char *const *name_
 	}
 	why[0] = '\0';
 	f->flags = flags;
-	if (flags & ~(unsigned int)(HVT_READ_KEYS_ONLY | HVT_READ_NO_XMM)) {
+	/* HVT_READ_KVM adds kvm event classes, which make it step aside anyway */
+	if (flags & ~(unsigned int)(HVT_READ_KEYS_ONLY | HVT_READ_NO_XMM | HVT_READ_KVM)) {
 		snprintf(why, whylen, "reader options it does not implement (0x%x)", flags);
 		goto fail;
 	}
@@ -2181,16 +2200,9 @@ struct hvt_fast *hvt_fast_open(const char *const *dirs, const char *const *name_
 		goto oom;
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->cond, NULL);
-	if (nthreads > 1 && f->nchunks > 1) {
-		f->threads = calloc(nthreads - 1, sizeof(*f->threads));
-		if (!f->threads)
-			goto oom;
-		for (i = 0; i + 1 < nthreads; i++) {
-			if (pthread_create(&f->threads[i], NULL, worker, f))
-				break;
-			f->nthreads++;
-		}
-	}
+	/* the workers start with the first record asked for */
+	if (nthreads > 1 && f->nchunks > 1)
+		f->want_threads = nthreads - 1;
 	return f;
 oom:
 	snprintf(why, whylen, "out of memory");

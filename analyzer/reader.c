@@ -1674,8 +1674,12 @@ static int fast_attach(struct hvt_reader *r, unsigned int nparts, struct hvt_err
 	size_t k;
 	uint32_t i;
 
-	/* kvm: HVT_READ_KVM readers (plain kvm traces, or the probe for them) use libbabeltrace2 */
-	if (mode == HVT_DECODER_BT2 || !r->ninputs || (r->flags & HVT_READ_KVM))
+	/*
+	 * kvm: plain kvm traces use libbabeltrace2; an HVT_READ_KVM reader of
+	 * an hvtrace trace (hist's check for kvm traces) gets the fast decoder,
+	 * whose threads start only when records are asked for.
+	 */
+	if (mode == HVT_DECODER_BT2 || !r->ninputs || ((r->flags & HVT_READ_KVM) && r->ntraces_kvm))
 		return 0;
 	prefix = calloc(r->ninputs, sizeof(*prefix));
 	btc = calloc(r->ninputs, sizeof(*btc));
@@ -1778,7 +1782,7 @@ static int fast_probe_begin(struct hvt_reader *r, struct fast_probe_state *ps)
 
 	memset(ps, 0, sizeof(*ps));
 	if (fast_noprobe || hvt_decoder_mode() == HVT_DECODER_BT2 || !r->ninputs ||
-	    (r->flags & ~(unsigned int)(HVT_READ_KEYS_ONLY | HVT_READ_NO_XMM)))
+	    (r->flags & ~(unsigned int)(HVT_READ_KEYS_ONLY | HVT_READ_NO_XMM | HVT_READ_KVM)))
 		return 0;
 	ps->probe = calloc(r->ninputs, sizeof(*ps->probe));
 	ps->orig = calloc(r->ninputs, sizeof(*ps->orig));
