@@ -35,7 +35,9 @@ lttng_arg=""
 [ -f "$lttng/Module.symvers" ] && lttng_arg="LTTNG_SRC=$lttng"
 if make -C kmod KDIR="$kdir" $lttng_arg > "$work/build.log" 2>&1 &&
    ${CC:-cc} -std=gnu11 -Wall -Wextra -O2 -static -o "$work/payload/bin/hostmode" \
-	kmod/tests/hostmode.c >> "$work/build.log" 2>&1; then
+	kmod/tests/hostmode.c >> "$work/build.log" 2>&1 &&
+   ${CC:-cc} -std=c11 -Wall -Wextra -O2 -static -o "$work/payload/bin/hvtctl" \
+	kmod/tools/hvtctl.c >> "$work/build.log" 2>&1; then
 	ok "hvtrace.ko and hostmode build"
 else
 	not_ok "hvtrace.ko and hostmode build"
@@ -146,5 +148,4 @@ fi
 echo "1..$n"
 [ $failed -eq 0 ]
 }
-main "$@"
-exit
+main "$@"; exit $?

@@ -172,6 +172,31 @@ check "it was devirtualized first (dmesg)" dmesg_has "hvtrace: cpu 1 going offli
 check "host state intact (hotplug session), nothing left virtualized" \
 	sh -c "[ \"$(kv host_mismatches /out/run-hotplug.err)\" = 0 ] && [ \"$(kv virtualized /out/run-hotplug.err)\" = 0 ]"
 
+hvt_mark "host: coexistence with another VMX user (the sandbox)"
+# A sandbox run holds VMX on CPU 1: host mode refuses, clearly.
+bin/hvtctl run selftest-spin -n 4000000000 -c 1 > /out/sandbox-bg.txt 2>&1 &
+sb=$!
+sleep 1
+i=0
+: > /out/run-vmxheld.err
+while [ $i -lt 10 ] && kill -0 $sb 2>/dev/null; do
+	bin/hostmode run -- true > /dev/null 2> /out/run-vmxheld.err
+	grep -q "Device or resource busy" /out/run-vmxheld.err && break
+	i=$((i + 1))
+	sleep 0.5
+done
+kill -TERM $sb 2>/dev/null
+wait $sb 2>/dev/null
+cat /out/run-vmxheld.err
+checkx "while a sandbox run holds VMX on cpu 1, HOST_ON fails with EBUSY and dmesg names the cause" \
+	'grep -q "Device or resource busy" /out/run-vmxheld.err && dmesg_has "hvtrace: cpu 1: not virtualized: CR4.VMXE already set: another hypervisor holds VMX"'
+# Under host mode, a sandbox run's VMXON gets #UD (CR4.VMXE in the shadow).
+bin/hostmode run -- bin/hvtctl run selftest-cpuid -c 0 > /out/sandbox-under-host.txt 2> /out/run-sandbox.err
+rc=$?
+cat /out/sandbox-under-host.txt /out/run-sandbox.err
+checkx "a sandbox run inside host mode fails cleanly (VMXON #UD, CR4.VMXE shadowed), host state intact" \
+	'[ "$(kv ud /out/run-sandbox.err)" -ge 1 ] && [ "$(kv host_mismatches /out/run-sandbox.err)" = 0 ] && [ "$(kv virtualized /out/run-sandbox.err)" = 0 ]'
+
 hvt_mark "host: the reboot path ends a session first (selftest_reboot=1)"
 bin/hostmode run -- sh -c 'echo 1 > /sys/module/hvtrace/parameters/selftest_reboot' 2> /out/run-reboot.err
 rc=$?
@@ -183,7 +208,7 @@ hvt_mark "host: unload"
 check "rmmod hvtrace" rmmod hvtrace
 check "unload reports 0 allocations outstanding" dmesg_has "hvtrace: unloaded, 0 allocations outstanding"
 sessions=$(dmesg | grep -c "hvtrace: host session [0-9]* ended: .*host state intact\$")
-check "every host session ended with the host state intact ($sessions)" [ "$sessions" -ge 57 ]
+check "every host session ended with the host state intact ($sessions)" [ "$sessions" -ge 58 ]
 check "no warning, BUG, oops or lockup in dmesg" \
 	sh -c 'dmesg | grep -E "WARNING:|BUG:|Oops|soft lockup|rcu_sched self-detected|rcu: INFO|general protection|invalid opcode|hvtrace: .*(CHANGED|STILL|unexpected|not virtualized)" > /out/dmesg-problems.txt; [ ! -s /out/dmesg-problems.txt ]'
 head -n 5 /out/dmesg-problems.txt | sed 's/^/# /'
