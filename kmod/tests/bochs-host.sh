@@ -46,6 +46,9 @@ else
 	exit 1
 fi
 cp kmod/hvtrace.ko "$work/payload/modules/"
+# /dev/cpu/N/msr for the MSR program (the kernel package's msr.ko)
+msrko=$(find build/cache/kernel/root/lib/modules -name msr.ko 2> /dev/null | head -n 1)
+[ -n "$msrko" ] && cp "$msrko" "$work/payload/modules/"
 # the CLI for "hvtrace record --host", with the libraries the base lacks
 if [ -x build/bin/hvtrace ] || make -s build/bin/hvtrace >> "$work/build.log" 2>&1; then
 	testbed/payload-add-bin.sh "$work/payload" build/bin/hvtrace >> "$work/build.log" 2>&1

@@ -12,6 +12,9 @@
  *                                   each checked (TAP on stdout)
  *   hostmode busy                   a second session is refused (EBUSY)
  *   hostmode spin SECONDS [CPU]     burn a CPU (a busy program)
+ *   hostmode msr                    IA32_FEATURE_CONTROL, IA32_VMX_BASIC and
+ *                                   IA32_APIC_BASE of every CPU through
+ *                                   /dev/cpu/N/msr (msr.ko)
  *   hostmode io N                   N OUT and N IN on port 0x80, then one
  *                                   REP OUTSB of 4 bytes (needs ioperm)
  *
@@ -392,6 +395,38 @@ static int cmd_io(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_msr(void)
+{
+	static const unsigned int msrs[] = { 0x3a, 0x480, 0x1b };
+	int cpu, i, n = ncpus(), reads = 0;
+	char path[64];
+
+	for (cpu = 0; cpu < n; cpu++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/cpu/%d/msr", cpu);
+		fd = open(path, O_RDONLY);
+		if (fd < 0) {
+			perror(path);
+			return 2;
+		}
+		for (i = 0; i < 3; i++) {
+			uint64_t v;
+
+			if (pread(fd, &v, sizeof(v), msrs[i]) != sizeof(v)) {
+				perror("pread");
+				return 2;
+			}
+			reads++;
+			printf("cpu %d msr %#x: %#llx\n", cpu, msrs[i],
+			       (unsigned long long)v);
+		}
+		close(fd);
+	}
+	printf("msr_reads=%d\n", reads);
+	return 0;
+}
+
 static int cmd_spin(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 1;
@@ -425,7 +460,9 @@ int main(int argc, char **argv)
 		return cmd_spin(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "io"))
 		return cmd_io(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "msr"))
+		return cmd_msr();
 usage:
-	fprintf(stderr, "usage: hostmode cpuid|run|cycles|busy|spin|io ...\n");
+	fprintf(stderr, "usage: hostmode cpuid|run|cycles|busy|spin|io|msr ...\n");
 	return 2;
 }
