@@ -46,7 +46,7 @@ cp kmod/tests/guest/run.sh "$work/payload/"
 
 # ---- 1. VMX guest ----
 testbed/guest-run.sh --payload "$work/payload" --out "$work/vmx" \
-	--mem 512 --cpus 2 --timeout 1800 --quiet > "$work/vmx.log" 2>&1
+	--mem 512 --cpus 2 --timeout 3600 --quiet > "$work/vmx.log" 2>&1
 rc=$?
 if [ $rc -le 1 ] && [ -f "$work/vmx/run.log" ]; then
 	ok "guest booted and ran the payload (guest-run status $rc)"
