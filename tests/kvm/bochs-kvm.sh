@@ -177,8 +177,12 @@ if [ $linux = yes ]; then
 else
 	echo "# no qemu-system-x86_64/seabios here: the real-Linux-guest part is skipped (testbed/install-deps.sh e2e)"
 fi
-check "kvm_intel unloads after the recordings (no reference left)" \
-	grep -q 'rc=0' "$L/rmmod-kvm-intel.txt"
+check "before kvm.ko is loaded, record --kvm is refused (status 2, ENOENT explained)" \
+	sh -c "grep -qx 2 '$L/nokvm.rc' && grep -q 'kvm.ko is not loaded' '$L/nokvm.err'"
+check "while attached: kvm_intel unloads (no VM, nothing of it used), kvm.ko does not (our module reference)" \
+	sh -c "grep -q 'rc=0' '$L/rmmod-kvm-intel.txt' && ! grep -q 'rc=0' '$L/rmmod-kvm-attached.txt' && grep -q '^kvm ' '$L/modules-attached.txt'"
+check "after the detach kvm.ko unloads (no reference left); that recording ended cleanly" \
+	sh -c "grep -q 'rc=0' '$L/rmmod-kvm.txt' && grep -qx 0 '$L/hold.rc'"
 check "hvtrace unloads, 0 allocations outstanding" \
 	sh -c "grep -q 'rc=0' '$L/rmmod-hvtrace.txt' && grep -q 'unloaded, 0 allocations outstanding' '$out/dmesg-full.txt'"
 check "dmesg: no WARNING, BUG, Oops or call trace" \

@@ -21,12 +21,14 @@ run() {
 
 hvt_mark "cpu flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(vmx|ept|vpid|xsave|avx|avx2)$' | tr '\n' ' ')"
 hvt_mark "fpu: $(dmesg | grep -m1 'x86/fpu: Enabled xstate' | sed 's/^\[[^]]*\] //')"
-$MP kvm_intel > /out/logs/modprobe-kvm.txt 2>&1; echo "modprobe kvm_intel rc=$?" >> /out/logs/modprobe-kvm.txt
 $MP hvtrace > /out/logs/modprobe-hvtrace.txt 2>&1; echo "modprobe hvtrace rc=$?" >> /out/logs/modprobe-hvtrace.txt
-hvt_mark "modules: $(grep -E '^(kvm_intel|kvm|hvtrace) ' /proc/modules | cut -d' ' -f1 | tr '\n' ' ')"
-ls -l /dev/kvm > /out/logs/devkvm.txt 2>&1
 hvt_start_sessiond hvtrace || hvt_mark "sessiond failed"
 $MP lttng-probe-hvtrace
+# no kvm.ko yet: attach is refused
+run nokvm hvtrace record --kvm --duration 1 --output /out/traces/nokvm
+$MP kvm_intel > /out/logs/modprobe-kvm.txt 2>&1; echo "modprobe kvm_intel rc=$?" >> /out/logs/modprobe-kvm.txt
+hvt_mark "modules: $(grep -E '^(kvm_intel|kvm|hvtrace) ' /proc/modules | cut -d' ' -f1 | tr '\n' ' ')"
+ls -l /dev/kvm > /out/logs/devkvm.txt 2>&1
 
 mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
 T=/sys/kernel/tracing
@@ -100,8 +102,18 @@ QEOF
 fi
 
 grep -E '^(kvm_intel|kvm|hvtrace) ' /proc/modules > /out/logs/modules-after.txt
+# module references while attached: kvm_intel may go (no VM left, nothing
+# of it in use), kvm.ko may not (its tracepoints carry our probes)
+hvtrace record --kvm --duration 6 --output /tmp/hold > /out/logs/hold.out 2> /out/logs/hold.err &
+hpid=$!
+sleep 2
 rmmod kvm_intel > /out/logs/rmmod-kvm-intel.txt 2>&1; echo "rc=$?" >> /out/logs/rmmod-kvm-intel.txt
+rmmod kvm > /out/logs/rmmod-kvm-attached.txt 2>&1; echo "rc=$?" >> /out/logs/rmmod-kvm-attached.txt
+grep -E '^(kvm_intel|kvm|hvtrace) ' /proc/modules > /out/logs/modules-attached.txt
+wait $hpid
+echo $? > /out/logs/hold.rc
+rmmod kvm > /out/logs/rmmod-kvm.txt 2>&1; echo "rc=$?" >> /out/logs/rmmod-kvm.txt
 rmmod hvtrace > /out/logs/rmmod-hvtrace.txt 2>&1; echo "rc=$?" >> /out/logs/rmmod-hvtrace.txt
-hvt_mark "rmmod kvm_intel: $(tail -1 /out/logs/rmmod-kvm-intel.txt), hvtrace: $(tail -1 /out/logs/rmmod-hvtrace.txt)"
+hvt_mark "attached: rmmod kvm_intel $(tail -1 /out/logs/rmmod-kvm-intel.txt), rmmod kvm $(tail -1 /out/logs/rmmod-kvm-attached.txt); detached: rmmod kvm $(tail -1 /out/logs/rmmod-kvm.txt), hvtrace $(tail -1 /out/logs/rmmod-hvtrace.txt)"
 dmesg > /out/dmesg-full.txt
 exit 0
