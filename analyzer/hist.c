@@ -1064,7 +1064,8 @@ static void hist_usage(FILE *f)
 		"Lost events (discarded by the tracer, or seq gaps) are reported as warnings.\n"
 		"A plain LTTng kvm trace (lttng-modules' kvm_x86_exit/kvm_x86_entry, no\n"
 		"hvtrace.ko) gives perf kvm stat's table: count, %%, kvm_exit to kvm_entry\n"
-		"time in ns per reason (--by reason|rip|vcpu, --vcpu N).\n");
+		"time in ns per reason (--by reason|rip|vcpu, --vcpu N); --kvm-events gives\n"
+		"that table from such events beside hvtrace's (a session that enabled both).\n");
 }
 
 static int pick(const char *arg, const char *const *names, size_t n, int *out)
@@ -1103,6 +1104,7 @@ int hvt_hist_parse(int argc, char **argv, struct hvt_hist_opts *o)
 		{ "svg", required_argument, NULL, 'g' },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "time", required_argument, NULL, 'T' },
+		{ "kvm-events", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1154,6 +1156,9 @@ int hvt_hist_parse(int argc, char **argv, struct hvt_hist_opts *o)
 			if (parse_count(optarg, 256, &o->threads))
 				return hvt_error("hist: --threads takes a number from 0 (automatic) to 256, not '%s'",
 						 optarg);
+			break;
+		case 'K':
+			o->kvm_events = 1;
 			break;
 		case 'h':
 			o->help = 1;
@@ -1512,7 +1517,7 @@ int cmd_hist(int argc, char **argv)
 	}
 	hvt_output_init();
 	/* plain LTTng kvm traces (no hvtrace events): perf kvm stat's table */
-	if (hvt_kvm_hist_applies(o.paths, o.npaths))
+	if (o.kvm_events || hvt_kvm_hist_applies(o.paths, o.npaths))
 		return hvt_kvm_hist(&o);
 	nthreads = (unsigned int)o.threads;
 	if (!nthreads) {

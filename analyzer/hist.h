@@ -20,6 +20,8 @@ struct hvt_hist_opts {
 	const char *svg;	/* NULL: no chart */
 	int64_t threads;	/* 0: automatic */
 	int time_ns;		/* --time ns: latencies from event times */
+	int kvm_events;		/* --kvm-events: the table of lttng-modules' kvm
+				 * events (kvm_hist.c), even beside hvtrace's */
 	int help;
 	const char *const *paths;
 	size_t npaths;

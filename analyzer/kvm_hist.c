@@ -59,6 +59,7 @@ struct khist {
 	size_t np, capp;
 	uint64_t events, exits, entries, untimed, orphan_entries, negative;
 	uint64_t discarded, discard_records, lost_packets, lost_pending;
+	uint64_t hvtrace_events;	/* hvtrace's own, beside (--kvm-events) */
 	uint32_t *vcpus;
 	size_t nvcpus, capv;
 	int by_tid, by_cpu;		/* pairing keys met */
@@ -184,8 +185,10 @@ static int take(struct khist *h, const struct hvt_event *ev)
 		}
 		return 0;
 	}
-	if (ev->type != HVT_EV_KVM)
+	if (ev->type != HVT_EV_KVM) {
+		h->hvtrace_events++;
 		return 0;
+	}
 	h->events++;
 	if (ev->ts_ns) {
 		if (!h->have_ts || ev->ts_ns < h->first_ns)
@@ -431,8 +434,12 @@ static int report_text(const struct khist *h, const struct hvt_reader *r,
 	printf("hvtrace hist: ");
 	for (size_t k = 0; k < hvt_reader_trace_count(r); k++)
 		printf("%s%s", k ? ", " : "", hvt_reader_trace_path(r, k));
-	printf("\nplain LTTng kvm trace (lttng-modules' kvm probes, no hvtrace.ko): exit reason,"
-	       " RIP and info words only, no register state\n");
+	if (h->hvtrace_events)
+		printf("\nlttng-modules' kvm events of these traces (--kvm-events; %" PRIu64
+		       " hvtrace events beside them not used here)\n", h->hvtrace_events);
+	else
+		printf("\nplain LTTng kvm trace (lttng-modules' kvm probes, no hvtrace.ko): exit reason,"
+		       " RIP and info words only, no register state\n");
 	printf("events %" PRIu64 "  exits %" PRIu64 "  entries %" PRIu64 "  vcpus %zu"
 	       "  span %.6f s  discarded %" PRIu64 " events", h->events, h->exits, h->entries,
 	       h->nvcpus, h->have_ts ? (double)(h->last_ns - h->first_ns) / 1e9 : 0.0,
@@ -636,7 +643,8 @@ int hvt_kvm_hist(const struct hvt_hist_opts *o)
 
 	if (o->by == HVT_BY_QUAL)
 		return hvt_error("hist: --by qual needs hvtrace's own events; a plain kvm trace groups by reason, rip or vcpu");
-	r = hvt_reader_open(o->paths, o->npaths, HVT_READ_KVM, &err);
+	/* keys only: beside kvm events, hvtrace's are read but not used */
+	r = hvt_reader_open(o->paths, o->npaths, HVT_READ_KVM | HVT_READ_KEYS_ONLY, &err);
 	if (!r)
 		return hvt_error("%s", err.msg);
 	h.r = r;
@@ -659,6 +667,11 @@ int hvt_kvm_hist(const struct hvt_hist_opts *o)
 	}
 	if (rc < 0) {
 		hvt_error("%s", err.msg);
+		goto out;
+	}
+	if (!h.events) {
+		hvt_error("hist: no lttng-modules kvm events (kvm_x86_exit, kvm_x86_entry, kvm_exit, kvm_entry) in %s",
+			  o->npaths == 1 ? o->paths[0] : "these traces");
 		goto out;
 	}
 	for (size_t i = 0; i < h.np; i++)

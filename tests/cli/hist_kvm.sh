@@ -196,6 +196,21 @@ PY
 done
 ok $crashed "12 damaged kvm traces: each a table or one clean error"
 
+# ---- --kvm-events: the same table from kvm events beside hvtrace's (here a
+# folder holding an hvtrace trace and a kvm trace)
+mkdir -p "$T/mixed"
+cp -r "$T/x86" "$T/mixed/kvm"
+cp "$T/x86.csv" "$T/mixed.csv"
+"$HVT_SYNTH" --out "$T/mixed/hv" --quiet --exits 500 --seed 1
+check "hist --kvm-events on hvtrace + kvm traces: the kvm table, equal the writer's" \
+	same all mixed --kvm-events
+run hist --kvm-events "$T/mixed"
+check "... and the header says what was left aside" \
+	grep -qE "^lttng-modules' kvm events of these traces \(--kvm-events; [0-9]+ hvtrace events beside them not used here\)$" "$T/out"
+synth hvonly --exits 300 --seed 2
+expect_error "hist --kvm-events on a trace without kvm events" "hist: no lttng-modules kvm events" \
+	hist --kvm-events "$T/hvonly"
+
 # ---- an hvtrace trace is still read as before (kvm events beside it are skipped)
 synth hv --exits 500 --seed 1
 run hist --format csv "$T/hv"
