@@ -976,6 +976,12 @@ struct rec {
 	struct hvt_event ev;
 	uint64_t raw_begin, raw_end;	/* discarded: raw clock values, for ties */
 	int dpackets;			/* a discarded-packets record */
+	/*
+	 * The event class whose decoding last filled this slot completely:
+	 * fields that class reads as zero are zero already (the slots are
+	 * reused chunk after chunk).
+	 */
+	const void *cls;
 };
 
 /* The records of a chunk being decoded or read (a bounded number exist). */
@@ -1079,9 +1085,12 @@ static struct rec *chunk_add(struct work *w)
 	if (w->nrecs == w->cap) {
 		size_t cap = w->cap ? 2 * w->cap : 1024;
 		struct rec *nr = realloc(w->recs, cap * sizeof(*nr));
+		size_t i;
 
 		if (!nr)
 			return NULL;
+		for (i = w->cap; i < cap; i++)
+			nr[i].cls = NULL;
 		w->recs = nr;
 		w->cap = (uint32_t)cap;
 	}
@@ -1106,7 +1115,7 @@ static int cfail(struct work *c, const char *fmt, ...)
 
 /* Decode one event's payload into its record; pos in bits. */
 static int decode_payload(const struct fclass *fc, const uint8_t *buf, uint64_t *pos,
-			  uint64_t lim, void *recp)
+			  uint64_t lim, void *recp, int clean)
 {
 	char *rec = recp;
 	const struct sschema *s = fc->s;
@@ -1121,7 +1130,7 @@ static int decode_payload(const struct fclass *fc, const uint8_t *buf, uint64_t 
 
 		if ((lim - *pos) / 8 < fc->fixed_bytes)
 			return -1;
-		if (fc->zero_all)
+		if (fc->zero_all && !clean)
 			memset(rec, 0, s->recsize);
 		for (i = 0; i < fc->nkeys; i++) {
 			const struct pop *op = &fc->ops[fc->keys[i]];
@@ -1139,7 +1148,7 @@ static int decode_payload(const struct fclass *fc, const uint8_t *buf, uint64_t 
 		*pos += (uint64_t)fc->fixed_bytes * 8;
 		goto need;
 	}
-	if (fc->zero_all)
+	if (fc->zero_all && !clean)
 		memset(rec, 0, s->recsize);
 	for (i = 0; i < fc->nops; i++) {
 		const struct pop *op = &fc->ops[i];
@@ -1403,7 +1412,9 @@ static int decode_chunk(struct hvt_fast *f, struct chunk *ch, struct worker_buf 
 			r->ev.ts_ns = ns_or_zero(tr, o.clock);
 			r->raw_begin = o.clock;
 			r->raw_end = fc->id;
-			ret = decode_payload(fc, wb->buf, &pos, lim, record_of(&r->ev));
+			ret = decode_payload(fc, wb->buf, &pos, lim, record_of(&r->ev),
+					     r->cls == (const void *)fc);
+			r->cls = ret ? NULL : fc;
 			if (ret == -2) {
 				c->nrecs--;
 				return cfail(c, "%s: corrupt %s event: a sequence is longer than the schema allows",
