@@ -254,6 +254,7 @@ struct model {
 
 struct checker {
 	unsigned int wl;
+	unsigned int schema;	/* the run's schema version */
 	uint64_t seed, iterations;
 
 	/* plan walk */
@@ -782,11 +783,14 @@ static uint64_t expected_mask(const struct checker *ck, unsigned int kind,
 	case HVT_OP_XMM_ARITH:
 		return CHG_RAX | CHG_RIP;
 	case HVT_OP_CR0_TOGGLE:
-		/* CD is a host-owned bit: only the read shadow changes. */
-		return BIT(HVTRACE_CHG_CR0_SHADOW) | CHG_RIP;
+		/*
+		 * CD is a host-owned bit: only the read shadow changes, which
+		 * schema v1 resumes did not report.
+		 */
+		return ck->schema < 2 ? CHG_RIP : BIT(HVTRACE_CHG_CR0_SHADOW) | CHG_RIP;
 	case HVT_OP_CR4_TOGGLE:
 		/* PGE likewise. */
-		return BIT(HVTRACE_CHG_CR4_SHADOW) | CHG_RIP;
+		return ck->schema < 2 ? CHG_RIP : BIT(HVTRACE_CHG_CR4_SHADOW) | CHG_RIP;
 	case HVT_OP_CR3_STORE:
 		return BIT(HVTRACE_CHG_GPR(ck->op.reg)) | CHG_RIP;
 	case HVT_OP_CR3_RELOAD:
@@ -1113,7 +1117,9 @@ static void checker_event(struct checker *ck, const struct hvt_event *ev,
 			ck->found = 1;
 			ck->run_id = s->run_id;
 			ck->vcpu = s->vcpu;
-			check(C_START, s->schema_version == HVTRACE_SCHEMA_VERSION,
+			ck->schema = s->schema_version;
+			check(C_START, s->schema_version >= HVTRACE_SCHEMA_VERSION_MIN &&
+			      s->schema_version <= HVTRACE_SCHEMA_VERSION,
 			      "schema version %u", s->schema_version);
 		} else if (ck->found && !ck->have_end &&
 			   s->phase == HVTRACE_PHASE_END &&
