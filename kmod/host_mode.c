@@ -1556,7 +1556,9 @@ static void hvt_host_emit_session(struct hvt_host_cpu *pc, u8 phase)
 	s->end_reason = pc->reason;
 	s->vm_insn_error = pc->vm_insn_error;
 	s->backend = HVTRACE_BACKEND_HOST;
-	strscpy(s->kernel_release, utsname()->release, sizeof(s->kernel_release));
+	/* init_utsname(): the owner may be exiting (its nsproxy gone) */
+	strscpy(s->kernel_release, init_utsname()->release,
+		sizeof(s->kernel_release));
 	s->host_mismatches = pc->host_mismatches;
 	s->tsc = rdtsc_ordered();
 	trace_hvtrace_session(s);

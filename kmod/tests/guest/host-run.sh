@@ -124,7 +124,7 @@ if hvt_start_sessiond hvtrace; then
 		sh -c "[ -f /out/trace/kernel/metadata ] && [ \"$(kv dropped /out/run-lttng.err)\" = 0 ]"
 	hvt_mark "host: hvtrace record --host"
 	if command -v hvtrace > /dev/null; then
-		hvtrace record --host --cpus 0-$((ncpu - 1)) --output /out/rec-host \
+		hvtrace record --host --cpus 0-$((ncpu - 1)) --output /out/rec-host --subbuf-size 1M --num-subbuf 8 \
 			-- bin/hostmode cpuid > /out/record-host.txt 2>&1
 		rc=$?
 		sed 's/^/# record: /' /out/record-host.txt
