@@ -12,4 +12,5 @@ $(KVM_VMM_BIN): tests/kvm/hvt-vmm.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -Wall -Wextra -O2 -static -o $@ $<
 
+CHECK_SUITES += tests/kvm/kvmcheck-sample.sh
 E2E_SUITES += tests/kvm/bochs-kvm.sh
