@@ -139,7 +139,8 @@ static int parse_traps(char *spec, struct hvtrace_host_on *on)
 
 static int dev_open(void)
 {
-	int fd = open(HVTRACE_DEVICE, O_RDWR);
+	/* not inherited: a session must end with its owner, not with a child */
+	int fd = open(HVTRACE_DEVICE, O_RDWR | O_CLOEXEC);
 
 	if (fd < 0)
 		perror(HVTRACE_DEVICE);
