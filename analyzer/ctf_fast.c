@@ -965,7 +965,9 @@ struct fstream {
 	size_t next_chunk;	/* index into the chunk list of this stream */
 	size_t first_chunk, nchunks;
 	struct chunk *cur;
-	size_t cur_pos;
+	size_t cur_pos;		/* records of cur handed out */
+	struct seg *cur_seg;	/* where the next one is */
+	size_t cur_off;
 };
 
 /* ---- chunks ---------------------------------------------------------------- */
@@ -984,10 +986,20 @@ struct rec {
 	const void *cls;
 };
 
+/* Records in fixed segments: no reallocation, no copy, nothing that grows in steps. */
+#define SEG_RECS 256
+
+struct seg {
+	struct seg *next;
+	struct rec r[SEG_RECS];
+};
+
 /* The records of a chunk being decoded or read (a bounded number exist). */
 struct work {
-	struct rec *recs;
-	uint32_t nrecs, cap;
+	struct seg *segs;	/* kept from chunk to chunk: never reallocated */
+	struct seg *tail;	/* the segment being filled */
+	uint32_t tail_n;	/* records in it */
+	uint32_t nrecs;
 	unsigned char failed;
 	char *err;		/* when failed (NULL: out of memory) */
 };
@@ -1082,19 +1094,48 @@ static void *record_of(struct hvt_event *ev)
 
 static struct rec *chunk_add(struct work *w)
 {
-	if (w->nrecs == w->cap) {
-		size_t cap = w->cap ? 2 * w->cap : 1024;
-		struct rec *nr = realloc(w->recs, cap * sizeof(*nr));
-		size_t i;
+	struct rec *r;
 
-		if (!nr)
-			return NULL;
-		for (i = w->cap; i < cap; i++)
-			nr[i].cls = NULL;
-		w->recs = nr;
-		w->cap = (uint32_t)cap;
+	if (!w->tail || w->tail_n == SEG_RECS) {
+		struct seg *next = w->tail ? w->tail->next : w->segs;
+
+		if (!next) {
+			size_t i;
+
+			next = malloc(sizeof(*next));
+			if (!next)
+				return NULL;
+			next->next = NULL;
+			for (i = 0; i < SEG_RECS; i++)
+				next->r[i].cls = NULL;
+			if (w->tail)
+				w->tail->next = next;
+			else
+				w->segs = next;
+		}
+		w->tail = next;
+		w->tail_n = 0;
 	}
-	return &w->recs[w->nrecs++];
+	r = &w->tail->r[w->tail_n++];
+	w->nrecs++;
+	return r;
+}
+
+/* Take back the last record chunk_add() gave. */
+static void chunk_unadd(struct work *w)
+{
+	w->tail_n--;
+	w->nrecs--;
+}
+
+static void free_segs(struct work *w)
+{
+	while (w->segs) {
+		struct seg *n = w->segs->next;
+
+		free(w->segs);
+		w->segs = n;
+	}
 }
 
 static int cfail(struct work *c, const char *fmt, ...)
@@ -1416,12 +1457,12 @@ static int decode_chunk(struct hvt_fast *f, struct chunk *ch, struct worker_buf 
 					     r->cls == (const void *)fc);
 			r->cls = ret ? NULL : fc;
 			if (ret == -2) {
-				c->nrecs--;
+				chunk_unadd(c);
 				return cfail(c, "%s: corrupt %s event: a sequence is longer than the schema allows",
 					     st->name, fc->s->event);
 			}
 			if (ret) {
-				c->nrecs--;
+				chunk_unadd(c);
 				return cfail(c, "%s: packet at offset %" PRIu64 ": event %s runs past the packet content",
 					     st->name, pk->off, fc->s->event);
 			}
@@ -1446,6 +1487,8 @@ static void run_chunk(struct hvt_fast *f, struct chunk *c, struct worker_buf *wb
 	if (!c->w)
 		return;		/* out of memory: get_chunk() says so */
 	c->w->nrecs = 0;
+	c->w->tail = NULL;
+	c->w->tail_n = 0;
 	c->w->failed = 0;
 	decode_chunk(f, c, wb);
 }
@@ -1513,8 +1556,28 @@ static struct chunk *get_chunk(struct hvt_fast *f, struct fstream *st)
 		pthread_mutex_lock(&f->lock);
 		c->state = C_DONE;
 	}
-	while (c->state != C_DONE)
-		pthread_cond_wait(&f->cond, &f->lock);
+	while (c->state != C_DONE) {
+		/* a worker has it: decode one further ahead meanwhile */
+		struct chunk *o = NULL;
+
+		while (f->next_sched < f->nchunks &&
+		       f->chunks[f->sched[f->next_sched]].state != C_PENDING)
+			f->next_sched++;
+		if (f->next_sched < f->nchunks && f->inflight < f->window)
+			o = &f->chunks[f->sched[f->next_sched++]];
+		if (!o) {
+			pthread_cond_wait(&f->cond, &f->lock);
+			continue;
+		}
+		o->state = C_BUSY;
+		f->inflight++;
+		take_pool(f, o);
+		pthread_mutex_unlock(&f->lock);
+		run_chunk(f, o, &f->mainbuf);
+		pthread_mutex_lock(&f->lock);
+		o->state = C_DONE;
+		pthread_cond_broadcast(&f->cond);
+	}
 	pthread_mutex_unlock(&f->lock);
 	return c->w ? c : NULL;
 }
@@ -1525,7 +1588,7 @@ static void release_chunk(struct hvt_fast *f, struct chunk *c)
 		pthread_mutex_lock(&f->lock);
 	c->state = C_RELEASED;
 	if (c->w && f->npool == f->pool_max) {
-		free(c->w->recs);
+		free_segs(c->w);
 		free(c->w->err);
 		free(c->w);
 	} else if (c->w) {
@@ -1619,17 +1682,25 @@ int hvt_fast_next(struct hvt_fast *f, struct hvt_event *ev, struct hvt_err *err)
 			st->cur_pos = 0;
 			if (!st->cur)
 				break;
+			st->cur_seg = st->cur->w->segs;
+			st->cur_off = 0;
 		}
 		if (!st->cur)
 			continue;
-		if (!best || cmp_heads(st, &st->cur->w->recs[st->cur_pos], best,
-				       &best->cur->w->recs[best->cur_pos]) < 0)
+		if (!best || cmp_heads(st, &st->cur_seg->r[st->cur_off], best,
+				       &best->cur_seg->r[best->cur_off]) < 0)
 			best = st;
 	}
 	if (!best)
 		return 0;
 	{
-		const struct rec *r = &best->cur->w->recs[best->cur_pos++];
+		const struct rec *r = &best->cur_seg->r[best->cur_off];
+
+		best->cur_pos++;
+		if (++best->cur_off == SEG_RECS) {
+			best->cur_seg = best->cur_seg->next;
+			best->cur_off = 0;
+		}
 		size_t n;
 
 		switch (r->ev.type) {
@@ -2204,8 +2275,13 @@ struct hvt_fast *hvt_fast_open(const char *const *dirs, const char *const *name_
 	qsort_r(f->sched, f->nchunks, sizeof(*f->sched), cmp_sched, f);
 	if (!nthreads)
 		nthreads = 1;
-	f->window = 2 * nthreads + f->nstreams + 1;
-	f->pool_max = f->window + f->nstreams + 2;
+	/*
+	 * Chunks decoded ahead: one per thread and one per stream (each
+	 * stream has one being read); the work areas are reused, so memory
+	 * does not depend on the trace's length.
+	 */
+	f->window = nthreads + f->nstreams + 1;
+	f->pool_max = f->window + f->nstreams + 1;
 	f->pool = calloc(f->pool_max, sizeof(*f->pool));
 	if (!f->pool)
 		goto oom;
@@ -2336,13 +2412,13 @@ void hvt_fast_close(struct hvt_fast *f)
 	}
 	for (i = 0; i < f->nchunks; i++)
 		if (f->chunks[i].w) {
-			free(f->chunks[i].w->recs);
+			free_segs(f->chunks[i].w);
 			free(f->chunks[i].w->err);
 			free(f->chunks[i].w);
 		}
 	free(f->chunks);
 	for (i = 0; i < f->npool; i++) {
-		free(f->pool[i]->recs);
+		free_segs(f->pool[i]);
 		free(f->pool[i]->err);
 		free(f->pool[i]);
 	}
