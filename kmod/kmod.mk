@@ -37,3 +37,4 @@ clean: kmod-clean
 
 CHECK_SUITES += kmod/tests/build-w1.sh
 E2E_SUITES += kmod/tests/bochs-kmod.sh
+E2E_SUITES += kmod/tests/bochs-host.sh
