@@ -101,12 +101,17 @@ fault:
 	return HVT_VMX_FAULT;
 }
 
-/* VMREAD: asm goto with an output (GCC >= 11, as the kernel's vmread does). */
+/*
+ * VMREAD: asm goto with an output (GCC >= 11, as the kernel's vmread does),
+ * volatile: GCC bug 113921 treats an asm goto with outputs as non-volatile
+ * and may merge two reads of one field across a VMCS change (the KVM
+ * backend saw two GUEST_RIP reads merged).
+ */
 static inline int __hvt_vmread(unsigned long field, unsigned long *val)
 {
 	unsigned long v;
 
-	asm goto("1: vmread %[f], %[v]\n\t"
+	asm volatile goto("1: vmread %[f], %[v]\n\t"
 		 "jc %l[fail_invalid]\n\t"
 		 "jz %l[fail_valid]\n\t"
 		 _ASM_EXTABLE(1b, %l[fault])

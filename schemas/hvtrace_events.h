@@ -236,14 +236,19 @@ enum hvtrace_action { HVTRACE_ACTIONS(HVTRACE_A_ENUM) };
 
 /*
  * Fields whose values differ between two runs with the same workload and
- * seed by design: ignored by `hvtrace diff` unless asked.
+ * seed by design: ignored by `hvtrace diff` unless asked.  The VM number
+ * and VMM pid name a KVM guest in one module load; two boots of one guest
+ * get others.
  */
 #define HVTRACE_NONDET_FIELDS(N)					\
 	N(HVTRACE_EVENT_EXIT, tsc)					\
 	N(HVTRACE_EVENT_RESUME, tsc)					\
 	N(HVTRACE_EVENT_SESSION, run_id)				\
 	N(HVTRACE_EVENT_SESSION, tsc)					\
-	N(HVTRACE_EVENT_SESSION, vmm_pid)
+	N(HVTRACE_EVENT_SESSION, vmm_pid)					\
+	N(HVTRACE_EVENT_EXIT, vm)					\
+	N(HVTRACE_EVENT_RESUME, vm)					\
+	N(HVTRACE_EVENT_SESSION, vm)
 
 /* Plain C records of the three events, generated from the lists above. */
 #define HVTRACE_REC_FIELD(type, name) type name;
