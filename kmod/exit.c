@@ -448,94 +448,6 @@ static const hvt_exit_handler hvt_exit_handlers[] = {
 
 /* ---- the exit path ---------------------------------------------------- */
 
-/* Which exit-information fields the SDM defines for an exit (28.2). */
-#define HVT_DEF_INSN_LEN	BIT(0)
-#define HVT_DEF_INSN_INFO	BIT(1)
-#define HVT_DEF_LINEAR		BIT(2)
-#define HVT_DEF_PHYS		BIT(3)
-
-static const u8 hvt_exit_defined[HVTRACE_NR_REASONS] = {
-	/* Instruction-caused exits: the length of that instruction. */
-	[HVTRACE_EXIT_TASK_SWITCH] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_CPUID] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_GETSEC] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_HLT] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_INVD] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_INVLPG] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_RDPMC] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_RDTSC] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_VMCALL] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_VMCLEAR] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
-	[HVTRACE_EXIT_VMLAUNCH] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_VMPTRLD] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
-	[HVTRACE_EXIT_VMPTRST] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
-	[HVTRACE_EXIT_VMREAD] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
-	[HVTRACE_EXIT_VMRESUME] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_VMWRITE] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
-	[HVTRACE_EXIT_VMXOFF] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_VMXON] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
-	[HVTRACE_EXIT_CR_ACCESS] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_DR_ACCESS] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_IO_INSTRUCTION] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_RDMSR] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_WRMSR] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_MWAIT] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_MONITOR] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_PAUSE] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_GDTR_IDTR_ACCESS] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
-	[HVTRACE_EXIT_LDTR_TR_ACCESS] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
-	[HVTRACE_EXIT_EPT_VIOLATION] = HVT_DEF_PHYS,
-	[HVTRACE_EXIT_EPT_MISCONFIG] = HVT_DEF_PHYS,
-	[HVTRACE_EXIT_INVEPT] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
-	[HVTRACE_EXIT_RDTSCP] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_INVVPID] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
-	[HVTRACE_EXIT_WBINVD] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_XSETBV] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_RDRAND] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
-	[HVTRACE_EXIT_INVPCID] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
-	[HVTRACE_EXIT_VMFUNC] = HVT_DEF_INSN_LEN,
-	[HVTRACE_EXIT_RDSEED] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
-	[HVTRACE_EXIT_XSAVES] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
-	[HVTRACE_EXIT_XRSTORS] = HVT_DEF_INSN_LEN | HVT_DEF_INSN_INFO,
-};
-
-/* Software interrupts and exceptions (INT n, INT3/INTO, INT1). */
-static bool hvt_soft_event(u32 info)
-{
-	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
-
-	return (info & INTR_INFO_VALID_MASK) &&
-	       (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION ||
-		type == INTR_TYPE_PRIV_SW_EXCEPTION);
-}
-
-/*
- * The exit-information fields defined for this exit: the rest read as 0 in
- * the trace rather than as whatever an earlier exit left in the VMCS.
- */
-static unsigned int hvt_defined_fields(struct hvt_vcpu *v, u32 basic, u32 idt)
-{
-	unsigned int d = basic < HVTRACE_NR_REASONS ? hvt_exit_defined[basic] : 0;
-	u64 q = v->exit_qual;
-
-	if (v->exit_reason & HVTRACE_EXIT_REASON_ENTRY_FAIL)
-		return 0;
-	if (basic == HVTRACE_EXIT_EXCEPTION_NMI && hvt_soft_event(v->intr_info))
-		d |= HVT_DEF_INSN_LEN;
-	if (hvt_soft_event(idt))	/* exit during a software event's delivery */
-		d |= HVT_DEF_INSN_LEN;
-	if (basic == HVTRACE_EXIT_IO_INSTRUCTION && (q & BIT(4)))
-		d |= HVT_DEF_LINEAR | HVT_DEF_INSN_INFO;	/* INS/OUTS */
-	if (basic == HVTRACE_EXIT_CR_ACCESS && ((q >> 4) & 3) == 3 && (q & BIT(6)))
-		d |= HVT_DEF_LINEAR;				/* LMSW m16 */
-	if (basic == HVTRACE_EXIT_EPT_VIOLATION && (q & BIT(7)))
-		d |= HVT_DEF_LINEAR;
-	/* The field exists only with "enable EPT" (SDM 25.9.4). */
-	if (!(v->ctl_proc2 & SECONDARY_EXEC_ENABLE_EPT))
-		d &= ~HVT_DEF_PHYS;
-	return d;
-}
-
 /* VM_EXIT_INTR_INFO-style error code, when the info says one is valid. */
 static u64 hvt_read_error(struct hvt_vcpu *v, u32 info, unsigned long field,
 			  int *bad)
@@ -559,7 +471,6 @@ static u64 hvt_read_error(struct hvt_vcpu *v, u32 info, unsigned long field,
 static int hvt_read_exit(struct hvt_vcpu *v, bool traced)
 {
 	struct hvtrace_exit_rec *e = &v->exit_rec;
-	u32 basic = v->exit_reason & HVTRACE_EXIT_REASON_BASIC_MASK;
 	unsigned int def;
 	u64 x[8];
 	int bad = 0;
@@ -582,7 +493,9 @@ static int hvt_read_exit(struct hvt_vcpu *v, bool traced)
 	e->seq = ++v->seq;
 
 	if (traced) {
-		def = hvt_defined_fields(v, basic, v->idt_info);
+		def = hvt_exit_defined_fields(v->exit_reason, v->exit_qual,
+					      v->intr_info, v->idt_info,
+					      v->ctl_proc2 & SECONDARY_EXEC_ENABLE_EPT);
 		e->vcpu = v->cpu;
 		e->vm = 0;
 		e->exit_reason = v->exit_reason;
@@ -612,10 +525,10 @@ static int hvt_read_exit(struct hvt_vcpu *v, bool traced)
 		bad |= hvt_vmread(v, GUEST_CR3, &e->cr3);
 		bad |= hvt_vmread(v, GUEST_CR4, &e->cr4);
 		/* What the guest reads: the shadow for bits the host owns. */
-		e->cr0_shadow = (e->cr0 & ~v->cr0_mask) |
-				(hvt_vmread_or0(v, CR0_READ_SHADOW) & v->cr0_mask);
-		e->cr4_shadow = (e->cr4 & ~v->cr4_mask) |
-				(hvt_vmread_or0(v, CR4_READ_SHADOW) & v->cr4_mask);
+		e->cr0_shadow = hvt_guest_cr_view(e->cr0, v->cr0_mask,
+				hvt_vmread_or0(v, CR0_READ_SHADOW));
+		e->cr4_shadow = hvt_guest_cr_view(e->cr4, v->cr4_mask,
+				hvt_vmread_or0(v, CR4_READ_SHADOW));
 		e->interruptibility = v->interruptibility;
 		memcpy(e->gpr, v->regs.gpr, sizeof(e->gpr));
 		memcpy(e->xmm, v->regs.xmm, sizeof(e->xmm));

@@ -226,6 +226,17 @@ unsigned int hvt_host_compare_cpu(unsigned int cpu,
 				  const char *where);
 void hvt_host_check_exit(struct hvt_vcpu *v);
 
+/* exit_info.c: which exit-information fields an exit defines (SDM 28.2) */
+#define HVT_DEF_INSN_LEN	BIT(0)
+#define HVT_DEF_INSN_INFO	BIT(1)
+#define HVT_DEF_LINEAR		BIT(2)
+#define HVT_DEF_PHYS		BIT(3)
+unsigned int hvt_exit_defined_fields(u32 reason, u64 qual, u32 intr_info,
+				     u32 idt, bool ept);
+void hvt_exit_clear_undefined(struct hvtrace_exit_rec *e, bool ept);
+bool hvt_soft_event(u32 info);
+u64 hvt_guest_cr_view(u64 cr, u64 mask, u64 shadow);
+
 /* exit.c */
 int hvt_handle_exit(struct hvt_regs *regs);
 const char *hvt_exit_reason_name(u32 basic);

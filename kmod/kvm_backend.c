@@ -555,9 +555,13 @@ static void hvt_kvm_exit_probe(void *data, struct kvm_vcpu *vcpu, u32 isa)
 	e->cr0 = hvt_vmr(GUEST_CR0);
 	e->cr3 = hvt_vmr(GUEST_CR3);
 	e->cr4 = hvt_vmr(GUEST_CR4);
-	e->cr0_shadow = hvt_vmr(CR0_READ_SHADOW);
-	e->cr4_shadow = hvt_vmr(CR4_READ_SHADOW);
+	e->cr0_shadow = hvt_guest_cr_view(e->cr0, hvt_vmr(CR0_GUEST_HOST_MASK),
+					  hvt_vmr(CR0_READ_SHADOW));
+	e->cr4_shadow = hvt_guest_cr_view(e->cr4, hvt_vmr(CR4_GUEST_HOST_MASK),
+					  hvt_vmr(CR4_READ_SHADOW));
 	e->interruptibility = hvt_vmr(GUEST_INTERRUPTIBILITY_INFO);
+	hvt_exit_clear_undefined(e, hvt_vmr(SECONDARY_VM_EXEC_CONTROL) &
+				 SECONDARY_EXEC_ENABLE_EPT);
 	/* Filled by __vmx_vcpu_run at the exit, but for the lazy RSP/RIP. */
 	for (i = 0; i < 16; i++)
 		e->gpr[i] = vcpu->arch.regs[i];
