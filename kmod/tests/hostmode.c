@@ -15,6 +15,8 @@
  *   hostmode msr                    IA32_FEATURE_CONTROL, IA32_VMX_BASIC and
  *                                   IA32_APIC_BASE of every CPU through
  *                                   /dev/cpu/N/msr (msr.ko)
+ *   hostmode exc N                  N INT3 (SIGTRAP) and N UD2 (SIGILL, RIP
+ *                                   moved past it by the handler)
  *   hostmode io N                   N OUT and N IN on port 0x80, then one
  *                                   REP OUTSB of 4 bytes (needs ioperm)
  *
@@ -25,6 +27,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <ucontext.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -428,6 +432,46 @@ static int cmd_msr(void)
 	return 0;
 }
 
+static volatile sig_atomic_t n_trap, n_ill;
+
+static void on_trap(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+	(void)uc;
+	n_trap++;
+}
+
+static void on_ill(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+
+	(void)sig;
+	(void)si;
+	uc->uc_mcontext.gregs[REG_RIP] += 2;	/* past the UD2 */
+	n_ill++;
+}
+
+static int cmd_exc(int argc, char **argv)
+{
+	long n = argc > 1 ? strtol(argv[1], NULL, 0) : 10, i;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_flags = SA_SIGINFO;
+	sa.sa_sigaction = on_trap;
+	sigaction(SIGTRAP, &sa, NULL);
+	sa.sa_sigaction = on_ill;
+	sigaction(SIGILL, &sa, NULL);
+	for (i = 0; i < n; i++) {
+		asm volatile("int3" ::: "memory");
+		asm volatile("ud2" ::: "memory");
+	}
+	printf("int3=%ld sigtrap=%d ud2=%ld sigill=%d\n", n, (int)n_trap, n,
+	       (int)n_ill);
+	return n_trap == n && n_ill == n ? 0 : 1;
+}
+
 static int cmd_spin(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 1;
@@ -463,7 +507,9 @@ int main(int argc, char **argv)
 		return cmd_io(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "msr"))
 		return cmd_msr();
+	if (!strcmp(argv[1], "exc"))
+		return cmd_exc(argc - 1, argv + 1);
 usage:
-	fprintf(stderr, "usage: hostmode cpuid|run|cycles|busy|spin|io|msr ...\n");
+	fprintf(stderr, "usage: hostmode cpuid|run|cycles|busy|spin|io|msr|exc ...\n");
 	return 2;
 }

@@ -178,6 +178,16 @@ else
 	not_ok "msr.ko loads (/dev/cpu/N/msr)"
 fi
 
+hvt_mark "host: #BP and #UD trapped (exception bitmap) and delivered again"
+bin/hostmode exc 10 > /out/exc-native.txt 2>&1
+bin/hostmode run -t exc=3,exc=6 -- bin/hostmode exc 10 > /out/exc-virt.txt 2> /out/run-exc.err
+rc=$?
+cat /out/exc-virt.txt /out/run-exc.err
+checkx "a program taking 10 INT3 (SIGTRAP) and 10 UD2 (SIGILL) runs the same under hvtrace" \
+	'[ $rc -eq 0 ] && cmp /out/exc-native.txt /out/exc-virt.txt'
+checkx "at least 20 exception exits, each delivered again, host state intact ($(kv reason_0 /out/run-exc.err))" \
+	'[ "$(kv reason_0 /out/run-exc.err)" -ge 20 ] && [ "$(kv host_mismatches /out/run-exc.err)" = 0 ]'
+
 hvt_mark "host: RDTSC trapped on every CPU (kernel and user) while a program runs"
 bin/hostmode run -t rdtsc -- bin/hostmode spin 0.5 > /dev/null 2> /out/run-rdtsc.err
 rc=$?
@@ -231,7 +241,7 @@ hvt_mark "host: unload"
 check "rmmod hvtrace" rmmod hvtrace
 check "unload reports 0 allocations outstanding" dmesg_has "hvtrace: unloaded, 0 allocations outstanding"
 sessions=$(dmesg | grep -c "hvtrace: host session [0-9]* ended: .*host state intact\$")
-check "every host session ended with the host state intact ($sessions)" [ "$sessions" -ge 61 ]
+check "every host session ended with the host state intact ($sessions)" [ "$sessions" -ge 62 ]
 check "no warning, BUG, oops or lockup in dmesg" \
 	sh -c 'dmesg | grep -E "WARNING:|BUG:|Oops|soft lockup|rcu_sched self-detected|rcu: INFO|general protection|invalid opcode|hvtrace: .*(CHANGED|STILL|unexpected|not virtualized)" | grep -v "not virtualized: CR4.VMXE already set" > /out/dmesg-problems.txt; [ ! -s /out/dmesg-problems.txt ]'
 head -n 5 /out/dmesg-problems.txt | sed 's/^/# /'
