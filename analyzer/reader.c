@@ -2407,9 +2407,15 @@ struct hvt_reader *hvt_reader_open_part(const char *const *paths, size_t npaths,
 	if (!bad)
 		bad = fast_attach(r, nparts, err);
 	if (probing && (bad || !r->fast)) {
-		/* libbabeltrace2 reads it whole, or says what is wrong with it */
+		/*
+		 * libbabeltrace2 reads it whole, or says what is wrong with it;
+		 * the guard stays up from one reader to the next.
+		 */
+		hvt_guard_begin(npaths == 1 ? paths[0] : "the traces");
 		hvt_reader_close(r);
-		return fast_reopen(paths, npaths, flags, part, nparts, err);
+		r = fast_reopen(paths, npaths, flags, part, nparts, err);
+		hvt_guard_end();
+		return r;
 	}
 	if (bad)
 		goto fail;
