@@ -1159,23 +1159,6 @@ static void hvt_read_xmm(u64 *xmm, u32 *mxcsr)
 		     : "=m" (*mxcsr) : "r" (xmm) : "memory");
 }
 
-/* Exits that leave an instruction length (SDM 28.2.4). */
-static bool hvt_insn_exit(u32 basic)
-{
-	switch (basic) {
-	case HVTRACE_EXIT_CPUID: case HVTRACE_EXIT_GETSEC:
-	case HVTRACE_EXIT_INVD: case HVTRACE_EXIT_RDTSC:
-	case HVTRACE_EXIT_VMCALL ... HVTRACE_EXIT_VMXON:
-	case HVTRACE_EXIT_CR_ACCESS: case HVTRACE_EXIT_IO_INSTRUCTION:
-	case HVTRACE_EXIT_RDMSR: case HVTRACE_EXIT_WRMSR:
-	case HVTRACE_EXIT_INVEPT: case HVTRACE_EXIT_RDTSCP:
-	case HVTRACE_EXIT_INVVPID: case HVTRACE_EXIT_XSETBV:
-	case HVTRACE_EXIT_VMFUNC:
-		return true;
-	}
-	return false;
-}
-
 /* Claims the next ring slot, or counts why there is none. */
 static struct hvt_host_rec *hvt_ring_claim(struct hvt_host_cpu *pc)
 {
@@ -1198,11 +1181,11 @@ static struct hvt_host_rec *hvt_ring_claim(struct hvt_host_cpu *pc)
 	return &pc->ring[head % HVT_HOST_RING];
 }
 
-static void hvt_fill_exit(struct hvt_host_cpu *pc, struct hvt_host_rec *rec,
-			  u32 basic)
+static void hvt_fill_exit(struct hvt_host_cpu *pc, struct hvt_host_rec *rec)
 {
 	struct hvtrace_exit_rec *e = &rec->exit;
 	struct task_struct *t = current;
+	unsigned int def;
 	u64 shadow;
 
 	e->vcpu = pc->cpu;
@@ -1210,14 +1193,15 @@ static void hvt_fill_exit(struct hvt_host_cpu *pc, struct hvt_host_rec *rec,
 	e->vm = 0;
 	e->exit_reason = pc->reason;
 	e->exit_qual = pc->qual;
-	e->insn_len = 0;
-	if (hvt_insn_exit(basic) ||
-	    (basic == HVTRACE_EXIT_EXCEPTION_NMI &&
-	     (pc->intr_info & INTR_INFO_INTR_TYPE_MASK) >= INTR_TYPE_SOFT_INTR))
-		e->insn_len = pc->insn_len;
-	e->insn_info = 0;
-	e->guest_linear = 0;
-	e->guest_phys = 0;
+	/* The SDM's defined-field rule, shared by every backend (exit_info.c). */
+	def = hvt_exit_defined_fields(pc->reason, pc->qual, pc->intr_info,
+				      pc->idt_info, false);
+	e->insn_len = (def & HVT_DEF_INSN_LEN) ? pc->insn_len : 0;
+	e->insn_info = (def & HVT_DEF_INSN_INFO) ?
+		       hvt_vr(pc, VMX_INSTRUCTION_INFO) : 0;
+	e->guest_linear = (def & HVT_DEF_LINEAR) ?
+			  hvt_vr(pc, GUEST_LINEAR_ADDRESS) : 0;
+	e->guest_phys = 0;	/* no EPT: the field does not exist */
 	e->intr_info = pc->intr_info;
 	e->intr_error = ((pc->intr_info & INTR_INFO_VALID_MASK) &&
 			 (pc->intr_info & INTR_INFO_DELIVER_CODE_MASK)) ?
@@ -1232,9 +1216,9 @@ static void hvt_fill_exit(struct hvt_host_cpu *pc, struct hvt_host_rec *rec,
 	e->cr0 = hvt_vr(pc, GUEST_CR0);
 	e->cr3 = hvt_vr(pc, GUEST_CR3);
 	e->cr4 = hvt_vr(pc, GUEST_CR4);
-	e->cr0_shadow = e->cr0;
+	e->cr0_shadow = e->cr0;	/* CR0 guest/host mask 0 */
 	shadow = hvt_vr(pc, CR4_READ_SHADOW);
-	e->cr4_shadow = (e->cr4 & ~pc->cr4_mask) | (shadow & pc->cr4_mask);
+	e->cr4_shadow = hvt_guest_cr_view(e->cr4, pc->cr4_mask, shadow);
 	e->interruptibility = pc->interruptibility;
 	memcpy(e->gpr, pc->f->gpr, sizeof(e->gpr));
 	hvt_read_xmm(e->xmm, &e->mxcsr);
@@ -1426,7 +1410,7 @@ int hvt_host_handle_exit(struct hvt_host_frame *f)
 
 	rec = hvt_ring_claim(pc);
 	if (rec)
-		hvt_fill_exit(pc, rec, basic);
+		hvt_fill_exit(pc, rec);
 
 	if (pc->reason & HVTRACE_EXIT_REASON_ENTRY_FAIL) {
 		/* Only a VMLAUNCH can fail this way: give the CPU back. */
