@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * hvtrace internals shared by the core files (main.c, vmx.c, exit.c,
+ * hvtrace internals shared by the core files (main.c, sandbox.c, sandbox_exit.c,
  * control.c, selftest.c).  Nothing here is ABI.
  */
 #ifndef HVT_H
@@ -50,7 +50,7 @@ enum hvt_vmcs_fault {
 	HVT_FAULT_MCE,		/* the guest's #UD taken for a machine check */
 };
 
-/* A run request, filled by control.c, executed by vmx.c on req->cpu. */
+/* A run request, filled by control.c, executed by sandbox.c on req->cpu. */
 struct hvt_run_req {
 	const struct hvt_workload *wl;
 	u32 exc_bitmap;		/* exception bitmap (all ones but for selftests) */
@@ -200,7 +200,7 @@ void *hvt_vzalloc(unsigned long size);
 void hvt_vfree(void *p);
 long hvt_allocs_outstanding(void);
 
-/* vmx.c */
+/* sandbox.c: the sandbox backend (VMX setup, runs) */
 int hvt_vmx_check_cpu(void);
 int hvt_run(struct hvt_run_req *req);
 void hvt_vmx_free_all(void);
@@ -237,7 +237,7 @@ void hvt_exit_clear_undefined(struct hvtrace_exit_rec *e, bool ept);
 bool hvt_soft_event(u32 info);
 u64 hvt_guest_cr_view(u64 cr, u64 mask, u64 shadow);
 
-/* exit.c */
+/* sandbox_exit.c: the sandbox backend's exit handlers */
 int hvt_handle_exit(struct hvt_regs *regs);
 const char *hvt_exit_reason_name(u32 basic);
 

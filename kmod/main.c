@@ -5,7 +5,7 @@
  *
  * Module load checks the CPUs (VMX present, enabled by firmware, not in
  * use) and registers /dev/hvtrace; VMX operation happens only while a run
- * requested through that device is in progress (vmx.c).
+ * requested through that device is in progress (sandbox.c).
  */
 #define pr_fmt(fmt) "hvtrace: " fmt
 
