@@ -174,11 +174,22 @@ static void on_abort(int sig)
 	_exit(HVT_EXIT_ERROR);
 }
 
+/*
+ * An outermost hvt_guard_end() joins the watchdog without the lock: a
+ * begin from another thread (readers of parallel parts) waits until that
+ * teardown is over, or the old watchdog could be told to go on and never
+ * be joined.
+ */
+static int guard_teardown;
+static pthread_cond_t teardown_cond = PTHREAD_COND_INITIALIZER;
+
 void hvt_guard_begin(const char *what)
 {
 	struct sigaction sa;
 
 	pthread_mutex_lock(&guard_lock);
+	while (guard_teardown)
+		pthread_cond_wait(&teardown_cond, &guard_lock);
 	if (!guard_on || guard_depth++) {
 		pthread_mutex_unlock(&guard_lock);
 		return;
@@ -223,6 +234,7 @@ void hvt_guard_end(void)
 		return;
 	}
 	fflush(stderr);
+	guard_teardown = 1;
 	if (watchdog_running) {
 		watchdog_stop = 1;
 		pthread_cond_signal(&watchdog_cond);
@@ -269,5 +281,7 @@ void hvt_guard_end(void)
 	close(capture_fd);
 	close(saved_fd);
 	capture_fd = saved_fd = -1;
+	guard_teardown = 0;
+	pthread_cond_broadcast(&teardown_cond);
 	pthread_mutex_unlock(&guard_lock);
 }
