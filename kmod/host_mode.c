@@ -116,14 +116,12 @@ struct hvt_host_frame {
 static_assert(offsetof(struct hvt_host_frame, rip) == 16 * 8);
 static_assert(sizeof(struct hvt_host_frame) == 22 * 8);
 
-/* One traced exit: both records, and who caused it (not in schema v2). */
+/* One traced exit: both records (the exit's says who caused it). */
 struct hvt_host_rec {
 	struct hvtrace_exit_rec exit;
 	struct hvtrace_resume_rec resume;
-	u32 pid, tid;
-	u8 cpl;
-	char comm[TASK_COMM_LEN];
 };
+static_assert(HVTRACE_COMM_LEN == TASK_COMM_LEN);
 
 enum hvt_host_action { HVT_H_RESUME, HVT_H_INJECT, HVT_H_LEAVE };
 
@@ -1224,14 +1222,14 @@ static void hvt_fill_exit(struct hvt_host_cpu *pc, struct hvt_host_rec *rec)
 	hvt_read_xmm(e->xmm, &e->mxcsr);
 	/*
 	 * Who: the task current on this CPU when the exit came (for an exit
-	 * in an interrupt handler, the task it interrupted) and the CPL.
-	 * Plain reads of the task struct: no lock, a racing comm update
-	 * shows as a mixed name at worst.
+	 * in an interrupt handler, the task it interrupted; the idle task is
+	 * pid 0) and the guest's CPL.  Plain reads of the task struct: no
+	 * lock, a racing comm update shows as a mixed name at worst.
 	 */
-	rec->pid = t->tgid;
-	rec->tid = t->pid;
-	rec->cpl = hvt_cpl(pc);
-	memcpy(rec->comm, t->comm, sizeof(rec->comm));
+	e->pid = t->tgid;
+	e->tid = t->pid;
+	e->cpl = hvt_cpl(pc);
+	memcpy(e->comm, t->comm, sizeof(e->comm));
 	e->tsc = rdtsc_ordered();
 }
 

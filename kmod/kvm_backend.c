@@ -560,6 +560,17 @@ static void hvt_kvm_exit_probe(void *data, struct kvm_vcpu *vcpu, u32 isa)
 	e->cr4_shadow = hvt_guest_cr_view(e->cr4, hvt_vmr(CR4_GUEST_HOST_MASK),
 					  hvt_vmr(CR4_READ_SHADOW));
 	e->interruptibility = hvt_vmr(GUEST_INTERRUPTIBILITY_INFO);
+	/*
+	 * Who: the VMM thread running this vCPU (pid its process, tid the
+	 * vCPU thread) and the guest's CPL, SS.DPL as KVM's vmx_get_cpl()
+	 * reads it; 0 while the guest believes it is in real mode (KVM may
+	 * run that in virtual-8086 mode, where SS.DPL is 3).
+	 */
+	e->pid = current->tgid;
+	e->tid = current->pid;
+	memcpy(e->comm, current->comm, sizeof(e->comm));
+	e->cpl = (e->cr0_shadow & X86_CR0_PE) ?
+		 (hvt_vmr(GUEST_SS_AR_BYTES) >> 5) & 3 : 0;
 	hvt_exit_clear_undefined(e, hvt_vmr(SECONDARY_VM_EXEC_CONTROL) &
 				 SECONDARY_EXEC_ENABLE_EPT);
 	/* Filled by __vmx_vcpu_run at the exit, but for the lazy RSP/RIP. */

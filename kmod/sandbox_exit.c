@@ -530,6 +530,11 @@ static int hvt_read_exit(struct hvt_vcpu *v, bool traced)
 		e->cr4_shadow = hvt_guest_cr_view(e->cr4, v->cr4_mask,
 				hvt_vmread_or0(v, CR4_READ_SHADOW));
 		e->interruptibility = v->interruptibility;
+		/* Who: the run's kthread ("hvtrace/N"); the workload's CPL. */
+		e->pid = current->tgid;
+		e->tid = current->pid;
+		memcpy(e->comm, current->comm, sizeof(e->comm));
+		e->cpl = (hvt_vmread_or0(v, GUEST_SS_AR_BYTES) >> 5) & 3;
 		memcpy(e->gpr, v->regs.gpr, sizeof(e->gpr));
 		memcpy(e->xmm, v->regs.xmm, sizeof(e->xmm));
 		e->mxcsr = v->regs.mxcsr;

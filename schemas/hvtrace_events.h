@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The hvtrace trace format, schema v2: the one definition of every event's
+ * The hvtrace trace format, schema v3: the one definition of every event's
  * fields.  The kernel tracepoints (kmod/), the LTTng probe, the analyzer and
  * the synthetic trace writer all expand these lists; no field name is spelled
  * anywhere else.
@@ -32,8 +32,11 @@ typedef uint64_t u64;
 typedef int32_t s32;
 #endif
 
-#define HVTRACE_SCHEMA_VERSION 2
-/* Oldest version the analyzer still reads (see HVTRACE_V2_FIELDS). */
+#define HVTRACE_SCHEMA_VERSION 3
+/*
+ * Oldest version the analyzer still reads (see HVTRACE_V2_FIELDS and
+ * HVTRACE_V3_FIELDS).
+ */
 #define HVTRACE_SCHEMA_VERSION_MIN 1
 
 /* Event names, as LTTng and babeltrace2 show them. */
@@ -55,6 +58,16 @@ typedef int32_t s32;
  * guest interruptibility state.  Exit-information fields the SDM leaves
  * undefined for an exit reason (insn_len, insn_info, guest_linear,
  * guest_phys, intr_error, idt_error) are recorded as 0.
+ *
+ * Schema v3 appends who caused the exit: pid (thread group id), tid
+ * (thread id), comm (the thread's name, NUL padded) and cpl (the guest's
+ * current privilege level, SS.DPL in the guest-state area: 0 kernel, 3
+ * user).  Host mode: the task current on the CPU when the exit came (for
+ * an exit in an interrupt handler, the task it interrupted; kernel
+ * threads are themselves, the idle task is pid 0 tid 0 "swapper/N").
+ * KVM: the VMM thread running the vCPU (pid the VMM process, tid the vCPU
+ * thread) while cpl is the guest's.  Sandbox: the module's run thread
+ * ("hvtrace/N") while cpl is the workload's.
  */
 #define HVTRACE_EXIT_FIELDS(INT, HEX, ARR, TXT, SEQ)			\
 	INT(u32, vcpu)							\
@@ -82,7 +95,14 @@ typedef int32_t s32;
 	INT(u32, vm)							\
 	HEX(u64, cr0_shadow)						\
 	HEX(u64, cr4_shadow)						\
-	HEX(u32, interruptibility)
+	HEX(u32, interruptibility)					\
+	INT(u32, pid)							\
+	INT(u32, tid)							\
+	TXT(comm, HVTRACE_COMM_LEN)					\
+	INT(u8, cpl)
+
+/* Bytes of hvtrace_exit.comm: the kernel's TASK_COMM_LEN. */
+#define HVTRACE_COMM_LEN 16
 
 /*
  * hvtrace_resume: one per VM entry that follows an exit (or per stop).
@@ -199,6 +219,17 @@ typedef int32_t s32;
 	F(HVTRACE_EVENT_SESSION, filtered)				\
 	F(HVTRACE_EVENT_SESSION, host_mismatches)
 
+/*
+ * Fields that schema v1 and v2 traces lack: a reader zero-fills them there
+ * (comm empty), and only there (a v3 event class without them is not
+ * hvtrace's).  Same form as HVTRACE_V2_FIELDS.
+ */
+#define HVTRACE_V3_FIELDS(F)						\
+	F(HVTRACE_EVENT_EXIT, pid)					\
+	F(HVTRACE_EVENT_EXIT, tid)					\
+	F(HVTRACE_EVENT_EXIT, comm)					\
+	F(HVTRACE_EVENT_EXIT, cpl)
+
 /* hvtrace_resume.action */
 #define HVTRACE_ACTIONS(A)						\
 	A(0, RESUME)	/* VMRESUME with the changes applied */		\
@@ -238,17 +269,20 @@ enum hvtrace_action { HVTRACE_ACTIONS(HVTRACE_A_ENUM) };
  * Fields whose values differ between two runs with the same workload and
  * seed by design: ignored by `hvtrace diff` unless asked.  The VM number
  * and VMM pid name a KVM guest in one module load; two boots of one guest
- * get others.
+ * get others.  The pid and tid of an exit's thread are the kernel's choice
+ * at each run; its comm (the program's name) and cpl are compared.
  */
 #define HVTRACE_NONDET_FIELDS(N)					\
 	N(HVTRACE_EVENT_EXIT, tsc)					\
 	N(HVTRACE_EVENT_RESUME, tsc)					\
 	N(HVTRACE_EVENT_SESSION, run_id)				\
 	N(HVTRACE_EVENT_SESSION, tsc)					\
-	N(HVTRACE_EVENT_SESSION, vmm_pid)					\
+	N(HVTRACE_EVENT_SESSION, vmm_pid)				\
 	N(HVTRACE_EVENT_EXIT, vm)					\
 	N(HVTRACE_EVENT_RESUME, vm)					\
-	N(HVTRACE_EVENT_SESSION, vm)
+	N(HVTRACE_EVENT_SESSION, vm)					\
+	N(HVTRACE_EVENT_EXIT, pid)					\
+	N(HVTRACE_EVENT_EXIT, tid)
 
 /* Plain C records of the three events, generated from the lists above. */
 #define HVTRACE_REC_FIELD(type, name) type name;
