@@ -7,7 +7,11 @@
 # Leaves: CACHE_DIR/kver (the kernel release, e.g. 6.1.0-56-amd64),
 #         CACHE_DIR/root/  (dpkg -x of image, headers, kbuild),
 #         CACHE_DIR/kdir -> the headers tree to pass as KDIR,
-#         CACHE_DIR/lttng-modules/ (pristine source of Debian's lttng-modules-dkms).
+#         CACHE_DIR/lttng-modules/ (pristine source of Debian's lttng-modules-dkms),
+#         CACHE_DIR/kvm-src/ (KVM's private headers from linux-source-6.1 of the
+#           headers' exact version: lttng-modules' kvm-x86 probe needs them),
+#         CACHE_DIR/perf/usr/bin/perf (linux-perf of that version: perf kvm stat).
+# The last two are fetched also into a cache made before they existed.
 set -euo pipefail
 
 cache=${1:?usage: fetch-kernel.sh CACHE_DIR}
@@ -36,6 +40,53 @@ if [ -z "$imgpkg" ]; then
 	die "cannot resolve linux-image-amd64 (apt-get update failed or needs root)"
 fi
 kver=${imgpkg#linux-image-}
+
+# As root, apt's download sandbox user cannot write into the cache: skip it.
+sandbox=()
+[ "$(id -u)" -ne 0 ] || sandbox=(-o APT::Sandbox::User=root)
+
+# The peers of the KVM proof need two more packages of the kernel's exact
+# Debian version (the headers package's): KVM's private headers
+# (arch/x86/kvm/*.h, include/kvm/iodev.h, virt/kvm/*.h) out of the
+# linux-source tarball, which is not kept (140 MB), and linux-perf.
+fetch_extras() {
+	local ver tmp
+	ver=$(dpkg-deb -f "$cache"/debs/linux-headers-"$kver"_*.deb Version 2>/dev/null) ||
+		die "no headers package in $cache/debs to take the version from"
+	if [ "$(cat "$cache/kvm-src/.version" 2>/dev/null)" != "$ver" ]; then
+		echo "fetch-kernel: KVM's private headers from linux-source-6.1 $ver (140 MB, once)"
+		tmp=$cache/kvm-src.tmp
+		rm -rf "$tmp" "$cache/kvm-src"
+		mkdir -p "$tmp/deb"
+		(cd "$tmp/deb" && apt-get "${sandbox[@]}" download "linux-source-6.1=$ver" >/dev/null) ||
+			die "apt-get download linux-source-6.1=$ver failed"
+		dpkg-deb --fsys-tarfile "$tmp"/deb/linux-source-6.1_*.deb |
+			tar -x -C "$tmp" --wildcards '*/linux-source-6.1.tar.xz' ||
+			die "no kernel tarball in linux-source-6.1"
+		mkdir -p "$tmp/src"
+		tar -xJf "$tmp"/usr/src/linux-source-6.1.tar.xz -C "$tmp/src" --strip-components=1 \
+			--wildcards 'linux-source-6.1/arch/x86/kvm/*.h' \
+			'linux-source-6.1/include/kvm/*.h' 'linux-source-6.1/virt/kvm/*.h' ||
+			die "cannot unpack KVM's headers from linux-source-6.1"
+		[ -f "$tmp/src/arch/x86/kvm/lapic.h" ] && [ -f "$tmp/src/include/kvm/iodev.h" ] ||
+			die "linux-source-6.1 $ver lacks arch/x86/kvm/lapic.h or include/kvm/iodev.h"
+		echo "$ver" > "$tmp/src/.version"
+		mv "$tmp/src" "$cache/kvm-src"
+		rm -rf "$tmp"
+	fi
+	if [ "$(cat "$cache/perf/.version" 2>/dev/null)" != "$ver" ]; then
+		tmp=$cache/perf.tmp
+		rm -rf "$tmp" "$cache/perf"
+		mkdir -p "$tmp/deb"
+		(cd "$tmp/deb" && apt-get "${sandbox[@]}" download "linux-perf=$ver" >/dev/null) ||
+			die "apt-get download linux-perf=$ver failed"
+		dpkg -x "$tmp"/deb/linux-perf_*.deb "$tmp"
+		rm -rf "$tmp/deb"
+		[ -x "$tmp/usr/bin/perf" ] || die "linux-perf $ver has no usr/bin/perf"
+		echo "$ver" > "$tmp/.version"
+		mv "$tmp" "$cache/perf"
+	fi
+}
 # The headers' Makefile and symlinks hold absolute paths: a cache that was
 # moved or copied is unpacked again.
 case $(readlink "$cache/kdir" 2>/dev/null) in
@@ -44,6 +95,7 @@ case $(readlink "$cache/kdir" 2>/dev/null) in
 esac
 if [ -f "$cache/kver" ] && [ "$(cat "$cache/kver")" = "$kver" ] &&
    [ -f "$cache/.done" ]; then
+	fetch_extras
 	echo "fetch-kernel: $kver already in $cache"
 	exit 0
 fi
@@ -55,9 +107,6 @@ kbuild=$(apt-cache depends "$hdrpkg" | awk '/Depends: linux-kbuild-/ && !found {
 
 rm -rf "$cache/root" "$cache/debs" "$cache/lttng-modules" "$cache/.done"
 mkdir -p "$cache/debs" "$cache/root"
-# As root, apt's download sandbox user cannot write into the cache: skip it.
-sandbox=()
-[ "$(id -u)" -ne 0 ] || sandbox=(-o APT::Sandbox::User=root)
 (cd "$cache/debs" && apt-get "${sandbox[@]}" download "$imgpkg" "$hdrpkg" "$common" "$kbuild" \
 	lttng-modules-dkms >/dev/null) || die "apt-get download failed"
 for d in "$cache"/debs/*.deb; do
@@ -84,5 +133,6 @@ src=$(ls -d "$cache"/root/usr/src/lttng-modules-* | sed -n 1p)
 mv "$src" "$cache/lttng-modules"
 
 echo "$kver" > "$cache/kver"
+fetch_extras
 touch "$cache/.done"
 echo "fetch-kernel: $kver ready in $cache"

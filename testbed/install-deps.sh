@@ -10,7 +10,10 @@ build_pkgs="gcc make pkg-config libbabeltrace2-dev babeltrace2 libjansson-dev
 	libcmocka-dev liblttng-ctl-dev python3-jsonschema"
 e2e_pkgs="bochs bochsbios vgabios busybox-static isolinux syslinux-common
 	genisoimage lttng-tools cpio xz-utils kmod bc flex bison libelf-dev
-	libssl-dev gawk patch procps qemu-system-x86 qemu-system-data seabios"
+	libssl-dev gawk patch procps qemu-system-x86 qemu-system-data seabios
+	linux-perf"
+# linux-perf: for the shared libraries of the kernel's exact-version perf that
+# fetch-kernel.sh unpacks (the KVM proof copies both into the guest).
 pkgs=$build_pkgs
 [ "$what" = e2e ] && pkgs="$pkgs $e2e_pkgs"
 
