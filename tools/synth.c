@@ -15,7 +15,8 @@
  * discarded-events record), lose whole packets (a packet_seq_num gap and a
  * discarded-packets record), break the exit/resume chain, write another
  * schema version or no session records, declare a field wider than the
- * schema's type.  Memory use does not depend on the number of exits.
+ * schema's type, write the field layout of an older schema version or leave
+ * fields out.  Memory use does not depend on the number of exits.
  */
 #define _GNU_SOURCE
 #include <babeltrace2/babeltrace.h>
@@ -172,6 +173,7 @@ struct edit {
 	int field;		/* alter: index into fields[] */
 	int elem;		/* alter: array element */
 	uint64_t val;
+	char text[HVTRACE_COMM_LEN];	/* alter of a text field */
 	bool done;
 };
 
@@ -195,6 +197,12 @@ struct opts {
 	const char *wide;	/* a field declared 64-bit in the metadata */
 	uint64_t wide_seq, wide_val;
 	uint32_t schema_version;
+	unsigned int layout;	/* fields of schema v1, v2 or v3 (0: the version's) */
+	const char *omit[8];	/* exit fields left out of the metadata */
+	int nomit;
+	uint32_t pid, tid, cpl;	/* who caused the exits (schema v3) */
+	bool tid_set;
+	char comm[HVTRACE_COMM_LEN];
 	bool expect_hist;
 	bool quiet;
 	bool serial;		/* vCPUs run one after the other */
@@ -209,16 +217,18 @@ struct field_desc {
 	enum rec_kind rec;
 	size_t off, size;
 	unsigned int count;	/* 1 for scalars */
+	bool txt;		/* NUL-padded text of count bytes */
 };
 
 #define FD_INT(rec, st, type, name) \
-	{ #name, rec, offsetof(struct st, name), sizeof(type), 1 },
+	{ #name, rec, offsetof(struct st, name), sizeof(type), 1, false },
 #define FD_ARR(rec, st, type, name, cnt) \
-	{ #name, rec, offsetof(struct st, name), sizeof(type), cnt },
-#define FD_TXT(rec, st, name, cnt)
+	{ #name, rec, offsetof(struct st, name), sizeof(type), cnt, false },
+#define FD_TXT(rec, st, name, cnt) \
+	{ #name, rec, offsetof(struct st, name), 1, cnt, true },
 #define FD_SEQ(rec, st, type, name, ltype, max) \
-	{ "_" #name "_length", rec, offsetof(struct st, name##_len), sizeof(ltype), 1 }, \
-	{ #name, rec, offsetof(struct st, name), sizeof(type), max },
+	{ "_" #name "_length", rec, offsetof(struct st, name##_len), sizeof(ltype), 1, false }, \
+	{ #name, rec, offsetof(struct st, name), sizeof(type), max, false },
 #define E_INT(t, n) FD_INT(REC_EXIT, hvtrace_exit_rec, t, n)
 #define E_ARR(t, n, c) FD_ARR(REC_EXIT, hvtrace_exit_rec, t, n, c)
 #define E_TXT(n, c) FD_TXT(REC_EXIT, hvtrace_exit_rec, n, c)
@@ -265,6 +275,15 @@ static uint64_t parse_u64(const char *s, const char *what)
 	if (errno || *end)
 		die("%s: expected a number, got '%s'", what, s);
 	return v;
+}
+
+static uint32_t parse_u32(const char *s, const char *what)
+{
+	uint64_t v = parse_u64(s, what);
+
+	if (v > UINT32_MAX)
+		die("%s: '%s' does not fit in 32 bits", what, s);
+	return (uint32_t)v;
 }
 
 static void add_edit(struct edits *ed, struct edit e, const char *opt)
@@ -391,7 +410,13 @@ static void parse_alter(struct opts *o, const char *arg)
 	if (e.field < 0)
 		die("--alter: unknown field '%s' (exit fields by name, gpr[i], xmm[i], a GPR name, or resume.FIELD)",
 		    name);
-	e.val = parse_u64(eq + 1, "--alter value");
+	if (fields[e.field].txt) {
+		if (strlen(eq + 1) >= sizeof(e.text))
+			die("--alter: '%s': at most %zu characters", name, sizeof(e.text) - 1);
+		strncpy(e.text, eq + 1, sizeof(e.text));
+	} else {
+		e.val = parse_u64(eq + 1, "--alter value");
+	}
 	add_edit(&o->alter, e, "--alter");
 }
 
@@ -403,6 +428,8 @@ static void usage(FILE *f)
 	      "         [--discarded N@SEQ] [--discarded-packet N@SEQ|end]\n"
 	      "         [--break KIND@SEQ] [--schema-version V] [--no-session]\n"
 	      "         [--wide FIELD=VAL@SEQ] [--serial-vcpus] [--code-base ADDR]\n"
+	      "         [--layout V] [--omit FIELD] [--pid P] [--tid T] [--comm NAME]\n"
+	      "         [--cpl C]\n"
 	      "         [--expect-hist] [--quiet]\n"
 	      "Writes a deterministic synthetic hvtrace CTF trace into DIR (new or empty).\n"
 	      "  --exits N          exits in the unedited trace, all vCPUs (default 1000)\n"
@@ -415,14 +442,23 @@ static void usage(FILE *f)
 	      "  --insert-at SEQ:N  N extra exits before exit SEQ\n"
 	      "  --poll-at SEQ:N    N extra exits of a polling loop (IN 0x3fd, RDTSC,\n"
 	      "                     again) before exit SEQ\n"
-	      "  --alter SEQ:F=V    write V into field F of exit SEQ (resume.F: its resume)\n"
+	      "  --alter SEQ:F=V    write V into field F of exit SEQ (resume.F: its resume;\n"
+	      "                     comm=NAME: a name)\n"
 	      "  --discarded N@SEQ  the tracer loses exits SEQ..SEQ+N-1 (gap + record)\n"
 	      "  --discarded-packet N@SEQ  exits SEQ..SEQ+N-1 are in a packet the tracer\n"
 	      "                     loses whole (gap + packet_seq_num gap); 'end': the\n"
 	      "                     packet holding the session END record only\n"
 	      "  --break KIND@SEQ   break the chain: gap no-resume dup-resume resume-seq\n"
 	      "                     values-len rip rsp values-long\n"
-	      "  --schema-version V schema version written in the session events\n"
+	      "  --schema-version V schema version written in the session events; the\n"
+	      "                     events have that version's fields (v1, v2, v3)\n"
+	      "  --layout V         write the fields of schema V (1, 2 or 3) whatever\n"
+	      "                     version the session events say\n"
+	      "  --omit FIELD       leave exit field FIELD out of the trace (repeatable)\n"
+	      "  --pid P            process id of the exits' thread (default 4000)\n"
+	      "  --tid T            its thread id (default: P + the vCPU number)\n"
+	      "  --comm NAME        its name (default hvt-synth)\n"
+	      "  --cpl C            the guest's privilege level at the exits (default 0)\n"
 	      "  --no-session       write no hvtrace_session records\n"
 	      "  --wide F=V@SEQ     declare exit/resume field F as a 64-bit integer and\n"
 	      "                     write V into it at exit SEQ (and its resume)\n"
@@ -440,6 +476,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
 	o->vcpus = 1;
 	o->seed = 1;
 	o->schema_version = HVTRACE_SCHEMA_VERSION;
+	o->pid = 4000;
+	strcpy(o->comm, "hvt-synth");
 	parse_mix(o, default_mix);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -581,6 +619,36 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		} else if (!strcmp(a, "--schema-version")) {
 			NEEDV();
 			o->schema_version = (uint32_t)parse_u64(v, a);
+		} else if (!strcmp(a, "--layout")) {
+			NEEDV();
+			o->layout = (unsigned int)parse_u64(v, a);
+			if (o->layout < 1 || o->layout > HVTRACE_SCHEMA_VERSION)
+				die("--layout: 1 to %d", HVTRACE_SCHEMA_VERSION);
+		} else if (!strcmp(a, "--omit")) {
+			NEEDV();
+			if (find_field(v, REC_EXIT, &(int){ 0 }) < 0 || strchr(v, '['))
+				die("--omit: '%s' is not an exit field", v);
+			if (o->nomit == (int)(sizeof(o->omit) / sizeof(o->omit[0])))
+				die("--omit: at most %zu fields",
+				    sizeof(o->omit) / sizeof(o->omit[0]));
+			o->omit[o->nomit++] = v;
+		} else if (!strcmp(a, "--pid")) {
+			NEEDV();
+			o->pid = (uint32_t)parse_u32(v, a);
+		} else if (!strcmp(a, "--tid")) {
+			NEEDV();
+			o->tid = (uint32_t)parse_u32(v, a);
+			o->tid_set = true;
+		} else if (!strcmp(a, "--cpl")) {
+			NEEDV();
+			o->cpl = (uint32_t)parse_u64(v, a);
+			if (o->cpl > 3)
+				die("--cpl: 0 to 3");
+		} else if (!strcmp(a, "--comm")) {
+			NEEDV();
+			if (strlen(v) >= sizeof(o->comm))
+				die("--comm: at most %zu characters", sizeof(o->comm) - 1);
+			strncpy(o->comm, v, sizeof(o->comm));
 		} else if (!strcmp(a, "--expect-hist")) {
 			o->expect_hist = true;
 		} else if (!strcmp(a, "--code-base")) {
@@ -1189,6 +1257,10 @@ static void apply_alter(struct pair *p, const struct edit *e)
 			      (unsigned char *)&p->r;
 	unsigned char *dst = base + f->off + (size_t)e->elem * f->size;
 
+	if (f->txt) {
+		memcpy(dst, e->text, f->count);
+		return;
+	}
 	switch (f->size) {
 	case 1: { uint8_t v = (uint8_t)e->val; memcpy(dst, &v, 1); break; }
 	case 2: { uint16_t v = (uint16_t)e->val; memcpy(dst, &v, 2); break; }
@@ -1456,11 +1528,67 @@ static void fc_seq(bt_trace_class *tc, bt_field_class *st, const char *name,
 	add_member(st, name, fc);
 }
 
-#define FC_INT(type, name) fc_int(tc, st, #name, BITS(type), SIGNED(type), false);
-#define FC_HEX(type, name) fc_int(tc, st, #name, BITS(type), SIGNED(type), true);
-#define FC_ARR(type, name, count) fc_arr(tc, st, #name, BITS(type), count);
-#define FC_TXT(name, count) fc_txt(tc, st, #name);
-#define FC_SEQ(type, name, ltype, max) fc_seq(tc, st, #name, BITS(type), BITS(ltype));
+/*
+ * The fields this trace has, per event in schema order: those of the
+ * layout's schema version (--layout, else --schema-version) but --omit's.
+ */
+#define NAME_1(type, name) #name,
+#define NAME_A(type, name, count) #name,
+#define NAME_T(name, count) #name,
+#define NAME_S(type, name, ltype, max) #name,
+#define NAME_LIST(list) { list(NAME_1, NAME_1, NAME_A, NAME_T, NAME_S) }
+static const char *const exit_names[] = NAME_LIST(HVTRACE_EXIT_FIELDS);
+static const char *const resume_names[] = NAME_LIST(HVTRACE_RESUME_FIELDS);
+static const char *const session_names[] = NAME_LIST(HVTRACE_SESSION_FIELDS);
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+static bool exit_w[NELEMS(exit_names)];
+static bool resume_w[NELEMS(resume_names)];
+static bool session_w[NELEMS(session_names)];
+
+struct added { const char *event, *name; };
+#define ADDED(ev, n) { ev, #n },
+static const struct added added_v2[] = { HVTRACE_V2_FIELDS(ADDED) };
+static const struct added added_v3[] = { HVTRACE_V3_FIELDS(ADDED) };
+
+static bool listed(const struct added *a, size_t n, const char *event, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(a[i].event, event) && !strcmp(a[i].name, name))
+			return true;
+	return false;
+}
+
+static void layout_event(const struct opts *o, unsigned int layout, const char *event,
+			 const char *const *names, bool *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		w[i] = !(layout < 2 && listed(added_v2, NELEMS(added_v2), event, names[i])) &&
+		       !(layout < 3 && listed(added_v3, NELEMS(added_v3), event, names[i]));
+		for (int k = 0; k < o->nomit && !strcmp(event, HVTRACE_EVENT_EXIT); k++)
+			if (!strcmp(o->omit[k], names[i]))
+				w[i] = false;
+	}
+}
+
+static void layout_init(const struct opts *o)
+{
+	unsigned int l = o->layout;
+
+	if (!l)
+		l = o->schema_version < 1 ? 1 : o->schema_version > HVTRACE_SCHEMA_VERSION ?
+		    HVTRACE_SCHEMA_VERSION : o->schema_version;
+	layout_event(o, l, HVTRACE_EVENT_EXIT, exit_names, exit_w, NELEMS(exit_w));
+	layout_event(o, l, HVTRACE_EVENT_RESUME, resume_names, resume_w, NELEMS(resume_w));
+	layout_event(o, l, HVTRACE_EVENT_SESSION, session_names, session_w,
+		     NELEMS(session_w));
+}
+
+#define FC_INT(type, name) if (w[k++]) fc_int(tc, st, #name, BITS(type), SIGNED(type), false);
+#define FC_HEX(type, name) if (w[k++]) fc_int(tc, st, #name, BITS(type), SIGNED(type), true);
+#define FC_ARR(type, name, count) if (w[k++]) fc_arr(tc, st, #name, BITS(type), count);
+#define FC_TXT(name, count) if (w[k++]) fc_txt(tc, st, #name);
+#define FC_SEQ(type, name, ltype, max) \
+	if (w[k++]) fc_seq(tc, st, #name, BITS(type), BITS(ltype));
 
 static bt_event_class *make_ec(bt_stream_class *sc, const char *name,
 			       bt_field_class *st)
@@ -1478,6 +1606,8 @@ static void build_classes(struct synth *sy, bt_self_component *self)
 {
 	bt_trace_class *tc = bt_trace_class_create(self);
 	bt_field_class *st, *pc;
+	const bool *w;
+	size_t k;
 
 	if (!tc)
 		die("out of memory");
@@ -1507,12 +1637,18 @@ static void build_classes(struct synth *sy, bt_self_component *self)
 	bt_field_class_put_ref(pc);
 
 	st = bt_field_class_structure_create(tc);
+	w = exit_w;
+	k = 0;
 	HVTRACE_EXIT_FIELDS(FC_INT, FC_HEX, FC_ARR, FC_TXT, FC_SEQ)
 	sy->ec_exit = make_ec(sy->sc, HVTRACE_EVENT_EXIT, st);
 	st = bt_field_class_structure_create(tc);
+	w = resume_w;
+	k = 0;
 	HVTRACE_RESUME_FIELDS(FC_INT, FC_HEX, FC_ARR, FC_TXT, FC_SEQ)
 	sy->ec_resume = make_ec(sy->sc, HVTRACE_EVENT_RESUME, st);
 	st = bt_field_class_structure_create(tc);
+	w = session_w;
+	k = 0;
 	HVTRACE_SESSION_FIELDS(FC_INT, FC_HEX, FC_ARR, FC_TXT, FC_SEQ)
 	sy->ec_session = make_ec(sy->sc, HVTRACE_EVENT_SESSION, st);
 }
@@ -1532,22 +1668,23 @@ static inline void set_num(bt_field *f, bool sgn, uint64_t v)
 		bt_field_integer_unsigned_set_value(f, v);
 }
 
-#define SET_INT(type, name) set_num(mem(p, i++), SIGNED(type), (uint64_t)rec->name);
-#define SET_ARR(type, name, count) do {					\
+#define SET_INT(type, name) \
+	if (w[k++]) set_num(mem(p, i++), SIGNED(type), (uint64_t)rec->name);
+#define SET_ARR(type, name, count) if (w[k++]) do {			\
 		bt_field *a_ = mem(p, i++);				\
 		for (uint64_t j_ = 0; j_ < (count); j_++)		\
 			bt_field_integer_unsigned_set_value(		\
 				bt_field_array_borrow_element_field_by_index(a_, j_), \
 				(uint64_t)rec->name[j_]);		\
 	} while (0);
-#define SET_TXT(name, count) do {					\
+#define SET_TXT(name, count) if (w[k++]) do {			\
 		char t_[(count) + 1];					\
 		memcpy(t_, rec->name, (count));				\
 		t_[(count)] = '\0';					\
 		if (bt_field_string_set_value(mem(p, i++), t_))		\
 			die("out of memory");				\
 	} while (0);
-#define SET_SEQ(type, name, ltype, max) do {				\
+#define SET_SEQ(type, name, ltype, max) if (w[k++]) do {		\
 		bt_field *d_;						\
 		uint64_t n_ = rec->name##_len;				\
 		bt_field_integer_unsigned_set_value(mem(p, i++), n_);	\
@@ -1562,21 +1699,27 @@ static inline void set_num(bt_field *f, bool sgn, uint64_t v)
 
 static void fill_exit(bt_field *p, const struct hvtrace_exit_rec *rec)
 {
+	const bool *w = exit_w;
 	uint64_t i = 0;
+	size_t k = 0;
 
 	HVTRACE_EXIT_FIELDS(SET_INT, SET_INT, SET_ARR, SET_TXT, SET_SEQ)
 }
 
 static void fill_resume(bt_field *p, const struct hvtrace_resume_rec *rec)
 {
+	const bool *w = resume_w;
 	uint64_t i = 0;
+	size_t k = 0;
 
 	HVTRACE_RESUME_FIELDS(SET_INT, SET_INT, SET_ARR, SET_TXT, SET_SEQ)
 }
 
 static void fill_session(bt_field *p, const struct hvtrace_session_rec *rec)
 {
+	const bool *w = session_w;
 	uint64_t i = 0;
+	size_t k = 0;
 
 	HVTRACE_SESSION_FIELDS(SET_INT, SET_INT, SET_ARR, SET_TXT, SET_SEQ)
 }
@@ -1795,6 +1938,11 @@ static void step_vcpu(struct synth *sy, struct out *o, struct vcpu *v)
 		v->exit_ns = v->next_ns;
 		v->pair.x.tsc = (uint64_t)v->exit_ns * TSC_PER_NS;
 		v->pair.r.tsc = v->pair.x.tsc + v->pair.lat;
+		/* who: one thread per vCPU of one process (as a VMM's) */
+		v->pair.x.pid = sy->o.pid;
+		v->pair.x.tid = sy->o.tid_set ? sy->o.tid : sy->o.pid + v->id;
+		memcpy(v->pair.x.comm, sy->o.comm, sizeof(v->pair.x.comm));
+		v->pair.x.cpl = (uint8_t)sy->o.cpl;
 		/* --alter wins over the computed seq and tsc */
 		for (int i = 0; i < v->pair.nalters; i++)
 			apply_alter(&v->pair, v->pair.alters[i]);
@@ -2055,6 +2203,7 @@ int main(int argc, char **argv)
 	parse_args(&sy.o, argc, argv);
 	check_out_dir(sy.o.out);
 	wide_field = sy.o.wide;
+	layout_init(&sy.o);
 	if (sy.o.code_base)
 		guest_code = sy.o.code_base;
 	build_sites(sy.o.seed);
