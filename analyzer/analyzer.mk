@@ -1,8 +1,8 @@
 # analyzer/analyzer.mk: the hvtrace command, its library, unit and CLI tests.
 # Included by the top Makefile (BUILD, PREFIX, CHECK_SUITES come from there).
 #
-#   $(BUILD)/lib/libhvt.a         every analyzer/*.c except main.c
-#   $(BUILD)/bin/hvtrace          main.c + libhvt.a
+#   $(BUILD)/lib/libhvt.a         every analyzer/*/*.c except verbs/main.c, verbs/plugin.c
+#   $(BUILD)/bin/hvtrace          verbs/main.c + libhvt.a
 #   $(BUILD)/asan/...             the same with -fsanitize=address,undefined
 #   $(BUILD)/tests/unit/test_*    one cmocka executable per tests/unit/test_*.c
 #   $(BUILD)/asan/tests/unit/...  the same, sanitized
@@ -15,7 +15,8 @@ HVT_CPPFLAGS := -I schemas -I analyzer -I kmod/uapi -D_GNU_SOURCE $(HVT_PKG_CFLA
 HVT_CFLAGS := -std=c11 -Wall -Wextra -O2 -g -MMD -MP
 HVT_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-HVT_LIB_SRCS := $(filter-out analyzer/main.c analyzer/plugin.c,$(wildcard analyzer/*.c))
+HVT_LIB_SRCS := $(filter-out analyzer/verbs/main.c analyzer/verbs/plugin.c,\
+	$(wildcard analyzer/*/*.c))
 HVT_LIB_OBJS := $(patsubst analyzer/%.c,$(BUILD)/obj/analyzer/%.o,$(HVT_LIB_SRCS))
 HVT_ASAN_OBJS := $(patsubst analyzer/%.c,$(BUILD)/asan/obj/analyzer/%.o,$(HVT_LIB_SRCS))
 HVT_LIB := $(BUILD)/lib/libhvt.a
@@ -29,7 +30,7 @@ HVT_ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%-asan,
 HVT_CLI_TESTS := $(sort $(wildcard tests/cli/*.sh))
 # Each CLI test also runs against the sanitized binary, through a wrapper.
 HVT_ASAN_CLI_TESTS := $(patsubst tests/cli/%.sh,$(BUILD)/asan/tests/cli/%-asan,\
-	$(filter-out tests/cli/fuzz.sh,$(HVT_CLI_TESTS)))
+	$(filter-out tests/cli/fuzz.sh tests/cli/layout.sh,$(HVT_CLI_TESTS)))
 
 # Fuzz targets of the reader (tests/unit/fuzz_reader.c, run by tests/cli/fuzz.sh):
 # a deterministic mutation loop built with gcc + ASan/UBSan, and, when clang
@@ -84,7 +85,7 @@ $(HVT_PIC_LIB): $(HVT_PIC_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(HVT_PLUGIN): $(BUILD)/pic/obj/analyzer/plugin.o $(HVT_PIC_LIB)
+$(HVT_PLUGIN): $(BUILD)/pic/obj/analyzer/verbs/plugin.o $(HVT_PIC_LIB)
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,-z,defs -o $@ $^ $(HVT_LDLIBS)
 
@@ -96,11 +97,11 @@ $(HVT_ASAN_LIB): $(HVT_ASAN_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(HVT_BIN): $(BUILD)/obj/analyzer/main.o $(HVT_LIB)
+$(HVT_BIN): $(BUILD)/obj/analyzer/verbs/main.o $(HVT_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(HVT_CFLAGS) -o $@ $^ $(HVT_LDLIBS)
 
-$(HVT_ASAN_BIN): $(BUILD)/asan/obj/analyzer/main.o $(HVT_ASAN_LIB)
+$(HVT_ASAN_BIN): $(BUILD)/asan/obj/analyzer/verbs/main.o $(HVT_ASAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(HVT_CFLAGS) $(HVT_SAN) -o $@ $^ $(HVT_LDLIBS)
 
@@ -153,5 +154,5 @@ analyzer-clean:
 clean: analyzer-clean
 
 -include $(HVT_LIB_OBJS:.o=.d) $(HVT_ASAN_OBJS:.o=.d) $(HVT_FUZZ_OBJS:.o=.d) \
-	$(HVT_PIC_OBJS:.o=.d) $(BUILD)/pic/obj/analyzer/plugin.d \
-	$(BUILD)/obj/analyzer/main.d $(BUILD)/asan/obj/analyzer/main.d
+	$(HVT_PIC_OBJS:.o=.d) $(BUILD)/pic/obj/analyzer/verbs/plugin.d \
+	$(BUILD)/obj/analyzer/verbs/main.d $(BUILD)/asan/obj/analyzer/verbs/main.d

@@ -33,13 +33,13 @@ CHECK_SUITES += $(E2E_PLAN_TEST) $(E2E_PLAN_ASAN_TEST) $(E2E_WLCHECK_TEST) \
 	$(E2E_WLCHECK_ASAN_TEST) tests/e2e/test_wlcheck_real.sh
 
 $(WLCHECK_BIN): tests/e2e/wlcheck.c $(E2E_PLAN_DEPS) kmod/hypercall.h \
-		analyzer/reader.h $(HVT_LIB)
+		analyzer/decode/reader.h $(HVT_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(E2E_CPPFLAGS) $(E2E_CFLAGS) -o $@ tests/e2e/wlcheck.c \
 		$(E2E_PLAN_SRC) $(HVT_LIB) $(HVT_LDLIBS) -lm
 
 $(WLCHECK_ASAN_BIN): tests/e2e/wlcheck.c $(E2E_PLAN_DEPS) kmod/hypercall.h \
-		analyzer/reader.h $(HVT_ASAN_LIB)
+		analyzer/decode/reader.h $(HVT_ASAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(E2E_CPPFLAGS) $(E2E_CFLAGS) $(E2E_SAN) -o $@ \
 		tests/e2e/wlcheck.c $(E2E_PLAN_SRC) $(HVT_ASAN_LIB) \

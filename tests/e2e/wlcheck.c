@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reader.h"
+#include "decode/reader.h"
 #include "exit_reasons.h"
 #include "hypercall.h"
 #include "plan.h"

@@ -20,10 +20,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ctf_fast.h"
-#include "ctf_meta.h"
-#include "guard.h"
-#include "reader.h"
+#include "decode/ctf_fast.h"
+#include "decode/ctf_meta.h"
+#include "decode/guard.h"
+#include "decode/reader.h"
 
 static char dir[512];
 static char stream_path[600];

@@ -21,8 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "guard.h"
-#include "reader.h"
+#include "decode/guard.h"
+#include "decode/reader.h"
 
 static char dir[512];
 static char stream_path[600];

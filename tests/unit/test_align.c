@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "align.h"
+#include "engine/align.h"
 
 static uint64_t rnd_state = 88172645463325252ull;
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "diff.h"
+#include "engine/diff.h"
 #include "exit_reasons.h"
 
 static struct hvt_diff *new_diff(void)

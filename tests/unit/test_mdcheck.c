@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "mdcheck.h"
+#include "decode/mdcheck.h"
 
 static char path[64];
 

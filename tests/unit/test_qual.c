@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "qual.h"
+#include "vmx/qual.h"
 
 static struct hvtrace_exit_rec rec(uint32_t reason, uint64_t qual)
 {

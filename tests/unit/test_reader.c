@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "reader.h"
+#include "decode/reader.h"
 
 static char tmp[256];
 

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "exit_reasons.h"
-#include "replay.h"
+#include "engine/replay.h"
 
 struct seen {
 	int n;

@@ -12,7 +12,7 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "stats.h"
+#include "engine/stats.h"
 
 /*
  * Values near 2^64 (a resume TSC stamped wildly late): the sum and the sum
