@@ -50,8 +50,9 @@ TRACE_EVENT(hvtrace_exit,
 	TP_ARGS(r),
 	TP_STRUCT__entry(HVT_TP_ENTRY(HVTRACE_EXIT_FIELDS)),
 	TP_fast_assign(HVT_TP_ASSIGN(HVTRACE_EXIT_FIELDS)),
-	TP_printk("vcpu=%u seq=%llu reason=%#x qual=%#llx rip=%#llx",
+	TP_printk("vcpu=%u seq=%llu pid=%u tid=%u comm=%.16s cpl=%u reason=%#x qual=%#llx rip=%#llx",
 		  __entry->vcpu, (unsigned long long)__entry->seq,
+		  __entry->pid, __entry->tid, __entry->comm, __entry->cpl,
 		  __entry->exit_reason, (unsigned long long)__entry->exit_qual,
 		  (unsigned long long)__entry->rip)
 );

@@ -409,6 +409,15 @@ static int cmd_msr(void)
 	for (cpu = 0; cpu < n; cpu++) {
 		int fd;
 
+		/*
+		 * On the CPU whose MSRs it reads: the msr driver then executes
+		 * RDMSR in this task (from another CPU, an IPI would run it in
+		 * whatever task that CPU interrupted).
+		 */
+		if (pin(cpu)) {
+			perror("sched_setaffinity");
+			return 2;
+		}
 		snprintf(path, sizeof(path), "/dev/cpu/%d/msr", cpu);
 		fd = open(path, O_RDONLY);
 		if (fd < 0) {

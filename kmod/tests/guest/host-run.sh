@@ -41,7 +41,8 @@ tr=/sys/kernel/tracing
 echo 8192 > $tr/buffer_size_kb
 : > $tr/trace
 echo 1 > $tr/events/hvtrace/enable
-bin/hostmode run -- bin/hostmode cpuid -n 20 > /out/cpuid-virt.txt 2> /out/run1.err
+bin/hostmode run -- sh -c 'echo $$ > /out/cpuid.pid; exec bin/hostmode cpuid -n 20' \
+	> /out/cpuid-virt.txt 2> /out/run1.err
 rc=$?
 echo 0 > $tr/events/hvtrace/enable
 cat $tr/trace > /out/ftrace-run1.txt
@@ -57,6 +58,9 @@ check "exactly $want CPUID exits at the program's CPUID instruction $insn ($got)
 	[ "$got" = "$want" ]
 cpus_seen=$(grep "hvtrace_exit:" /out/ftrace-run1.txt | grep "rip=$insn\$" | sed -n 's/.*vcpu=\([0-9]*\) .*/\1/p' | sort -u | wc -l)
 check "those exits come from all $ncpu CPUs ($cpus_seen)" [ "$cpus_seen" = "$ncpu" ]
+cpid=$(cat /out/cpuid.pid)
+got=$(grep "hvtrace_exit:" /out/ftrace-run1.txt | grep -c "pid=$cpid tid=$cpid comm=hostmode cpl=3 reason=0xa .*rip=$insn\$")
+check "each says who: pid $cpid, comm hostmode, CPL 3 (user) ($got)" [ "$got" = "$want" ]
 nexit=$(grep -c "hvtrace_exit:" /out/ftrace-run1.txt)
 nres=$(grep -c "hvtrace_resume:" /out/ftrace-run1.txt)
 checkx "one resume per exit in the trace ($nexit exits, $nres resumes)" \
@@ -167,13 +171,22 @@ check "host state intact (I/O session)" [ "$(kv host_mismatches /out/run-io.err)
 hvt_mark "host: MSRs read through /dev/cpu/N/msr, two of them trapped"
 if insmod modules/msr.ko 2>/dev/null || [ -d /dev/cpu/0 ] || modprobe msr 2>/dev/null; then
 	bin/hostmode msr > /out/msr-native.txt 2>&1
-	bin/hostmode run -t msr=0x3a,msr=0x480 -- bin/hostmode msr > /out/msr-virt.txt 2> /out/run-msr.err
+	: > $tr/trace
+	echo 1 > $tr/events/hvtrace/enable
+	bin/hostmode run -t msr=0x3a,msr=0x480 -- sh -c 'echo $$ > /out/msr.pid; exec bin/hostmode msr' \
+		> /out/msr-virt.txt 2> /out/run-msr.err
 	rc=$?
+	echo 0 > $tr/events/hvtrace/enable
+	cat $tr/trace > /out/ftrace-msr.txt
 	cat /out/msr-virt.txt /out/run-msr.err
 	checkx "the MSR program prints the same with and without hvtrace" \
 		'[ $rc -eq 0 ] && grep -q "msr 0x480" /out/msr-virt.txt && cmp /out/msr-native.txt /out/msr-virt.txt'
 	checkx "exactly $((2 * ncpu)) RDMSR exits (0x3a and 0x480 on each CPU; 0x1b untrapped) ($(kv reason_31 /out/run-msr.err))" \
 		'[ "$(kv reason_31 /out/run-msr.err)" = $((2 * ncpu)) ]'
+	mpid=$(cat /out/msr.pid)
+	got=$(grep "hvtrace_exit:" /out/ftrace-msr.txt | grep -c "pid=$mpid tid=$mpid comm=hostmode cpl=0 reason=0x1f ")
+	check "each says who: the reader's pid $mpid, comm hostmode, CPL 0 (the msr driver's RDMSR) ($got)" \
+		[ "$got" = $((2 * ncpu)) ]
 else
 	not_ok "msr.ko loads (/dev/cpu/N/msr)"
 fi
