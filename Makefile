@@ -40,12 +40,16 @@ check: deps-build
 	@$(MAKE) --no-print-directory all
 	@bash tests/run-suites.sh $(CHECK_SUITES)
 
-# Everything: the fast suites and the Bochs end-to-end run.  The boot runs
-# first, in the open so its progress shows; its checks are among E2E_SUITES.
+# Everything: the Bochs suites (each boots its own guest; testbed/e2e-check.sh
+# runs the end-to-end boot itself) and the fast suites, TEST_JOBS at a time
+# (default: the online CPUs), the long Bochs suites started first.  Each
+# suite's results print when it ends; the logs are in build/test-logs.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+E2E_LONGEST := kmod/tests/bochs-kmod.sh testbed/e2e-check.sh
 test: e2e-prep
 	@$(MAKE) --no-print-directory all
-	@bash testbed/e2e-run.sh || true
-	@bash tests/run-suites.sh $(CHECK_SUITES) $(E2E_SUITES)
+	@bash tests/run-suites.sh --jobs $(TEST_JOBS) $(filter $(E2E_LONGEST),$(E2E_SUITES)) \
+		$(filter-out $(E2E_LONGEST),$(E2E_SUITES)) $(CHECK_SUITES)
 
 clean:
 	rm -rf $(BUILD)/bin $(BUILD)/obj $(BUILD)/tests $(BUILD)/test-logs
