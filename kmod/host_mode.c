@@ -34,7 +34,9 @@
  *    (anything else gets #UD, as VMCALL outside VMX does) makes the exit
  *    handler put every piece of guest state into the hardware, execute
  *    VMXOFF and IRETQ into the caller.  Unload, the end of a session, CPU
- *    hotplug teardown and reboot all devirtualize first.
+ *    hotplug teardown, suspend/hibernation and reboot/kexec all
+ *    devirtualize first; a session's CPU that comes back (online again,
+ *    resume) is virtualized again (KVM's design: cpuhp and syscore_ops).
  *  - Tracing: the exit handler never calls into a tracer.  It writes the
  *    exit record (full state) and the resume record into a per-CPU
  *    single-producer ring (its own memory, no lock: the interrupted kernel
@@ -59,6 +61,7 @@
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/string.h>
+#include <linux/syscore_ops.h>
 #include <linux/utsname.h>
 #include <linux/vmalloc.h>
 #include <asm/cpu_entry_area.h>
@@ -143,6 +146,7 @@ struct hvt_host_cpu {
 	unsigned long ring_tail;	/* written by the drainer only */
 	struct task_struct *drainer;
 	bool draining;			/* the drainer emits on this CPU now */
+	bool want;			/* in the session: virtualize when back */
 	bool active;			/* in VMX non-root operation */
 	bool in_vmx;			/* VMXON done, VMXOFF not yet */
 	int err;
@@ -182,6 +186,8 @@ static u64 hvt_host_sessions;
 static u64 hvt_host_key;
 static struct hvtrace_host_stats hvt_host_last;	/* of the last session */
 static enum cpuhp_state hvt_host_cpuhp;
+/* The END records' status: 0, or -ECANCELED when reboot/kexec ended it. */
+static int hvt_host_end_status;
 static char hvt_host_model[48];
 
 int hvt_host_launch(void);
@@ -1534,7 +1540,8 @@ static void hvt_host_emit_session(struct hvt_host_cpu *pc, u8 phase)
 	s->exits = pc->exits;
 	s->dropped = pc->dropped;
 	s->filtered = pc->self_filtered;
-	s->status = pc->err;
+	/* a CPU's own error (not virtualized again), else why it ended */
+	s->status = pc->err ?: (phase == HVTRACE_PHASE_END ? hvt_host_end_status : 0);
 	s->end_reason = pc->reason;
 	s->vm_insn_error = pc->vm_insn_error;
 	s->backend = HVTRACE_BACKEND_HOST;
@@ -1598,6 +1605,7 @@ static void hvt_host_end_locked(void)
 
 		if (!pc)
 			continue;
+		pc->want = false;
 		hvt_host_off_one(pc);
 		if (pc->active)
 			left |= BIT_ULL(cpu);
@@ -1639,6 +1647,7 @@ static void hvt_host_end_locked(void)
 		hvt_host_pgd = NULL;
 	}
 	hvt_host_owner = NULL;
+	hvt_host_end_status = 0;
 }
 
 static const char *hvt_host_errstr(int err)
@@ -1758,6 +1767,7 @@ int hvt_host_on(struct file *owner, struct hvtrace_host_on *on)
 				       cpu, pc->vm_insn_error);
 			goto fail;
 		}
+		pc->want = true;
 		hvt_host_emit_session(pc, HVTRACE_PHASE_START);
 	}
 	on->session_id = hvt_host_session_id;
@@ -1774,7 +1784,9 @@ out:
 	return err;
 }
 
-int hvt_host_off(struct file *owner, struct hvtrace_host_stats *st)
+/* Ends the session of @owner (any when NULL); @status goes to its END records. */
+static int hvt_host_off_status(struct file *owner, struct hvtrace_host_stats *st,
+			       int status)
 {
 	int err = 0;
 
@@ -1783,6 +1795,7 @@ int hvt_host_off(struct file *owner, struct hvtrace_host_stats *st)
 	if (!hvt_host_owner || (owner && hvt_host_owner != owner)) {
 		err = -ENOENT;
 	} else {
+		hvt_host_end_status = status;
 		hvt_host_end_locked();
 		if (st)
 			*st = hvt_host_last;
@@ -1790,6 +1803,11 @@ int hvt_host_off(struct file *owner, struct hvtrace_host_stats *st)
 	mutex_unlock(&hvt_host_lock);
 	cpus_read_unlock();
 	return err;
+}
+
+int hvt_host_off(struct file *owner, struct hvtrace_host_stats *st)
+{
+	return hvt_host_off_status(owner, st, 0);
 }
 
 int hvt_host_stats(struct hvtrace_host_stats *st)
@@ -1810,7 +1828,10 @@ void hvt_host_release(struct file *file)
 
 /*
  * A CPU going offline is devirtualized first, on itself (AP hotplug
- * callbacks run on the CPU concerned); the session goes on with the others.
+ * callbacks run on the CPU concerned); the session goes on with the others,
+ * and the CPU is virtualized again when it comes back (hvt_host_cpu_up).
+ * Suspend and hibernation take the secondary CPUs down this way before
+ * syscore_ops run on the last one.
  */
 static int hvt_host_cpu_down(unsigned int cpu)
 {
@@ -1830,11 +1851,80 @@ static int hvt_host_cpu_down(unsigned int cpu)
 	return 0;
 }
 
+/*
+ * A session's CPU coming (back) online is virtualized again, on itself,
+ * with the state it has now; a failure leaves it native, logged and kept
+ * as that CPU's status in the END record.
+ */
+static int hvt_host_cpu_up(unsigned int cpu)
+{
+	struct hvt_host_cpu *pc;
+
+	if (cpu >= HVT_HOST_MAX_CPUS)
+		return 0;
+	mutex_lock(&hvt_host_lock);
+	pc = hvt_host_cpus[cpu];
+	if (hvt_host_owner && pc && pc->want && !pc->active) {
+		pc->err = 0;
+		smp_call_function_single(cpu, hvt_host_on_cpu, pc, 1);
+		if (pc->err)
+			pr_err("cpu %u: not virtualized again: %s (%d)\n", cpu,
+			       hvt_host_errstr(pc->err), pc->err);
+		else
+			pr_info("cpu %u online again: virtualized\n", cpu);
+	}
+	mutex_unlock(&hvt_host_lock);
+	return 0;
+}
+
+/*
+ * Suspend, hibernation (image and restore) and kexec with preserved
+ * context: the secondary CPUs went down through the hotplug callback;
+ * syscore_suspend runs last, on the remaining CPU, interrupts off, every
+ * task frozen (nobody holds hvt_host_lock), before the firmware or the
+ * other kernel gets the CPU.  syscore_resume virtualizes it again first
+ * thing after; the others follow as they come online.
+ */
+static int hvt_host_syscore_suspend(void)
+{
+	unsigned int cpu = smp_processor_id();
+	struct hvt_host_cpu *pc;
+
+	pc = cpu < HVT_HOST_MAX_CPUS ? READ_ONCE(hvt_host_cpus[cpu]) : NULL;
+	if (pc && pc->active) {
+		hvt_host_off_cpu(pc);
+		pr_info("cpu %u: devirtualized for suspend\n", cpu);
+	}
+	return 0;
+}
+
+static void hvt_host_syscore_resume(void)
+{
+	unsigned int cpu = smp_processor_id();
+	struct hvt_host_cpu *pc;
+
+	pc = cpu < HVT_HOST_MAX_CPUS ? READ_ONCE(hvt_host_cpus[cpu]) : NULL;
+	if (!pc || !pc->want || pc->active)
+		return;
+	pc->err = hvt_host_virtualize(pc);
+	if (pc->err)
+		pr_err("cpu %u: not virtualized again after resume: %s (%d)\n",
+		       cpu, hvt_host_errstr(pc->err), pc->err);
+	else
+		pr_info("cpu %u: resumed: virtualized again\n", cpu);
+}
+
+static struct syscore_ops hvt_host_syscore_ops = {
+	.suspend = hvt_host_syscore_suspend,
+	.resume = hvt_host_syscore_resume,
+};
+
 /* Reboot, halt, power-off, kexec: no CPU may stay in VMX operation. */
 static int hvt_host_reboot(struct notifier_block *nb, unsigned long code,
 			   void *unused)
 {
-	if (!hvt_host_off(NULL, NULL))
+	/* The END records say the session did not end by its owner's will. */
+	if (!hvt_host_off_status(NULL, NULL, -ECANCELED))
 		pr_info("reboot: every CPU devirtualized first\n");
 	return NOTIFY_DONE;
 }
@@ -1860,17 +1950,19 @@ int hvt_host_init(void)
 			cpuid(0x80000002 + i, &p[4 * i], &p[4 * i + 1],
 			      &p[4 * i + 2], &p[4 * i + 3]);
 	r = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "hvtrace/host:online",
-				      NULL, hvt_host_cpu_down);
+				      hvt_host_cpu_up, hvt_host_cpu_down);
 	if (r < 0)
 		return r;
 	hvt_host_cpuhp = r;
 	register_reboot_notifier(&hvt_host_reboot_nb);
+	register_syscore_ops(&hvt_host_syscore_ops);
 	return 0;
 }
 
 void hvt_host_exit(void)
 {
 	hvt_host_off(NULL, NULL);
+	unregister_syscore_ops(&hvt_host_syscore_ops);
 	unregister_reboot_notifier(&hvt_host_reboot_nb);
 	cpuhp_remove_state_nocalls(hvt_host_cpuhp);
 }

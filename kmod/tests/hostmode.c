@@ -19,6 +19,17 @@
  *                                   moved past it by the handler)
  *   hostmode io N                   N OUT and N IN on port 0x80, then one
  *                                   REP OUTSB of 4 bytes (needs ioperm)
+ *   hostmode stats                  the running session's counters (HOST_STATS)
+ *   hostmode pinned CPU -- CMD      run CMD on CPU, address randomization off
+ *                                   (two runs of a program, same addresses)
+ *   hostmode load KIND SECONDS      a soak load that checks its own results:
+ *                                   cpuid (the known leaves on every CPU, each
+ *                                   round equal to the first; prints the first
+ *                                   round as "hostmode cpuid" does), msr (the
+ *                                   MSRs of "hostmode msr" on every CPU, each
+ *                                   read equal to the first), syscall
+ *                                   (getppid/getpid/clock_gettime bursts,
+ *                                   results checked)
  *
  * TRAPS: comma list of cpuid (always on), rdtsc, msr=A[-B], io=P[-Q],
  * exc=V; numbers in C syntax.
@@ -35,6 +46,7 @@
 #include <string.h>
 #include <sys/io.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -481,6 +493,176 @@ static int cmd_exc(int argc, char **argv)
 	return n_trap == n && n_ill == n ? 0 : 1;
 }
 
+static int cmd_stats(void)
+{
+	struct hvtrace_host_stats st;
+	int fd = dev_open();
+
+	if (fd < 0 || host_stats(fd, HVTRACE_IOC_HOST_STATS, &st))
+		return 2;
+	print_stats(stdout, &st);
+	close(fd);
+	return 0;
+}
+
+static int cmd_pinned(int argc, char **argv)
+{
+	int p;
+
+	if (argc < 4 || strcmp(argv[2], "--")) {
+		fprintf(stderr, "usage: hostmode pinned CPU -- CMD [ARGS]\n");
+		return 2;
+	}
+	if (pin(atoi(argv[1]))) {
+		perror("sched_setaffinity");
+		return 2;
+	}
+	p = personality(0xffffffff);
+	if (p < 0 || personality((unsigned long)p | ADDR_NO_RANDOMIZE) < 0) {
+		perror("personality");
+		return 2;
+	}
+	execvp(argv[3], argv + 3);
+	perror(argv[3]);
+	return 127;
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&t, NULL);
+}
+
+/* The known leaves on every CPU, round after round, each equal to the first. */
+static int load_cpuid(double secs)
+{
+	static unsigned int ref[64][NLEAVES][4];
+	unsigned int r[4];
+	long rounds = 0, bad = 0, done = 0;
+	int cpu, i, n = ncpus() > 64 ? 64 : ncpus();
+	double end = now() + secs;
+
+	do {
+		for (cpu = 0; cpu < n; cpu++) {
+			if (pin(cpu))
+				return 2;
+			for (i = 0; i < (int)NLEAVES; i++, done++) {
+				do_cpuid(leaves[i][0], leaves[i][1], r);
+				if (!rounds)
+					memcpy(ref[cpu][i], r, sizeof(r));
+				else if (memcmp(ref[cpu][i], r, sizeof(r)))
+					bad++;
+			}
+		}
+		rounds++;
+		pause_ms(100);
+	} while (now() < end);
+	for (cpu = 0; cpu < n; cpu++)
+		for (i = 0; i < (int)NLEAVES; i++)
+			printf("cpu %d leaf %#x.%u: %08x %08x %08x %08x\n", cpu,
+			       leaves[i][0], leaves[i][1], ref[cpu][i][0],
+			       ref[cpu][i][1], ref[cpu][i][2], ref[cpu][i][3]);
+	printf("load cpuid: rounds=%ld cpuids=%ld mismatches=%ld\n", rounds, done, bad);
+	return bad || rounds < 2 ? 1 : 0;
+}
+
+/* The MSRs of "hostmode msr" on every CPU, each read equal to the first. */
+static int load_msr(double secs)
+{
+	static const unsigned int msrs[] = { 0x3a, 0x480, 0x1b };
+	static uint64_t ref[64][3];
+	int cpu, i, n = ncpus() > 64 ? 64 : ncpus(), fd[64];
+	long rounds = 0, bad = 0, reads = 0;
+	double end = now() + secs;
+	char path[64];
+
+	for (cpu = 0; cpu < n; cpu++) {
+		snprintf(path, sizeof(path), "/dev/cpu/%d/msr", cpu);
+		fd[cpu] = open(path, O_RDONLY);
+		if (fd[cpu] < 0) {
+			perror(path);
+			return 2;
+		}
+	}
+	do {
+		for (cpu = 0; cpu < n; cpu++)
+			for (i = 0; i < 3; i++, reads++) {
+				uint64_t v;
+
+				if (pread(fd[cpu], &v, sizeof(v), msrs[i]) != sizeof(v)) {
+					perror("pread");
+					return 2;
+				}
+				if (!rounds)
+					ref[cpu][i] = v;
+				else if (v != ref[cpu][i])
+					bad++;
+			}
+		rounds++;
+		pause_ms(50);
+	} while (now() < end);
+	for (cpu = 0; cpu < n; cpu++) {
+		close(fd[cpu]);
+		for (i = 0; i < 3; i++)
+			printf("cpu %d msr %#x: %#llx\n", cpu, msrs[i],
+			       (unsigned long long)ref[cpu][i]);
+	}
+	printf("load msr: rounds=%ld reads=%ld mismatches=%ld\n", rounds, reads, bad);
+	return bad || rounds < 2 ? 1 : 0;
+}
+
+/* Bursts of cheap system calls whose results are known. */
+static int load_syscall(double secs)
+{
+	pid_t me = getpid(), parent = getppid();
+	long calls = 0, bad = 0, bursts = 0;
+	double end = now() + secs, last = 0;
+	struct timespec t;
+
+	do {
+		for (int i = 0; i < 2000; i++) {
+			if (getpid() != me || getppid() != parent)
+				bad++;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if (t.tv_sec + t.tv_nsec / 1e9 < last)
+				bad++;	/* time went back */
+			last = t.tv_sec + t.tv_nsec / 1e9;
+			calls += 3;
+		}
+		bursts++;
+		pause_ms(5);
+	} while (now() < end);
+	printf("load syscall: bursts=%ld calls=%ld mismatches=%ld\n", bursts, calls, bad);
+	return bad || bursts < 2 ? 1 : 0;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	double secs = argc > 2 ? atof(argv[2]) : 0;
+
+	if (argc < 3 || secs <= 0) {
+		fprintf(stderr, "usage: hostmode load cpuid|msr|syscall SECONDS\n");
+		return 2;
+	}
+	if (!strcmp(argv[1], "cpuid"))
+		return load_cpuid(secs);
+	if (!strcmp(argv[1], "msr"))
+		return load_msr(secs);
+	if (!strcmp(argv[1], "syscall"))
+		return load_syscall(secs);
+	fprintf(stderr, "hostmode load: unknown kind '%s'\n", argv[1]);
+	return 2;
+}
+
 static int cmd_spin(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 1;
@@ -518,7 +700,13 @@ int main(int argc, char **argv)
 		return cmd_msr();
 	if (!strcmp(argv[1], "exc"))
 		return cmd_exc(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "stats"))
+		return cmd_stats();
+	if (!strcmp(argv[1], "pinned"))
+		return cmd_pinned(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "load"))
+		return cmd_load(argc - 1, argv + 1);
 usage:
-	fprintf(stderr, "usage: hostmode cpuid|run|cycles|busy|spin|io|msr|exc ...\n");
+	fprintf(stderr, "usage: hostmode cpuid|run|cycles|busy|spin|io|msr|exc|stats|pinned|load ...\n");
 	return 2;
 }
