@@ -889,7 +889,7 @@ static int do_list(void)
 }
 
 /* Runs the command (or waits); returns its wait status, -1 if it could not run. */
-static int kvm_run_command(const struct rec_opts *o, int devfd, pid_t *child)
+static int run_command(const struct rec_opts *o, int devfd, pid_t *child)
 {
 	int wstatus = 0;
 
@@ -967,15 +967,31 @@ static const char *kvm_errno_hint(int err)
 	}
 }
 
-static int cmd_record_kvm(struct rec_opts *o)
+/*
+ * A recording by a backend attached for the time of a command (KVM, host
+ * mode): the LTTng session, the attachment, the command or the wait, the
+ * detachment, the losses and the verdict are the same; what is attached,
+ * and what its statistics say, are the backend's.
+ */
+struct rec_backend {
+	/* Attach; prints what was attached.  0, or -1 after saying why. */
+	int (*start)(struct rec_opts *o, int fd, void *ctx);
+	/* Detach and fetch the statistics: 0, or -1 after saying why. */
+	int (*end)(struct rec_opts *o, int fd, void *ctx);
+	/* The statistics' lines on stdout. */
+	void (*print)(const struct rec_opts *o, const void *ctx);
+	/* Warnings on what the statistics say is wrong: 1 when any. */
+	int (*warn)(const struct rec_opts *o, const void *ctx);
+	const char *interrupted;	/* what a signal left: "detached, trace kept" */
+};
+
+static int record_backend(struct rec_opts *o, const struct rec_backend *be, void *ctx)
 {
-	struct hvtrace_kvm_attach at;
-	struct hvtrace_kvm_stats st;
 	struct lttng_handle *h = NULL;
 	char path[PATH_MAX];
 	char session[64];
 	uint64_t discarded = 0, lost = 0;
-	bool created = false, detached = false, losses_known;
+	bool created = false, ended = false, losses_known;
 	int fd = -1, ret, wstatus = 0, status = HVT_EXIT_ERROR;
 	pid_t child = -1;
 
@@ -988,7 +1004,7 @@ static int cmd_record_kvm(struct rec_opts *o)
 	}
 	if (prepare_output(o, path, sizeof(path)))
 		goto out;
-	/* guest registers are secrets: owner only */
+	/* guest registers, or every traced program's, are secrets: owner only */
 	if (chmod(path, 0700) < 0) {
 		rec_err("cannot restrict '%s' to its owner: %s", path, strerror(errno));
 		goto out;
@@ -1005,37 +1021,12 @@ static int cmd_record_kvm(struct rec_opts *o)
 		rec_err("cannot start tracing: %s", lttng_strerror(ret));
 		goto out;
 	}
-
-	memset(&at, 0, sizeof(at));
-	at.size = sizeof(at);
-	at.version = HVTRACE_ABI_VERSION;
-	at.nr_pids = o->nr_pids;
-	memcpy(at.pids, o->pids, sizeof(at.pids));
-	memcpy(at.reasons, o->reasons, sizeof(at.reasons));
-	if (ioctl(fd, HVTRACE_IOC_KVM_ATTACH, &at) < 0) {
-		int e = errno;
-		const char *hint = kvm_errno_hint(e);
-
-		rec_err("HVTRACE_IOC_KVM_ATTACH failed: %s%s%s", strerror(e),
-			hint ? ": " : "", hint ? hint : "");
+	if (be->start(o, fd, ctx))
 		goto out_stop;
-	}
-	if (o->command)
-		fprintf(stderr, "hvtrace record: attached to KVM (attach %" PRIu64 "), running %s\n",
-			(uint64_t)at.attach_id, o->command[0]);
-	else
-		fprintf(stderr, "hvtrace record: attached to KVM (attach %" PRIu64 ") for %g s\n",
-			(uint64_t)at.attach_id, o->duration);
-	wstatus = kvm_run_command(o, fd, &child);
-
-	memset(&st, 0, sizeof(st));
-	st.size = sizeof(st);
-	st.version = HVTRACE_ABI_VERSION;
-	if (ioctl(fd, HVTRACE_IOC_KVM_DETACH, &st) < 0) {
-		rec_err("HVTRACE_IOC_KVM_DETACH failed: %s", strerror(errno));
+	wstatus = run_command(o, fd, &child);
+	if (be->end(o, fd, ctx))
 		goto out_stop;
-	}
-	detached = true;
+	ended = true;
 
 out_stop:
 	/* Stop waits until the consumer has written everything out. */
@@ -1044,21 +1035,12 @@ out_stop:
 		rec_err("cannot stop tracing: %s", lttng_strerror(ret));
 		goto out;
 	}
-	if (!detached)
+	if (!ended)
 		goto out;
 	losses_known = read_losses(h, &discarded, &lost) == 0;
 
 	printf("trace: %s/kernel\n", path);
-	printf("kvm attach %" PRIu64 ": %" PRIu64 " exits seen, %" PRIu64 " traced, %" PRIu64
-	       " resumes, %" PRIu64 " filtered (pid %" PRIu64 ", reason %" PRIu64 "), %" PRIu64
-	       " dropped, %" PRIu64 " untraceable; %" PRIu64 " VMs, %" PRIu64 " vCPUs\n",
-	       (uint64_t)st.attach_id, (uint64_t)st.exits, (uint64_t)st.traced,
-	       (uint64_t)st.resumes, (uint64_t)(st.filtered_pid + st.filtered_reason),
-	       (uint64_t)st.filtered_pid, (uint64_t)st.filtered_reason, (uint64_t)st.dropped,
-	       (uint64_t)st.untraceable, (uint64_t)st.vms, (uint64_t)st.vcpus);
-	if (st.fpu_from_memory)
-		printf("XMM/MXCSR read from the saved guest FPU state at %" PRIu64 " exits\n",
-		       (uint64_t)st.fpu_from_memory);
+	be->print(o, ctx);
 	if (losses_known && !discarded && !lost)
 		printf("events discarded: 0, packets lost: 0\n");
 	if (o->command) {
@@ -1077,11 +1059,8 @@ out_stop:
 			discarded, lost);
 		status = HVT_EXIT_ERROR;
 	}
-	if (st.dropped) {
-		rec_err("WARNING: the module DROPPED %" PRIu64 " exits (no tracer or no memory): the trace is incomplete",
-			(uint64_t)st.dropped);
+	if (be->warn(o, ctx))
 		status = HVT_EXIT_ERROR;
-	}
 	if (wstatus == -1) {
 		status = HVT_EXIT_ERROR;	/* said already */
 	} else if (o->command && !(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)) {
@@ -1091,7 +1070,7 @@ out_stop:
 		status = HVT_EXIT_ERROR;
 	}
 	if (rec_signal) {
-		rec_err("interrupted by signal %d; detached, trace kept", (int)rec_signal);
+		rec_err("interrupted by signal %d; %s", (int)rec_signal, be->interrupted);
 		status = HVT_EXIT_ERROR;
 	}
 out:
@@ -1108,6 +1087,90 @@ out:
 		close(fd);	/* also ends an attachment left behind */
 	return status;
 }
+
+/* ---- record --kvm ------------------------------------------------------- */
+
+static int kvm_start(struct rec_opts *o, int fd, void *ctx)
+{
+	struct hvtrace_kvm_attach at;
+
+	(void)ctx;
+	memset(&at, 0, sizeof(at));
+	at.size = sizeof(at);
+	at.version = HVTRACE_ABI_VERSION;
+	at.nr_pids = o->nr_pids;
+	memcpy(at.pids, o->pids, sizeof(at.pids));
+	memcpy(at.reasons, o->reasons, sizeof(at.reasons));
+	if (ioctl(fd, HVTRACE_IOC_KVM_ATTACH, &at) < 0) {
+		int e = errno;
+		const char *hint = kvm_errno_hint(e);
+
+		return rec_err("HVTRACE_IOC_KVM_ATTACH failed: %s%s%s", strerror(e),
+			       hint ? ": " : "", hint ? hint : ""), -1;
+	}
+	if (o->command)
+		fprintf(stderr, "hvtrace record: attached to KVM (attach %" PRIu64 "), running %s\n",
+			(uint64_t)at.attach_id, o->command[0]);
+	else
+		fprintf(stderr, "hvtrace record: attached to KVM (attach %" PRIu64 ") for %g s\n",
+			(uint64_t)at.attach_id, o->duration);
+	return 0;
+}
+
+static int kvm_end(struct rec_opts *o, int fd, void *ctx)
+{
+	struct hvtrace_kvm_stats *st = ctx;
+
+	(void)o;
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	st->version = HVTRACE_ABI_VERSION;
+	if (ioctl(fd, HVTRACE_IOC_KVM_DETACH, st) < 0)
+		return rec_err("HVTRACE_IOC_KVM_DETACH failed: %s", strerror(errno)), -1;
+	return 0;
+}
+
+static void kvm_print(const struct rec_opts *o, const void *ctx)
+{
+	const struct hvtrace_kvm_stats *st = ctx;
+
+	(void)o;
+	printf("kvm attach %" PRIu64 ": %" PRIu64 " exits seen, %" PRIu64 " traced, %" PRIu64
+	       " resumes, %" PRIu64 " filtered (pid %" PRIu64 ", reason %" PRIu64 "), %" PRIu64
+	       " dropped, %" PRIu64 " untraceable; %" PRIu64 " VMs, %" PRIu64 " vCPUs\n",
+	       (uint64_t)st->attach_id, (uint64_t)st->exits, (uint64_t)st->traced,
+	       (uint64_t)st->resumes, (uint64_t)(st->filtered_pid + st->filtered_reason),
+	       (uint64_t)st->filtered_pid, (uint64_t)st->filtered_reason, (uint64_t)st->dropped,
+	       (uint64_t)st->untraceable, (uint64_t)st->vms, (uint64_t)st->vcpus);
+	if (st->fpu_from_memory)
+		printf("XMM/MXCSR read from the saved guest FPU state at %" PRIu64 " exits\n",
+		       (uint64_t)st->fpu_from_memory);
+}
+
+static int kvm_warn(const struct rec_opts *o, const void *ctx)
+{
+	const struct hvtrace_kvm_stats *st = ctx;
+
+	(void)o;
+	if (!st->dropped)
+		return 0;
+	rec_err("WARNING: the module DROPPED %" PRIu64 " exits (no tracer or no memory): the trace is incomplete",
+		(uint64_t)st->dropped);
+	return 1;
+}
+
+static int cmd_record_kvm(struct rec_opts *o)
+{
+	static const struct rec_backend kvm = {
+		.start = kvm_start, .end = kvm_end, .print = kvm_print, .warn = kvm_warn,
+		.interrupted = "detached, trace kept",
+	};
+	struct hvtrace_kvm_stats st;
+
+	return record_backend(o, &kvm, &st);
+}
+
+/* ---- record --host ------------------------------------------------------ */
 
 static const char *host_errno_hint(int err)
 {
@@ -1130,142 +1193,80 @@ static const char *host_errno_hint(int err)
 	}
 }
 
-static int cmd_record_host(struct rec_opts *o)
+static int host_start(struct rec_opts *o, int fd, void *ctx)
 {
-	struct hvtrace_host_stats st;
-	struct lttng_handle *h = NULL;
-	char path[PATH_MAX];
-	char session[64];
-	uint64_t discarded = 0, lost = 0;
-	bool created = false, ended = false, losses_known;
-	int fd = -1, ret, wstatus = 0, status = HVT_EXIT_ERROR;
-	pid_t child = -1;
-
-	ret = open_device(&fd);
-	if (ret)
-		return ret;
-	if (lttng_session_daemon_alive() != 1) {
-		rec_err("no LTTng session daemon is running (as root: lttng-sessiond -d --extra-kmod-probes=hvtrace)");
-		goto out;
-	}
-	if (prepare_output(o, path, sizeof(path)))
-		goto out;
-	/* the registers of every traced program: owner only */
-	if (chmod(path, 0700) < 0) {
-		rec_err("cannot restrict '%s' to its owner: %s", path, strerror(errno));
-		goto out;
-	}
-
-	rec_catch_signals();
-	snprintf(session, sizeof(session), "hvtrace-record-%ld", (long)getpid());
-	ret = setup_session(o, session, path, &h);
-	created = true;
-	if (ret)
-		goto out;
-	ret = lttng_start_tracing(session);
-	if (ret < 0) {
-		rec_err("cannot start tracing: %s", lttng_strerror(ret));
-		goto out;
-	}
-
+	(void)ctx;
 	o->hon.size = sizeof(o->hon);
 	o->hon.version = HVTRACE_ABI_VERSION;
 	if (ioctl(fd, HVTRACE_IOC_HOST_ON, &o->hon) < 0) {
 		int e = errno;
 		const char *hint = host_errno_hint(e);
 
-		rec_err("HVTRACE_IOC_HOST_ON failed: %s%s%s", strerror(e),
-			hint ? ": " : "", hint ? hint : "");
-		goto out_stop;
+		return rec_err("HVTRACE_IOC_HOST_ON failed: %s%s%s", strerror(e),
+			       hint ? ": " : "", hint ? hint : ""), -1;
 	}
 	fprintf(stderr, "hvtrace record: cpus %#" PRIx64 " virtualized (session %" PRIu64 ")%s%s\n",
 		(uint64_t)o->hon.virtualized, (uint64_t)o->hon.session_id,
 		o->command ? ", running " : "", o->command ? o->command[0] : "");
-	wstatus = kvm_run_command(o, fd, &child);
+	return 0;
+}
 
-	memset(&st, 0, sizeof(st));
-	st.size = sizeof(st);
-	st.version = HVTRACE_ABI_VERSION;
-	if (ioctl(fd, HVTRACE_IOC_HOST_OFF, &st) < 0) {
-		rec_err("HVTRACE_IOC_HOST_OFF failed: %s", strerror(errno));
-		goto out_stop;
-	}
-	ended = true;
+static int host_end(struct rec_opts *o, int fd, void *ctx)
+{
+	struct hvtrace_host_stats *st = ctx;
 
-out_stop:
-	/* Stop waits until the consumer has written everything out. */
-	ret = lttng_stop_tracing(session);
-	if (ret < 0) {
-		rec_err("cannot stop tracing: %s", lttng_strerror(ret));
-		goto out;
-	}
-	if (!ended)
-		goto out;
-	losses_known = read_losses(h, &discarded, &lost) == 0;
+	(void)o;
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	st->version = HVTRACE_ABI_VERSION;
+	if (ioctl(fd, HVTRACE_IOC_HOST_OFF, st) < 0)
+		return rec_err("HVTRACE_IOC_HOST_OFF failed: %s", strerror(errno)), -1;
+	return 0;
+}
 
-	printf("trace: %s/kernel\n", path);
+static void host_print(const struct rec_opts *o, const void *ctx)
+{
+	const struct hvtrace_host_stats *st = ctx;
+
 	printf("host session %" PRIu64 ": cpus %#" PRIx64 ", %" PRIu64 " exits, %" PRIu64
 	       " traced, %" PRIu64 " dropped (%" PRIu64 " for a full buffer), %" PRIu64
 	       " filtered (the drainer's own); host state %s (%" PRIu64 " checks)\n",
-	       (uint64_t)st.session_id, (uint64_t)o->hon.virtualized, (uint64_t)st.exits,
-	       (uint64_t)st.traced, (uint64_t)st.dropped, (uint64_t)st.buffer_full,
-	       (uint64_t)st.filtered, st.host_mismatches ? "CHANGED" : "intact",
-	       (uint64_t)st.host_checks);
-	if (losses_known && !discarded && !lost)
-		printf("events discarded: 0, packets lost: 0\n");
-	if (o->command) {
-		if (WIFEXITED(wstatus))
-			printf("command: exited with status %d\n", WEXITSTATUS(wstatus));
-		else if (WIFSIGNALED(wstatus))
-			printf("command: killed by signal %d\n", WTERMSIG(wstatus));
-	}
-	status = HVT_EXIT_OK;
-	if (!losses_known) {
-		rec_err("WARNING: cannot read the channel's discarded-event counters; the trace may be incomplete");
-		status = HVT_EXIT_ERROR;
-	} else if (discarded || lost) {
-		rec_err("WARNING: LTTng DISCARDED %" PRIu64 " events and lost %" PRIu64
-			" packets: the trace is incomplete (raise --subbuf-size/--num-subbuf)",
-			discarded, lost);
-		status = HVT_EXIT_ERROR;
-	}
-	if (st.dropped) {
+	       (uint64_t)st->session_id, (uint64_t)o->hon.virtualized, (uint64_t)st->exits,
+	       (uint64_t)st->traced, (uint64_t)st->dropped, (uint64_t)st->buffer_full,
+	       (uint64_t)st->filtered, st->host_mismatches ? "CHANGED" : "intact",
+	       (uint64_t)st->host_checks);
+}
+
+static int host_warn(const struct rec_opts *o, const void *ctx)
+{
+	const struct hvtrace_host_stats *st = ctx;
+	int bad = 0;
+
+	(void)o;
+	if (st->dropped) {
 		rec_err("WARNING: the module DROPPED %" PRIu64 " exits (%" PRIu64
 			" for a full buffer): the trace is incomplete",
-			(uint64_t)st.dropped, (uint64_t)st.buffer_full);
-		status = HVT_EXIT_ERROR;
+			(uint64_t)st->dropped, (uint64_t)st->buffer_full);
+		bad = 1;
 	}
-	if (st.host_mismatches || st.virtualized) {
+	if (st->host_mismatches || st->virtualized) {
 		rec_err("WARNING: host state changed (%" PRIu64 " differences) or CPUs %#" PRIx64
 			" still virtualized: dmesg has the details",
-			(uint64_t)st.host_mismatches, (uint64_t)st.virtualized);
-		status = HVT_EXIT_ERROR;
+			(uint64_t)st->host_mismatches, (uint64_t)st->virtualized);
+		bad = 1;
 	}
-	if (wstatus == -1) {
-		status = HVT_EXIT_ERROR;	/* said already */
-	} else if (o->command && !(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)) {
-		rec_err("the command failed (%s %d)",
-			WIFEXITED(wstatus) ? "exit status" : "signal",
-			WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus));
-		status = HVT_EXIT_ERROR;
-	}
-	if (rec_signal) {
-		rec_err("interrupted by signal %d; CPUs given back, trace kept", (int)rec_signal);
-		status = HVT_EXIT_ERROR;
-	}
-out:
-	if (h)
-		lttng_destroy_handle(h);
-	if (created) {
-		ret = lttng_destroy_session(session);
-		if (ret < 0 && status == HVT_EXIT_OK) {
-			rec_err("cannot destroy session %s: %s", session, lttng_strerror(ret));
-			status = HVT_EXIT_ERROR;
-		}
-	}
-	if (fd >= 0)
-		close(fd);	/* also ends a session left behind */
-	return status;
+	return bad;
+}
+
+static int cmd_record_host(struct rec_opts *o)
+{
+	static const struct rec_backend host = {
+		.start = host_start, .end = host_end, .print = host_print, .warn = host_warn,
+		.interrupted = "CPUs given back, trace kept",
+	};
+	struct hvtrace_host_stats st;
+
+	return record_backend(o, &host, &st);
 }
 
 int cmd_record(int argc, char **argv)
