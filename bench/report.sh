@@ -5,7 +5,40 @@
 # Exit 1 when a target is missed.
 #
 # usage: bench/report.sh RESULTS.jsonl RESULTS.json
+#        bench/report.sh --capture CAPTURE.json
+# --capture prints the host-mode and KVM part of make bench-capture
+# (bench/capture.sh computed the medians and ratios into CAPTURE.json) with
+# its targets checked; exit 1 when one is missed.
 set -euo pipefail
+if [ "${1:-}" = --capture ]; then
+	f=${2:?usage: report.sh --capture CAPTURE.json}
+	[ -f "$f" ] || { echo "report: no $f" >&2; exit 2; }
+	p='.host_mode_and_kvm'
+	jq -e "$p.rows | length > 0" "$f" > /dev/null 2>&1 ||
+		{ echo "report: $f has no host-mode or KVM measurements" >&2; exit 2; }
+	rounds=$(jq "[$p.summary[].rounds] | max" "$f")
+	echo "host mode and KVM: medians of $rounds interleaved rounds; cycles = the guest's TSC in Bochs (emulated: they count work, see docs/capture-bench.md)"
+	for part in host kvm; do
+		[ "$(jq --arg p "$part" "[$p.summary[] | select(.part == \$p)] | length" "$f")" -gt 0 ] || continue
+		if [ "$part" = host ]; then
+			printf '\n%-7s %-7s %6s %12s %8s %10s %7s %8s %6s\n' program mode rounds "cycles/op" ratio overhead exits dropped lost
+		else
+			printf '\n%-9s %-9s %6s %12s %8s %10s %7s %8s %6s\n' program mode rounds "cycles/exit" ratio overhead exits dropped lost
+		fi
+		jq -r --arg p "$part" "$p.summary | map(select(.part == \$p))
+			| sort_by(.prog, (.mode | if . == \"native\" or . == \"off\" then 0 elif . == \"virt\" or . == \"attached\" then 1 else 2 end))[]
+			| [.prog, .mode, .rounds, (.per // \"-\"), (.ratio // \"-\"), (.overhead // \"-\"), (.exits // \"-\"), (.dropped // \"-\"), .lost] | @tsv" "$f" |
+			awk -F'\t' -v w="$([ "$part" = host ] && echo 7 || echo 9)" '{ printf "%-*s %-*s %6s %12s %8s %10s %7s %8s %6s\n", w, $1, w, $2, $3, $4, $5, $6, $7, $8, $9 }'
+	done
+	echo
+	echo "ratio: median over rounds of this mode / the unvirtualized (host) or unattached (KVM) run of the same round; overhead: difference of the medians"
+	jq -r "$p.traces[] | \"trace \\(.trace): \\(.exits) exits, \\(.bytes) bytes, \\(.bytes_per_exit // \"-\") bytes per exit\"" "$f"
+	echo
+	jq -r "$p.targets[] | [(if .met then \"met   \" else \"MISSED\" end), .target, .value, .limit] | @tsv" "$f" |
+		awk -F'\t' '{ printf "%s  %-66s %8s (limit %s)\n", $1, $2, $3, $4 }'
+	jq -e "[$p.targets[] | select(.met | not)] | length == 0" "$f" > /dev/null
+	exit
+fi
 in=${1:?usage: report.sh RESULTS.jsonl RESULTS.json}
 out=${2:?usage: report.sh RESULTS.jsonl RESULTS.json}
 

@@ -3,13 +3,26 @@
 # run.sh; bench/capture.sh builds the payload).  /in/env sets SEED, WORKLOADS
 # ("name:iterations ..."), VARIANTS (module folders under /in, measured in
 # turn), PROBE_EXITS, LARGE_EXITS, LARGE_BUDGET (guest seconds), SUBBUF,
-# NUMSUB, ATTRIBUTION (1: also the tracer attribution runs below).
+# NUMSUB, ATTRIBUTION (1: also the tracer attribution runs below), PARTS
+# (which of "sandbox host kvm" to run, in that order), ROUNDS and the
+# host/KVM sizes (HOST_CPUID, HOST_GAP, HOST_BURST, HOST_CPU, HOST_SYS,
+# KVM_CPUID, KVM_OUT, VMM_OPS, VMM_VMS).
 #
-# For each variant: load its hvtrace.ko; per workload one run with no
-# tracer (hvtctl run) and one under LTTng (hvtrace record), the module's
+# sandbox: for each variant, load its hvtrace.ko; per workload one run with
+# no tracer (hvtctl run) and one under LTTng (hvtrace record), the module's
 # counters read before and after each.  Then, with the last variant, a
 # recording of PROBE_EXITS mix exits, timed, and from its time either
 # LARGE_EXITS or the largest count that fits LARGE_BUDGET.
+# host: host mode (the last variant's hvtrace.ko, no kvm_intel yet), ROUNDS
+# rounds of: a CPUID loop paced by ALU work (HOST_GAP rounds between two
+# CPUIDs), the same back to back (HOST_BURST), a CPU-bound loop and a
+# syscall loop, each native,
+# virtualized with no tracer (capbench host) and under hvtrace record --host,
+# in that order (A B C A B C ...).
+# kvm: modprobe kvm_intel beside hvtrace.ko (sandbox runs are refused from
+# here on), ROUNDS rounds of: our VMM's CPUID and OUT loops (capbench kvm)
+# and hvt-vmm's seeded guest, each not attached, attached with no tracer
+# (capbench attach) and under hvtrace record --kvm.
 # /out/results.txt: one line per measurement, "key=value" words.
 . /usr/lib/hvtrace-testbed/lib.sh
 cd /in || exit 2
@@ -75,7 +88,10 @@ stop_sessiond() {
 	done
 }
 
+has_part() { case " ${PARTS:-sandbox} " in *" $1 "*) return 0 ;; esac; return 1; }
+
 last=""
+has_part sandbox || VARIANTS=""
 for var in $VARIANTS; do
 	last=$var
 	hvt_mark "variant $var: load /in/$var/hvtrace.ko"
@@ -121,7 +137,7 @@ if [ "${ATTRIBUTION:-0}" = 1 ]; then
 	fi
 fi
 
-[ "$PROBE_EXITS" -gt 0 ] || exit 0
+large_part() {
 # Exits per mix iteration for this seed, from the untraced run.
 epi=$(awk -v t="$last-off-mix" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
 	f["tag"] == t { print f["exits"] / f["iterations"] }' "$R")
@@ -148,5 +164,135 @@ if [ "$1" -gt "$x_probe" ]; then
 	measure "$last" large mix "$large_n" $bufargs
 fi
 "/in/$last/hvtctl" counters > /out/logs/counters-final.txt
+}
+if has_part sandbox && [ "$PROBE_EXITS" -gt 0 ]; then large_part; fi
+
+# ---- host mode and KVM (bench/capture/capbench.c) -------------------------
+if [ -z "$last" ] && { has_part host || has_part kvm; }; then
+	last=after
+	insmod /in/after/hvtrace.ko || { echo "insmod hvtrace.ko failed"; exit 2; }
+	hvt_start_sessiond hvtrace || { echo "lttng-sessiond did not start"; exit 2; }
+	grep -q '^lttng_probe_hvtrace ' /proc/modules || insmod /in/after/lttng-probe-hvtrace.ko
+fi
+ROUNDS=${ROUNDS:-5}
+RBUF="--subbuf-size 1M --num-subbuf 32"
+
+# kv FILE KEY: the value of KEY=... in FILE (first match)
+kv() { tr ' ' '\n' < "$1" | sed -n "s/^$2=//p" | head -n 1; }
+# lost FILE: "0" when record said nothing was discarded, else "yes"
+lost() { grep -q 'events discarded: 0, packets lost: 0' "$1" && echo 0 || echo yes; }
+
+# host_one ROUND NAME MODE CAPBENCH-ARGS...
+host_one() {
+	r=$1 prog=$2 mode=$3
+	shift 3
+	f=/out/logs/host-$prog-$mode-r$r.txt
+	case $mode in
+	native) capbench "$@" > "$f" 2>&1; rc=$? ;;
+	virt) capbench host -- capbench "$@" > "$f" 2>&1; rc=$? ;;
+	traced)
+		rm -rf /tmp/htr
+		# shellcheck disable=SC2086
+		hvtrace record --host $RBUF --output /tmp/htr -- capbench "$@" > "$f" 2>&1
+		rc=$?
+		# round 1's trace comes back (bytes per exit); the others are
+		# deleted here
+		if [ "$r" = 1 ]; then mv /tmp/htr "/out/traces/host-$prog"; else rm -rf /tmp/htr; fi ;;
+	esac
+	if [ "$mode" = traced ]; then
+		s=$(grep '^host session' "$f")
+		ex=$(echo "$s" | sed -n 's/.*, \([0-9]*\) exits, \([0-9]*\) traced, \([0-9]*\) dropped (\([0-9]*\) for a full buffer), \([0-9]*\) filtered.*/\1 \2 \3 \4 \5/p')
+		set -- $ex
+		extra="exits=${1:-na} traced=${2:-na} dropped=${3:-na} buffer_full=${4:-na} filtered=${5:-na} lost=$(lost "$f")"
+	elif [ "$mode" = virt ]; then
+		extra="exits=$(kv "$f" exits) traced=$(kv "$f" traced) dropped=$(kv "$f" dropped) buffer_full=$(kv "$f" buffer_full) filtered=$(kv "$f" filtered) lost=0"
+	else
+		extra="exits=0 traced=0 dropped=0 buffer_full=0 filtered=0 lost=0"
+	fi
+	echo "part=host round=$r prog=$prog mode=$mode rc=$rc n=$(kv "$f" n) cycles=$(kv "$f" cycles) $extra" >> "$R"
+	tail -n 1 "$R"
+}
+
+if has_part host; then
+	hvt_mark "host mode: $ROUNDS rounds (cpuid $HOST_CPUID gap $HOST_GAP, burst $HOST_BURST, cpu $HOST_CPU, sys $HOST_SYS)"
+	r=1
+	while [ $r -le "$ROUNDS" ]; do
+		# cpuid: CPUIDs paced by ALU work, so that the ring's drainer
+		# keeps up when traced; burst: back to back
+		for p in "cpuid cpuid $HOST_CPUID $HOST_GAP" "burst cpuid $HOST_BURST" \
+			 "cpu cpu $HOST_CPU" "sys sys $HOST_SYS"; do
+			for m in native virt traced; do
+				set -- $p
+				name=$1
+				shift
+				host_one $r "$name" $m "$@"
+			done
+		done
+		r=$((r + 1))
+	done
+fi
+
+# kvm_one ROUND PROG MODE: PROG kvm (capbench kvm) or vmm (hvt-vmm)
+kvm_one() {
+	r=$1 prog=$2 mode=$3
+	f=/out/logs/kvm-$prog-$mode-r$r.txt
+	if [ "$prog" = kvm ]; then
+		set -- capbench kvm --cpuid "$KVM_CPUID" --out "$KVM_OUT"
+	else
+		# the TSC around hvt-vmm, inside whatever attaches
+		set -- sh -c "capbench tsc; hvt-vmm --seed $SEED --ops $VMM_OPS --vms $VMM_VMS --quiet; echo vmm_rc=\$?; capbench tsc"
+	fi
+	case $mode in
+	off) "$@" > "$f" 2>&1; rc=$? ;;
+	attached) capbench attach -- "$@" > "$f" 2>&1; rc=$? ;;
+	traced)
+		rm -rf /tmp/ktr
+		# shellcheck disable=SC2086
+		hvtrace record --kvm $RBUF --output /tmp/ktr -- "$@" > "$f" 2>&1
+		rc=$?
+		if [ "$r" = 1 ]; then mv /tmp/ktr "/out/traces/kvm-$prog"; else rm -rf /tmp/ktr; fi ;;
+	esac
+	case $mode in
+	traced)
+		s=$(grep '^kvm attach' "$f")
+		ex=$(echo "$s" | sed -n 's/.*: \([0-9]*\) exits seen, \([0-9]*\) traced, .* \([0-9]*\) dropped.*/\1 \2 \3/p')
+		set -- $ex
+		extra="exits=${1:-na} traced=${2:-na} dropped=${3:-na} lost=$(lost "$f")" ;;
+	attached) extra="exits=$(kv "$f" exits) traced=$(kv "$f" traced) dropped=$(kv "$f" dropped) lost=0" ;;
+	*) extra="exits=na traced=0 dropped=0 lost=0" ;;
+	esac
+	if [ "$prog" = kvm ]; then
+		for l in kvm_cpuid kvm_out; do
+			line=$(grep "^name=$l " "$f")
+			echo "part=kvm round=$r prog=$l mode=$mode rc=$rc n=$(echo "$line" | tr ' ' '\n' | sed -n 's/^n=//p') cycles=$(echo "$line" | tr ' ' '\n' | sed -n 's/^cycles=//p') $extra" >> "$R"
+			tail -n 1 "$R"
+		done
+	else
+		t=$(grep -E '^[0-9]+$' "$f" | tr '\n' ' ')
+		set -- $t
+		cyc=na
+		[ $# -ge 2 ] && cyc=$(awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", b - a }')
+		grep -q '^vmm_rc=0' "$f" || rc=1
+		echo "part=kvm round=$r prog=vmm mode=$mode rc=$rc n=$VMM_VMS cycles=$cyc $extra" >> "$R"
+		tail -n 1 "$R"
+	fi
+}
+
+if has_part kvm; then
+	/usr/sbin/modprobe kvm_intel > /out/logs/modprobe-kvm.txt 2>&1
+	echo "modprobe kvm_intel rc=$?" >> /out/logs/modprobe-kvm.txt
+	hvt_mark "kvm: $(cat /out/logs/modprobe-kvm.txt | tr '\n' ' '); $(dmesg | grep -m1 'x86/fpu: Enabled xstate' | sed 's/^\[[^]]*\] //')"
+	hvt_mark "kvm: $ROUNDS rounds (cpuid $KVM_CPUID, out $KVM_OUT, hvt-vmm seed $SEED ops $VMM_OPS vms $VMM_VMS)"
+	r=1
+	while [ $r -le "$ROUNDS" ]; do
+		for p in kvm vmm; do
+			for m in off attached traced; do
+				kvm_one $r $p $m
+			done
+		done
+		r=$((r + 1))
+	done
+fi
+dmesg > /out/logs/dmesg.txt
 free -m > /out/logs/free.txt
 exit 0
