@@ -329,6 +329,10 @@ parts_summary=$(jq -s --slurpfile traces "$tjson" '
                  | if type == "number" then (. * 10000 | round / 10000) else . end),
         exits: ($g | map(.exits) | median), dropped: ($g | map(.dropped) | median),
         buffer_full: ($g | map(.buffer_full // 0) | median),
+        # host mode, virtualized: CPU time of the ring drainer kthread per op
+        drainer_cycles_per_op: ($g | map(if (.drainer_cycles | type) == "number" and .n > 0
+                                         then .drainer_cycles / .n else null end) | median | r1),
+        drainer_slices: ($g | map(.drainer_slices) | median),
         rc_bad: ($g | map(select(.rc != 0)) | length),
         lost: ($g | map(select(.lost != 0)) | length) } ]
   | map(. as $x | . + { overhead: (($x.per // null) as $p

@@ -13,8 +13,9 @@
  *   capbench host [-c MASK] -- CMD ARGS...
  *                                virtualize the CPUs (host mode, only CPUID
  *                                trapped), run CMD, give the CPUs back and
- *                                print the session's counters; no LTTng
- *                                session is made (untraced unless the
+ *                                print the session's counters and the CPU
+ *                                time its ring drainers took meanwhile; no
+ *                                LTTng session is made (untraced unless the
  *                                caller runs one)
  *   capbench attach -- CMD ARGS...
  *                                attach hvtrace's KVM backend (every VMM,
@@ -48,6 +49,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../kmod/uapi/hvtrace.h"
@@ -190,8 +192,46 @@ static int run_cmd(char **argv)
 	return WEXITSTATUS(status);
 }
 
+/*
+ * CPU time (ns) and time slices of host mode's ring drainers (the kthreads
+ * "hvtrace-host/N" of the session), summed, from /proc/PID/schedstat.
+ */
+static void drainer_time(unsigned long long *ns, unsigned long long *slices)
+{
+	char path[64], comm[32];
+	unsigned long long a, b, c;
+	FILE *f;
+	int pid;
+
+	*ns = *slices = 0;
+	for (pid = 2; pid < 32768; pid++) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f) || strncmp(comm, "hvtrace-host/", 13)) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu %llu %llu", &a, &b, &c) == 3) {
+			*ns += a;
+			*slices += c;
+		}
+		fclose(f);
+	}
+}
+
 static int cmd_host(int argc, char **argv)
 {
+	unsigned long long ns0, sl0, ns1, sl1;
+	struct timespec w0, w1;
+	uint64_t t0, t1;
+	double tsc_per_ns;
 	struct hvtrace_host_on on;
 	struct hvtrace_host_stats st;
 	int i, fd, rc;
@@ -217,7 +257,16 @@ static int cmd_host(int argc, char **argv)
 		fprintf(stderr, "capbench: HOST_ON: %s\n", strerror(errno));
 		return 2;
 	}
+	drainer_time(&ns0, &sl0);
+	clock_gettime(CLOCK_MONOTONIC, &w0);
+	t0 = tsc();
 	rc = run_cmd(argv + i + 1);
+	t1 = tsc();
+	clock_gettime(CLOCK_MONOTONIC, &w1);
+	drainer_time(&ns1, &sl1);
+	/* the TSC's rate over the same span: drainer time in TSC cycles */
+	tsc_per_ns = (double)(t1 - t0) /
+		     ((double)(w1.tv_sec - w0.tv_sec) * 1e9 + (double)(w1.tv_nsec - w0.tv_nsec));
 	memset(&st, 0, sizeof(st));
 	st.size = sizeof(st);
 	st.version = HVTRACE_ABI_VERSION;
@@ -226,12 +275,13 @@ static int cmd_host(int argc, char **argv)
 		return 2;
 	}
 	close(fd);
-	printf("host_session virtualized=%#llx exits=%llu cpuid_exits=%llu traced=%llu dropped=%llu buffer_full=%llu filtered=%llu host_mismatches=%llu\n",
+	printf("host_session virtualized=%#llx exits=%llu cpuid_exits=%llu traced=%llu dropped=%llu buffer_full=%llu filtered=%llu host_mismatches=%llu drainer_ns=%llu drainer_slices=%llu drainer_cycles=%.0f\n",
 	       (unsigned long long)on.virtualized, (unsigned long long)st.exits,
 	       (unsigned long long)st.by_reason[CPUID_REASON],
 	       (unsigned long long)st.traced, (unsigned long long)st.dropped,
 	       (unsigned long long)st.buffer_full, (unsigned long long)st.filtered,
-	       (unsigned long long)st.host_mismatches);
+	       (unsigned long long)st.host_mismatches, ns1 - ns0, sl1 - sl0,
+	       (double)(ns1 - ns0) * tsc_per_ns);
 	if (rc < 0)
 		return 2;
 	return rc ? rc : (st.host_mismatches ? 1 : 0);

@@ -205,7 +205,7 @@ host_one() {
 		set -- $ex
 		extra="exits=${1:-na} traced=${2:-na} dropped=${3:-na} buffer_full=${4:-na} filtered=${5:-na} lost=$(lost "$f")"
 	elif [ "$mode" = virt ]; then
-		extra="exits=$(kv "$f" exits) traced=$(kv "$f" traced) dropped=$(kv "$f" dropped) buffer_full=$(kv "$f" buffer_full) filtered=$(kv "$f" filtered) lost=0"
+		extra="exits=$(kv "$f" exits) traced=$(kv "$f" traced) dropped=$(kv "$f" dropped) buffer_full=$(kv "$f" buffer_full) filtered=$(kv "$f" filtered) lost=0 drainer_ns=$(kv "$f" drainer_ns) drainer_slices=$(kv "$f" drainer_slices) drainer_cycles=$(kv "$f" drainer_cycles)"
 	else
 		extra="exits=0 traced=0 dropped=0 buffer_full=0 filtered=0 lost=0"
 	fi
