@@ -52,8 +52,9 @@ static int grow_slots(struct hvt_hist_acc *h)
 	return 0;
 }
 
+/* The group of (reason, key); a new one takes its labels from tmpl. */
 static struct hvt_hist_group *find_group(struct hvt_hist_acc *h, uint32_t reason, uint64_t key,
-				const struct hvt_qual *q, uint64_t rip, uint32_t vcpu)
+					 const struct hvt_hist_group *tmpl)
 {
 	size_t j;
 	struct hvt_hist_group *g;
@@ -63,7 +64,8 @@ static struct hvt_hist_group *find_group(struct hvt_hist_acc *h, uint32_t reason
 	j = mix(reason ^ mix(key)) & (h->nslots - 1);
 	while (h->slots[j]) {
 		g = &h->groups[h->slots[j] - 1];
-		if (g->reason == reason && g->key == key)
+		if (g->reason == reason && g->key == key &&
+		    (h->by != HVT_BY_COMM || !strcmp(g->comm, tmpl->comm)))
 			return g;
 		j = (j + 1) & (h->nslots - 1);
 	}
@@ -77,12 +79,10 @@ static struct hvt_hist_group *find_group(struct hvt_hist_acc *h, uint32_t reason
 		h->cap_groups = cap;
 	}
 	g = &h->groups[h->ngroups];
-	memset(g, 0, sizeof(*g));
+	*g = *tmpl;
 	g->reason = reason;
 	g->key = key;
-	g->q = *q;
-	g->rip = rip;
-	g->vcpu = vcpu;
+	g->count = 0;
 	hvt_lat_init(&g->lat);
 	h->slots[j] = (uint32_t)++h->ngroups;
 	if (2 * h->ngroups > h->nslots && grow_slots(h))
@@ -161,36 +161,68 @@ static void add_warning(struct hvt_hist_acc *h, const struct hvt_hist_warning *w
 static int add_exit(struct hvt_hist_acc *h, const struct hvt_event *ev)
 {
 	const struct hvtrace_exit_rec *e = &ev->u.exit;
-	struct hvt_hist_vcpu *v = get_vcpu(h, hvt_reader_stream_trace(h->r, ev->stream), e->vcpu);
-	struct hvt_qual q;
-	struct hvt_hist_group *g;
+	uint32_t trace = hvt_reader_stream_trace(h->r, ev->stream);
+	struct hvt_hist_vcpu *v = get_vcpu(h, trace, e->vcpu);
+	struct hvt_hist_group t, *g = NULL;
 	uint32_t reason;
 	uint64_t key = 0;
+	int wanted = 1;
 
 	if (!v)
 		return -1;
-	hvt_qual_decode(e, &q);
-	reason = q.basic | (q.entry_failure ? HVTRACE_EXIT_REASON_ENTRY_FAIL : 0);
-	switch (h->by) {
-	case HVT_BY_QUAL:
-		key = q.key;
-		break;
-	case HVT_BY_RIP:
-		key = e->rip;
-		break;
-	case HVT_BY_VCPU:
-		key = e->vcpu;
-		reason = 0;
-		break;
-	default:
-		break;
+	hvt_who_exit(&h->who, e);
+	if (hvt_who_active(&h->who) && !hvt_who_match(&h->who, trace, e)) {
+		/* left out by --vm/--pid/--comm: seq and pairing are still checked */
+		wanted = 0;
+		h->filtered_exits++;
+		h->events--;
 	}
-	g = find_group(h, reason, key, &q, e->rip, e->vcpu);
-	if (!g)
-		return -1;
-	g->count++;
-	h->exits++;
-	v->exits++;
+	if (wanted) {
+		memset(&t, 0, sizeof(t));
+		hvt_qual_decode(e, &t.q);
+		reason = t.q.basic | (t.q.entry_failure ? HVTRACE_EXIT_REASON_ENTRY_FAIL : 0);
+		t.rip = e->rip;
+		t.vcpu = e->vcpu;
+		t.trace = trace;
+		t.vm = e->vm;
+		t.pid = e->pid;
+		hvt_who_comm(e, t.comm);
+		switch (h->by) {
+		case HVT_BY_QUAL:
+			key = t.q.key;
+			break;
+		case HVT_BY_RIP:
+			key = e->rip;
+			break;
+		case HVT_BY_VCPU:
+			key = e->vcpu;
+			reason = 0;
+			break;
+		case HVT_BY_VM:
+			key = (uint64_t)trace << 32 | e->vm;
+			t.vm_pid = hvt_who_exit_vm_pid(&h->who, trace, e);
+			reason = 0;
+			break;
+		case HVT_BY_PID:
+			key = e->pid;
+			reason = 0;
+			break;
+		case HVT_BY_COMM:
+			key = hvt_who_comm_key(t.comm);
+			reason = 0;
+			break;
+		default:
+			break;
+		}
+		g = find_group(h, reason, key, &t);
+		if (!g)
+			return -1;
+		if (h->by == HVT_BY_VM && !g->vm_pid)
+			g->vm_pid = t.vm_pid;
+		g->count++;
+		h->exits++;
+		v->exits++;
+	}
 	v->stream = ev->stream;
 
 	/* seq: +1 per exit of a vCPU; anything else is reported. */
@@ -220,13 +252,13 @@ static int add_exit(struct hvt_hist_acc *h, const struct hvt_event *ev)
 	v->have_seq = 1;
 	v->last_seq = e->seq;
 
-	if (v->pending)
+	if (v->pending && v->pend_group != SIZE_MAX)
 		h->no_resume++;
 	v->pending = 1;
 	v->pend_seq = e->seq;
 	v->pend_tsc = e->tsc;
 	v->pend_ns = ev->ts_ns;
-	v->pend_group = (size_t)(g - h->groups);
+	v->pend_group = g ? (size_t)(g - h->groups) : SIZE_MAX;
 	return 0;
 }
 
@@ -245,6 +277,12 @@ static int add_resume(struct hvt_hist_acc *h, const struct hvt_event *ev)
 		return 0;
 	}
 	v->pending = 0;
+	if (v->pend_group == SIZE_MAX) {
+		/* the resume of an exit the filters left out */
+		h->resumes--;
+		h->events--;
+		return 0;
+	}
 	if (h->time_ns) {
 		/* The tracer's clock: resume event time - exit event time. */
 		if (!ev->ts_ns || !v->pend_ns || ev->ts_ns < v->pend_ns) {
@@ -373,7 +411,8 @@ void hvt_hist_acc_flush(struct hvt_hist_acc *h)
 
 	for (i = 0; i < h->nvcpus; i++)
 		if (h->vcpus[i].pending) {
-			h->no_resume++;
+			if (h->vcpus[i].pend_group != SIZE_MAX)
+				h->no_resume++;
 			h->vcpus[i].pending = 0;
 		}
 }
@@ -391,7 +430,8 @@ int hvt_hist_acc_add(struct hvt_hist_acc *h, const struct hvt_event *ev)
 			/* the run is still described in the header */
 			note_run(h, hvt_reader_stream_trace(h->r, ev->stream), &ev->u.session,
 				 NULL);
-			return 0;
+			return hvt_who_session(&h->who, hvt_reader_stream_trace(h->r, ev->stream),
+					       &ev->u.session);
 		}
 	}
 	h->events++;
@@ -410,7 +450,8 @@ int hvt_hist_acc_add(struct hvt_hist_acc *h, const struct hvt_event *ev)
 	case HVT_EV_SESSION:
 		h->sessions++;
 		note_run(h, hvt_reader_stream_trace(h->r, ev->stream), &ev->u.session, NULL);
-		return 0;
+		return hvt_who_session(&h->who, hvt_reader_stream_trace(h->r, ev->stream),
+				       &ev->u.session);
 	case HVT_EV_DISCARDED: {
 		struct hvt_hist_warning w;
 
@@ -444,6 +485,7 @@ void hvt_hist_acc_free(struct hvt_hist_acc *h)
 	free(h->groups);
 	free(h->slots);
 	free(h->vcpus);
+	hvt_who_free(&h->who);
 }
 
 /* ---- running: one reader per part, each on its own thread ------------- */
@@ -470,8 +512,11 @@ static void *worker_main(void *arg)
 	w->h.by = w->o->by;
 	w->h.time_ns = w->o->time_ns;
 	w->h.vcpu_filter = w->o->vcpu;
+	hvt_who_init(&w->h.who);
+	hvt_hist_acc_filter(&w->h, w->o->who);
 	hvt_lat_init(&w->h.total);
-	w->r = hvt_reader_open_part(w->o->paths, w->o->npaths, HVT_READ_KEYS_ONLY,
+	w->r = hvt_reader_open_part(w->o->paths, w->o->npaths,
+				    hvt_hist_read_flags(w->o->by, w->o->who),
 				    w->part, w->nparts, &w->err);
 	if (!w->r) {
 		w->rc = -1;
@@ -510,10 +555,12 @@ static int hist_merge(struct hvt_hist_acc *dst, const struct hvt_hist_acc *src, 
 
 	for (i = 0; i < src->ngroups; i++) {
 		const struct hvt_hist_group *g = &src->groups[i];
-		struct hvt_hist_group *d = find_group(dst, g->reason, g->key, &g->q, g->rip, g->vcpu);
+		struct hvt_hist_group *d = find_group(dst, g->reason, g->key, g);
 
 		if (!d)
 			return -1;
+		if (!d->vm_pid)
+			d->vm_pid = g->vm_pid;
 		d->count += g->count;
 		if (hvt_lat_merge(&d->lat, &g->lat))
 			return -1;
@@ -544,6 +591,9 @@ static int hist_merge(struct hvt_hist_acc *dst, const struct hvt_hist_acc *src, 
 	dst->seq_missing += src->seq_missing;
 	dst->seq_gaps += src->seq_gaps;
 	dst->seq_back += src->seq_back;
+	dst->filtered_exits += src->filtered_exits;
+	if (hvt_who_merge(&dst->who, &src->who))
+		return -1;
 	if (src->have_ts) {
 		if (!dst->have_ts || src->first_ns < dst->first_ns)
 			dst->first_ns = src->first_ns;
@@ -628,6 +678,8 @@ int hvt_hist_acc_read(const struct hvt_hist_params *o, unsigned int nthreads,
 	h->time_ns = o->time_ns;
 	h->vcpu_filter = o->vcpu;
 	h->threads = (int)nthreads;
+	hvt_who_init(&h->who);
+	hvt_hist_acc_filter(h, o->who);
 	hvt_lat_init(&h->total);
 	for (i = 0; i < nthreads && !ret; i++)
 		if (hist_merge(h, &w[i].h, &conflict)) {
@@ -674,5 +726,25 @@ void hvt_hist_acc_init(struct hvt_hist_acc *h, enum hvt_hist_by by, int time_ns,
 	h->time_ns = time_ns;
 	h->vcpu_filter = vcpu;
 	h->threads = 1;
+	hvt_who_init(&h->who);
 	hvt_lat_init(&h->total);
+}
+
+void hvt_hist_acc_filter(struct hvt_hist_acc *h, const struct hvt_who *f)
+{
+	if (!f)
+		return;
+	h->who.pid = f->pid;
+	h->who.vm = f->vm;
+	h->who.has_comm = f->has_comm;
+	memcpy(h->who.comm, f->comm, sizeof(h->who.comm));
+}
+
+unsigned int hvt_hist_read_flags(enum hvt_hist_by by, const struct hvt_who *f)
+{
+	/* keys-only decoding leaves vm, pid, tid and comm at zero */
+	if (by == HVT_BY_VM || by == HVT_BY_PID || by == HVT_BY_COMM ||
+	    (f && hvt_who_active(f)))
+		return HVT_READ_NO_XMM;
+	return HVT_READ_KEYS_ONLY;
 }

@@ -13,10 +13,12 @@
 
 #include "decode/reader.h"
 #include "engine/stats.h"
+#include "engine/who.h"
 #include "vmx/qual.h"
 
 /* What an exit is grouped by. */
-enum hvt_hist_by { HVT_BY_REASON, HVT_BY_QUAL, HVT_BY_RIP, HVT_BY_VCPU };
+enum hvt_hist_by { HVT_BY_REASON, HVT_BY_QUAL, HVT_BY_RIP, HVT_BY_VCPU, HVT_BY_VM,
+		  HVT_BY_PID, HVT_BY_COMM };
 
 #define HVT_HIST_MAX_WARNINGS 64		/* kept in detail; the rest only counted */
 #define HVT_HIST_MAX_RUNS 16		/* runs described in the header */
@@ -40,6 +42,9 @@ struct hvt_hist_group {
 	struct hvt_qual q;	/* of the group's first exit (labels) */
 	uint64_t rip;
 	uint32_t vcpu;
+	/* --by vm, pid, comm: who the group's first exit names */
+	uint32_t trace, vm, vm_pid, pid;
+	char comm[HVTRACE_COMM_LEN + 1];
 	uint64_t count;
 	struct hvt_lat lat;
 };
@@ -79,6 +84,13 @@ struct hvt_hist_acc {
 	enum hvt_hist_by by;
 	int time_ns;		/* latencies from event times, not TSC */
 	int64_t vcpu_filter;	/* -1: every vCPU */
+	/*
+	 * --vm, --pid, --comm (who.filters), the VMs and schema versions the
+	 * session records give.  Exits the filters leave out still go through
+	 * the seq and pairing checks, and are counted in filtered_exits.
+	 */
+	struct hvt_who who;
+	uint64_t filtered_exits;
 
 	struct hvt_hist_group *groups;
 	size_t ngroups, cap_groups;
@@ -123,6 +135,7 @@ struct hvt_hist_params {
 	enum hvt_hist_by by;
 	int time_ns;		/* latencies from event times, not TSC */
 	int64_t vcpu;		/* -1: every vCPU */
+	const struct hvt_who *who;	/* NULL, or its --vm/--pid/--comm filters */
 	/*
 	 * NULL, or called now and then with the events read so far and the
 	 * threads reading them, and once with (0, 0) when the read is over.
@@ -133,6 +146,10 @@ struct hvt_hist_params {
 /* Set up an empty accumulator (the plugin feeds it event by event). */
 void hvt_hist_acc_init(struct hvt_hist_acc *h, enum hvt_hist_by by, int time_ns,
 		       int64_t vcpu);
+/* Take the --vm/--pid/--comm filters of f (NULL: none). */
+void hvt_hist_acc_filter(struct hvt_hist_acc *h, const struct hvt_who *f);
+/* The reader flags the grouping and filters need. */
+unsigned int hvt_hist_read_flags(enum hvt_hist_by by, const struct hvt_who *f);
 /* Account one event; -1 when out of memory. */
 int hvt_hist_acc_add(struct hvt_hist_acc *h, const struct hvt_event *ev);
 /* End of input: pending exits become exits without a resume. */

@@ -17,6 +17,7 @@
 #include "verbs/output.h"
 #include "vmx/qual.h"
 #include "decode/reader.h"
+#include "engine/who.h"
 #include "verbs/verbs.h"
 
 struct dump_opts {
@@ -25,6 +26,9 @@ struct dump_opts {
 	int64_t limit;		/* -1: all */
 	int reasons;		/* --reason given: only these exits (+ resumes) */
 	unsigned char reason[HVTRACE_EXIT_REASON_BASIC_MASK + 1];
+	struct hvt_who who;	/* --vm, --pid, --comm */
+	int has_seq;		/* --seq A[..B] */
+	uint64_t seq_lo, seq_hi;
 	const char *const *paths;
 	size_t npaths;
 };
@@ -221,6 +225,14 @@ static void text_exit(const struct hvt_event *ev, const char *ts, int verbose)
 	       e->gpr[1], e->gpr[2], e->gpr[3], e->rsp, e->tsc);
 	if (q.kind == HVTRACE_QUAL_NONE && e->exit_qual)
 		printf(" qual 0x%" PRIx64, e->exit_qual);
+	if (e->comm[0]) {
+		char comm[HVTRACE_COMM_LEN + 1];
+
+		/* schema v3: who caused the exit */
+		hvt_who_comm(e, comm);
+		printf(" pid %" PRIu32 " tid %" PRIu32 " comm %s cpl %u", e->pid, e->tid, comm,
+		       (unsigned int)e->cpl);
+	}
 	if (verbose)
 		verbose_exit(e);
 	else
@@ -336,6 +348,10 @@ static void dump_usage(FILE *f)
 		"  --vcpu N               events of vCPU N only (lost-event records stay)\n"
 		"  --reason NAME[,NAME]   exits of these reasons (names or numbers) and\n"
 		"                         their resumes; session and lost records stay\n"
+		"  --seq A[..B]           exits with seq A (to B) and their resumes\n"
+		"  --pid PID              exits caused by process PID and their resumes\n"
+		"  --comm NAME            exits caused by threads named NAME (schema v3)\n"
+		"  --vm N                 exits of the VM numbered N or whose VMM has pid N\n"
 		"  --limit N              stop after N events\n"
 		"  -h, --help             this help\n");
 }
@@ -361,6 +377,10 @@ static int dump_parse(int argc, char **argv, struct dump_opts *o, int *help)
 		{ "vcpu", required_argument, NULL, 'c' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "reason", required_argument, NULL, 'r' },
+		{ "seq", required_argument, NULL, 's' },
+		{ "pid", required_argument, NULL, 'P' },
+		{ "comm", required_argument, NULL, 'C' },
+		{ "vm", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -368,6 +388,7 @@ static int dump_parse(int argc, char **argv, struct dump_opts *o, int *help)
 
 	memset(o, 0, sizeof(*o));
 	o->vcpu = o->limit = -1;
+	hvt_who_init(&o->who);
 	*help = 0;
 	optind = 1;
 	opterr = 0;
@@ -385,6 +406,39 @@ static int dump_parse(int argc, char **argv, struct dump_opts *o, int *help)
 		case 'c':
 			if (parse_num(optarg, UINT32_MAX, &o->vcpu))
 				return hvt_error("dump: --vcpu takes a vCPU number, not '%s'", optarg);
+			break;
+		case 's': {
+			char *dots = strstr(optarg, "..");
+			int64_t lo, hi;
+
+			if (dots)
+				*dots = '\0';
+			if (parse_num(optarg, INT64_MAX, &lo) ||
+			    (dots && parse_num(dots + 2, INT64_MAX, &hi)) || (dots && hi < lo)) {
+				if (dots)
+					*dots = '.';
+				return hvt_error("dump: --seq takes SEQ or FIRST..LAST, not '%s'", optarg);
+			}
+			if (dots)
+				*dots = '.';
+			o->has_seq = 1;
+			o->seq_lo = (uint64_t)lo;
+			o->seq_hi = dots ? (uint64_t)hi : (uint64_t)lo;
+			break;
+		}
+		case 'P':
+			if (parse_num(optarg, UINT32_MAX, &o->who.pid))
+				return hvt_error("dump: --pid takes a process id, not '%s'", optarg);
+			break;
+		case 'C':
+			if (!optarg[0])
+				return hvt_error("dump: --comm takes a thread name, not ''");
+			hvt_who_set_comm(&o->who, optarg);
+			break;
+		case 'M':
+			if (parse_num(optarg, UINT32_MAX, &o->who.vm))
+				return hvt_error("dump: --vm takes a VM number or a VMM pid, not '%s'",
+						 optarg);
 			break;
 		case 'n':
 			if (parse_num(optarg, INT64_MAX, &o->limit))
@@ -461,6 +515,52 @@ static int reason_wanted(const struct dump_opts *o, const struct hvt_reader *r,
 	return i < 256 && shown[i].valid && shown[i].seq == ev->u.resume.seq;
 }
 
+/*
+ * --seq, --pid, --comm, --vm: an exit that passes is shown with the resume
+ * that ends it (the last exit of each vCPU is remembered); session and
+ * lost-event records stay.
+ */
+struct exit_memo {
+	uint32_t trace, vcpu;
+	uint64_t seq;
+	int shown;
+};
+
+static int exit_wanted(struct dump_opts *o, const struct hvt_reader *r,
+		       const struct hvt_event *ev, struct exit_memo **memo, size_t *nmemo)
+{
+	uint32_t trace = hvt_reader_stream_trace(r, ev->stream);
+	uint32_t vcpu;
+	struct exit_memo *m = NULL;
+	size_t i;
+
+	if (ev->type == HVT_EV_SESSION)
+		return hvt_who_session(&o->who, trace, &ev->u.session) ? -1 : 1;
+	if (ev->type != HVT_EV_EXIT && ev->type != HVT_EV_RESUME)
+		return 1;
+	vcpu = ev->type == HVT_EV_EXIT ? ev->u.exit.vcpu : ev->u.resume.vcpu;
+	for (i = 0; i < *nmemo; i++)
+		if ((*memo)[i].trace == trace && (*memo)[i].vcpu == vcpu)
+			m = &(*memo)[i];
+	if (ev->type == HVT_EV_RESUME)
+		return m && m->shown && m->seq == ev->u.resume.seq;
+	if (!m) {
+		struct exit_memo *n = realloc(*memo, (*nmemo + 1) * sizeof(*n));
+
+		if (!n)
+			return -1;
+		*memo = n;
+		m = &n[(*nmemo)++];
+		m->trace = trace;
+		m->vcpu = vcpu;
+	}
+	hvt_who_exit(&o->who, &ev->u.exit);
+	m->seq = ev->u.exit.seq;
+	m->shown = (!o->has_seq || (ev->u.exit.seq >= o->seq_lo && ev->u.exit.seq <= o->seq_hi)) &&
+		   hvt_who_match(&o->who, trace, &ev->u.exit);
+	return m->shown;
+}
+
 static int event_vcpu(const struct hvt_event *ev, uint32_t *vcpu)
 {
 	switch (ev->type) {
@@ -486,6 +586,9 @@ int cmd_dump(int argc, char **argv)
 	struct hvt_reader *r;
 	int64_t n = 0;
 	int rc = 0, help, ret = HVT_EXIT_OK;
+	struct exit_memo *memo = NULL;
+	size_t nmemo = 0;
+	uint64_t exits = 0;
 
 	if (dump_parse(argc, argv, &o, &help))
 		return HVT_EXIT_ERROR;
@@ -503,6 +606,26 @@ int cmd_dump(int argc, char **argv)
 			continue;
 		if (o.reasons && !reason_wanted(&o, r, &ev))
 			continue;
+		if (o.has_seq || hvt_who_active(&o.who)) {
+			int w = exit_wanted(&o, r, &ev, &memo, &nmemo);
+
+			if (w < 0) {
+				ret = hvt_error("out of memory");
+				goto out;
+			}
+			exits += ev.type == HVT_EV_EXIT;
+			if (ev.type == HVT_EV_SESSION && hvt_who_needs_thread(&o.who)) {
+				uint32_t schema, t = hvt_who_lacks_thread(&o.who, exits, &schema);
+
+				if (t) {
+					ret = hvt_error_no_thread(hvt_reader_trace_path(r, t - 1), schema,
+								  o.who.pid >= 0 ? "--pid" : "--comm");
+					goto out;
+				}
+			}
+			if (!w)
+				continue;
+		}
 		n++;
 		if (o.json ? dump_json(r, &ev) : dump_text(r, &ev, o.verbose)) {
 			ret = hvt_error("cannot write the output: %s", strerror(errno));
@@ -517,7 +640,16 @@ int cmd_dump(int argc, char **argv)
 		ret = hvt_error("cannot write the output: %s", strerror(errno));
 	else
 		hvt_warn_unversioned(r);
+	if (ret == HVT_EXIT_OK && hvt_who_needs_thread(&o.who)) {
+		uint32_t schema, t = hvt_who_lacks_thread(&o.who, exits, &schema);
+
+		if (t)
+			ret = hvt_error_no_thread(hvt_reader_trace_path(r, t - 1), schema,
+						  o.who.pid >= 0 ? "--pid" : "--comm");
+	}
 out:
+	free(memo);
+	hvt_who_free(&o.who);
 	hvt_reader_close(r);
 	return ret;
 }

@@ -21,15 +21,35 @@
 #include "verbs/verbs.h"
 #include "vmx/qual.h"
 
-static const char *const by_names[] = { "reason", "qual", "rip", "vcpu" };
+static const char *const by_names[] = { "reason", "qual", "rip", "vcpu", "vm", "pid", "comm" };
+#define N_BY 7
+
+/* Groups of these modes are one per reason (with a key); the others one per entity. */
+static int by_reason(enum hvt_hist_by by)
+{
+	return by == HVT_BY_REASON || by == HVT_BY_QUAL || by == HVT_BY_RIP;
+}
+
+static int by_thread(enum hvt_hist_by by)
+{
+	return by == HVT_BY_PID || by == HVT_BY_COMM;
+}
 static const char *const sort_names[] = { "count", "time", "mean", "max", "name" };
 
 /* ---- presentation -------------------------------------------------------- */
 
 static enum hvt_hist_sort sort_mode;
 
+static enum hvt_hist_by name_by;
+
 static int cmp_name(const struct hvt_hist_group *a, const struct hvt_hist_group *b)
 {
+	if (name_by == HVT_BY_COMM) {
+		int c = strcmp(a->comm, b->comm);
+
+		if (c)
+			return c;
+	}
 	if (a->reason != b->reason)
 		return a->reason < b->reason ? -1 : 1;
 	if (a->key != b->key)
@@ -72,10 +92,31 @@ static void reason_text(const struct hvt_hist_group *g, char *buf, size_t len)
 	hvt_exit_reason_format(g->reason, buf, len);
 }
 
+/* The VMM pid of a --by vm group: its exits', else the session records'. */
+static uint32_t group_vm_pid(const struct hvt_hist_acc *h, const struct hvt_hist_group *g)
+{
+	return g->vm_pid ? g->vm_pid : hvt_who_vm_pid(&h->who, g->trace, g->vm);
+}
+
 static void label_text(const struct hvt_hist_acc *h, const struct hvt_hist_group *g, char *buf,
 		       size_t len)
 {
 	switch (h->by) {
+	case HVT_BY_VM: {
+		uint32_t pid = group_vm_pid(h, g);
+
+		if (pid)
+			snprintf(buf, len, "vm %" PRIu32 " (pid %" PRIu32 ")", g->vm, pid);
+		else
+			snprintf(buf, len, "vm %" PRIu32, g->vm);
+		break;
+	}
+	case HVT_BY_PID:
+		snprintf(buf, len, "pid %" PRIu32 " (%s)", g->pid, g->comm);
+		break;
+	case HVT_BY_COMM:
+		snprintf(buf, len, "%s", g->comm);
+		break;
 	case HVT_BY_QUAL:
 		hvt_qual_format(&g->q, buf, len, 0);
 		break;
@@ -216,6 +257,13 @@ static int print_json(const struct hvt_hist_acc *h, const struct hvt_reader *r,
 	json_object_set_new(root, "sort", json_string(sort_names[o->sort]));
 	json_object_set_new(root, "vcpu_filter", o->vcpu >= 0 ?
 			    json_integer(o->vcpu) : json_null());
+	json_object_set_new(root, "vm_filter", o->who.vm >= 0 ?
+			    json_integer(o->who.vm) : json_null());
+	json_object_set_new(root, "pid_filter", o->who.pid >= 0 ?
+			    json_integer(o->who.pid) : json_null());
+	json_object_set_new(root, "comm_filter", o->who.has_comm ?
+			    json_string(o->who.comm) : json_null());
+	json_object_set_new(root, "filtered_exits", hvt_json_u64(h->filtered_exits));
 	json_object_set_new(root, "latency_unit", json_string(o->time_ns ? "ns" : "tsc_cycles"));
 	json_object_set_new(root, "percentile_precision",
 			    json_real(1.0 / (2.0 * HVT_LAT_SUB)));
@@ -276,7 +324,7 @@ static int print_json(const struct hvt_hist_acc *h, const struct hvt_reader *r,
 		json_t *go = json_object();
 		char buf[160];
 
-		if (o->by != HVT_BY_VCPU) {
+		if (by_reason(o->by)) {
 			reason_text(g, buf, sizeof(buf));
 			json_object_set_new(go, "reason", json_string(buf));
 			json_object_set_new(go, "reason_code",
@@ -295,6 +343,16 @@ static int print_json(const struct hvt_hist_acc *h, const struct hvt_reader *r,
 			json_object_set_new(go, "rip", hvt_json_hex(g->key));
 		if (o->by == HVT_BY_VCPU)
 			json_object_set_new(go, "vcpu", hvt_json_u64(g->key));
+		if (o->by == HVT_BY_VM) {
+			uint32_t pid = group_vm_pid(h, g);
+
+			json_object_set_new(go, "vm", json_integer(g->vm));
+			json_object_set_new(go, "vm_pid", pid ? json_integer(pid) : json_null());
+		}
+		if (o->by == HVT_BY_PID)
+			json_object_set_new(go, "pid", json_integer(g->pid));
+		if (by_thread(o->by))
+			json_object_set_new(go, "comm", json_string(g->comm));
 		json_object_set_new(go, "count", hvt_json_u64(g->count));
 		json_object_set_new(go, "percent", json_real(pct(g->count, h->exits)));
 		json_object_set_new(go, "time_percent", json_real(pct128(g->lat.sum, h->total.sum)));
@@ -324,7 +382,7 @@ static int print_table(const struct hvt_hist_acc *h, const struct hvt_reader *r,
 	for (i = 0; i < shown; i++)
 		if (h->groups[i].count > max_count)
 			max_count = h->groups[i].count;
-	if (o->by != HVT_BY_VCPU)
+	if (by_reason(o->by))
 		hvt_table_col(t, "reason", HVT_LEFT);
 	if (o->by == HVT_BY_QUAL)
 		hvt_table_col(t, "qualification", HVT_LEFT);
@@ -332,6 +390,14 @@ static int print_table(const struct hvt_hist_acc *h, const struct hvt_reader *r,
 		hvt_table_col(t, "rip", HVT_LEFT);
 	if (o->by == HVT_BY_VCPU)
 		hvt_table_col(t, "vcpu", HVT_RIGHT);
+	if (o->by == HVT_BY_VM) {
+		hvt_table_col(t, "vm", HVT_RIGHT);
+		hvt_table_col(t, csv ? "vm_pid" : "vmm pid", HVT_RIGHT);
+	}
+	if (o->by == HVT_BY_PID)
+		hvt_table_col(t, "pid", HVT_RIGHT);
+	if (by_thread(o->by))
+		hvt_table_col(t, "comm", HVT_LEFT);
 	hvt_table_col(t, "count", HVT_RIGHT);
 	hvt_table_col(t, csv ? "percent" : "%", HVT_RIGHT);
 	if (!csv)
@@ -350,13 +416,26 @@ static int print_table(const struct hvt_hist_acc *h, const struct hvt_reader *r,
 		char buf[200];
 
 		hvt_table_row(t);
-		if (o->by != HVT_BY_VCPU) {
+		if (by_reason(o->by)) {
 			reason_text(g, buf, sizeof(buf));
 			if (!csv && hvt_exit_is_async(&g->q))
 				strncat(buf, "*", sizeof(buf) - strlen(buf) - 1);
 			hvt_table_cell(t, "%s", buf);
 		}
-		if (o->by != HVT_BY_REASON) {
+		if (o->by == HVT_BY_VM) {
+			uint32_t pid = group_vm_pid(h, g);
+
+			hvt_table_cell(t, "%" PRIu32, g->vm);
+			if (pid)
+				hvt_table_cell(t, "%" PRIu32, pid);
+			else
+				hvt_table_cell(t, "%s", csv ? "" : "-");
+		} else if (o->by == HVT_BY_PID) {
+			hvt_table_cell(t, "%" PRIu32, g->pid);
+			hvt_table_cell(t, "%s", g->comm);
+		} else if (o->by == HVT_BY_COMM) {
+			hvt_table_cell(t, "%s", g->comm);
+		} else if (o->by != HVT_BY_REASON) {
 			label_text(h, g, buf, sizeof(buf));
 			hvt_table_cell(t, "%s", buf);
 		}
@@ -429,6 +508,16 @@ static int print_table(const struct hvt_hist_acc *h, const struct hvt_reader *r,
 		       "resume.tsc - exit.tsc in TSC cycles");
 		if (o->vcpu >= 0)
 			printf("vcpu %" PRId64 " only\n", o->vcpu);
+		if (hvt_who_active(&o->who)) {
+			printf("only exits of");
+			if (o->who.vm >= 0)
+				printf(" vm %" PRId64 " (a VM number or its VMM's pid)", o->who.vm);
+			if (o->who.pid >= 0)
+				printf(" pid %" PRId64, o->who.pid);
+			if (o->who.has_comm)
+				printf(" comm %s", o->who.comm);
+			printf(": %" PRIu64 " other exits left out\n", h->filtered_exits);
+		}
 		printf("\n");
 		ret = hvt_table_print(t, stdout);
 		printf("\n");
@@ -451,7 +540,7 @@ static int print_table(const struct hvt_hist_acc *h, const struct hvt_reader *r,
 			printf("  mean %.1f  p50 %" PRIu64 "  p99 %" PRIu64, h->total.mean,
 			       hvt_lat_percentile(&h->total, 50), hvt_lat_percentile(&h->total, 99));
 		printf("\n");
-		if (o->by != HVT_BY_VCPU) {
+		if (by_reason(o->by)) {
 			for (k = 0; k < shown; k++)
 				if (hvt_exit_is_async(&h->groups[k].q))
 					break;
@@ -481,12 +570,13 @@ static int print_svg(const struct hvt_hist_acc *h, const struct hvt_reader *r,
 		char lab[160] = "";
 		size_t n = 0;
 
-		if (o->by != HVT_BY_VCPU)
+		if (by_reason(o->by))
 			n = (size_t)hvt_exit_reason_format(g->reason, labels[i], sizeof(labels[i]));
 		label_text(h, g, lab, sizeof(lab));
 		if (lab[0] && n < sizeof(labels[i]))
 			snprintf(labels[i] + n, sizeof(labels[i]) - n, "%s%s",
-				 n ? " " : "vcpu ", lab);
+				 n ? " " : o->by == HVT_BY_VCPU ? "vcpu " :
+				 o->by == HVT_BY_COMM ? "comm " : "", lab);
 		snprintf(values[i], sizeof(values[i]), "%" PRIu64 " (%.1f%%)", g->count,
 			 pct(g->count, h->exits));
 		bars[i].label = labels[i];
@@ -522,11 +612,18 @@ static void hist_usage(FILE *f)
 		"usage: hvtrace hist [OPTION...] TRACE...\n"
 		"Exit histogram: count, %% of exits, handler time (resume.tsc - exit.tsc)\n"
 		"total and %%, min, max, mean, stddev, p50 and p99 of the handler latency.\n\n"
-		"  --by reason|qual|rip|vcpu   group by exit reason (default), reason and\n"
-		"                              decoded qualification, guest RIP, or vCPU\n"
+		"  --by reason|qual|rip|vcpu|vm|pid|comm\n"
+		"                              group by exit reason (default), reason and\n"
+		"                              decoded qualification, guest RIP, vCPU, VM\n"
+		"                              (KVM: number and VMM pid), or the process or\n"
+		"                              thread name that caused the exit (schema v3)\n"
 		"  --sort count|time|mean|max|name   order of the rows (default count)\n"
 		"  --top N                     show the first N rows only\n"
 		"  --vcpu N                    count the exits of vCPU N only\n"
+		"  --vm N                      exits of the VM numbered N or whose VMM has\n"
+		"                              pid N only (KVM traces)\n"
+		"  --pid PID                   exits caused by process PID only (schema v3)\n"
+		"  --comm NAME                 exits caused by threads named NAME only\n"
 		"  --format text|json|csv      output format (default text)\n"
 		"  --svg FILE                  also write a bar chart to FILE\n"
 		"  --time tsc|ns               handler time from the events' TSC (default)\n"
@@ -574,6 +671,9 @@ int hvt_hist_parse(int argc, char **argv, struct hvt_hist_opts *o)
 		{ "sort", required_argument, NULL, 's' },
 		{ "top", required_argument, NULL, 't' },
 		{ "vcpu", required_argument, NULL, 'v' },
+		{ "vm", required_argument, NULL, 'M' },
+		{ "pid", required_argument, NULL, 'P' },
+		{ "comm", required_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "svg", required_argument, NULL, 'g' },
 		{ "threads", required_argument, NULL, 'j' },
@@ -588,13 +688,14 @@ int hvt_hist_parse(int argc, char **argv, struct hvt_hist_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->vcpu = -1;
 	o->top = -1;
+	hvt_who_init(&o->who);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			if (pick(optarg, by_names, 4, &v))
-				return hvt_error("hist: --by takes reason, qual, rip or vcpu, not '%s'",
+			if (pick(optarg, by_names, N_BY, &v))
+				return hvt_error("hist: --by takes reason, qual, rip, vcpu, vm, pid or comm, not '%s'",
 						 optarg);
 			o->by = (enum hvt_hist_by)v;
 			break;
@@ -611,6 +712,20 @@ int hvt_hist_parse(int argc, char **argv, struct hvt_hist_opts *o)
 		case 'v':
 			if (parse_count(optarg, UINT32_MAX, &o->vcpu))
 				return hvt_error("hist: --vcpu takes a vCPU number, not '%s'", optarg);
+			break;
+		case 'M':
+			if (parse_count(optarg, UINT32_MAX, &o->who.vm))
+				return hvt_error("hist: --vm takes a VM number or a VMM pid, not '%s'",
+						 optarg);
+			break;
+		case 'P':
+			if (parse_count(optarg, UINT32_MAX, &o->who.pid))
+				return hvt_error("hist: --pid takes a process id, not '%s'", optarg);
+			break;
+		case 'C':
+			if (!optarg[0])
+				return hvt_error("hist: --comm takes a thread name, not ''");
+			hvt_who_set_comm(&o->who, optarg);
 			break;
 		case 'f':
 			if (pick(optarg, formats, 3, &v))
@@ -658,6 +773,16 @@ static int hist_report(struct hvt_hist_acc *h, const struct hvt_hist_opts *o)
 	size_t shown, i;
 	int rc, ret = HVT_EXIT_OK;
 
+	if (by_thread(o->by) || hvt_who_needs_thread(&o->who)) {
+		uint32_t schema, t = hvt_who_lacks_thread(&h->who, h->exits + h->filtered_exits,
+							  &schema);
+
+		if (t)
+			return hvt_error_no_thread(hvt_reader_trace_path(h->r, t - 1), schema,
+						   by_thread(o->by) ? (o->by == HVT_BY_PID ?
+						   "--by pid" : "--by comm") :
+						   o->who.pid >= 0 ? "--pid" : "--comm");
+	}
 	qsort(h->warnings, h->nwarnings, sizeof(h->warnings[0]), hvt_hist_cmp_warnings);
 	hvt_hist_sort_runs(h);
 	for (i = 0; i < h->nunversioned; i++)
@@ -688,10 +813,14 @@ static int hist_report(struct hvt_hist_acc *h, const struct hvt_hist_opts *o)
 			 h->wild_latency, HVT_HIST_WILD_CYCLES_PER_NS);
 	if (o->vcpu >= 0 && !h->exits)
 		hvt_warn("no exit of vcpu %" PRId64 " in this trace", o->vcpu);
+	else if (hvt_who_active(&o->who) && !h->exits)
+		hvt_warn("no exit in this trace passes --vm/--pid/--comm (%" PRIu64 " exits left out)",
+			 h->filtered_exits);
 	else if (!h->exits)
 		hvt_warn("no exit in this trace (%" PRIu64 " hvtrace events)", h->events);
 
 	sort_mode = o->sort;
+	name_by = o->by;
 	if (h->ngroups > 1)
 		qsort(h->groups, h->ngroups, sizeof(*h->groups), cmp_groups);
 	shown = h->ngroups;
@@ -719,6 +848,7 @@ struct hvt_hist *hvt_hist_new(const struct hvt_hist_opts *o)
 	if (!h)
 		return NULL;
 	hvt_hist_acc_init(h, o->by, o->time_ns, o->vcpu);
+	hvt_hist_acc_filter(h, &o->who);
 	return (struct hvt_hist *)h;
 }
 
@@ -798,10 +928,14 @@ int cmd_hist(int argc, char **argv)
 		if (nthreads > max)
 			nthreads = max;
 	}
-	if (!nthreads)
+	/*
+	 * --vm N may name a VMM pid that only the session records give (before
+	 * schema v3): they come before the VM's exits in time, so one reader.
+	 */
+	if (!nthreads || o.who.vm >= 0)
 		nthreads = 1;
 	p = (struct hvt_hist_params){ .paths = o.paths, .npaths = o.npaths, .by = o.by,
-				      .time_ns = o.time_ns, .vcpu = o.vcpu,
+				      .time_ns = o.time_ns, .vcpu = o.vcpu, .who = &o.who,
 				      .progress = hvt_progress_wanted() ? progress : NULL };
 	memset(&h, 0, sizeof(h));
 	rc = hvt_hist_acc_read(&p, nthreads, &h, &workers, &err);

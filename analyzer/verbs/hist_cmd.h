@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "engine/hist.h"
+#include "engine/who.h"
 
 enum hvt_hist_sort { HVT_SORT_COUNT, HVT_SORT_TIME, HVT_SORT_MEAN, HVT_SORT_MAX,
 		     HVT_SORT_NAME };
@@ -18,6 +19,7 @@ struct hvt_hist_opts {
 	enum hvt_format format;
 	int64_t top;		/* -1: every row */
 	int64_t vcpu;		/* -1: every vCPU */
+	struct hvt_who who;	/* --vm, --pid, --comm (filters only) */
 	const char *svg;	/* NULL: no chart */
 	int64_t threads;	/* 0: automatic */
 	int time_ns;		/* --time ns: latencies from event times */

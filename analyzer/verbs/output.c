@@ -42,6 +42,15 @@ void hvt_warn_unversioned_trace(const char *path)
 		 path ? path : "?", HVTRACE_SCHEMA_VERSION);
 }
 
+int hvt_error_no_thread(const char *path, uint32_t schema, const char *option)
+{
+	if (schema)
+		return hvt_error("%s: a schema v%u trace: its exits do not say which process caused them (pid, tid and comm came with schema v3); %s needs them",
+				 path ? path : "?", (unsigned int)schema, option);
+	return hvt_error("%s: no exit of this trace says which process caused it (pid, tid and comm: schema v3); %s needs them",
+			 path ? path : "?", option);
+}
+
 void hvt_warn_unversioned(const struct hvt_reader *r)
 {
 	size_t i;

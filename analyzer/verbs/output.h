@@ -38,6 +38,12 @@ void hvt_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct hvt_reader;
 void hvt_warn_unversioned(const struct hvt_reader *r);
 void hvt_warn_unversioned_trace(const char *path);
+/*
+ * The one-line error of an option that needs the exit's thread (pid, tid,
+ * comm: schema v3) on a trace without it (schema 0: no session record and
+ * no exit naming a thread).  Returns HVT_EXIT_ERROR.
+ */
+int hvt_error_no_thread(const char *path, uint32_t schema, const char *option);
 
 enum hvt_align { HVT_LEFT, HVT_RIGHT };
 
