@@ -7,7 +7,10 @@
  *     every hvtrace event field is matched by name to the X-macro lists of
  *     schemas/hvtrace_events.h and must have exactly the record's width (an
  *     integer of sizeof(type) bytes, an array of the schema's length, a
- *     sequence, or text); the packet context must carry a 64-bit
+ *     sequence, or text), the fields must be exactly those of schema v1,
+ *     v2 or v3 in the schema's order (a sequence's length member before
+ *     it, nothing else), every event class of a stream class of the same
+ *     version; the packet context must carry a 64-bit
  *     clock-mapped timestamp_begin; there must be exactly one clock; every
  *     event class of a stream class must be one of ours.  The member names,
  *     order and integer widths are also compared with the trace class
@@ -44,6 +47,7 @@
 
 #include "decode/ctf_fast.h"
 #include "decode/ctf_meta.h"
+#include "decode/versions.h"
 #include "vmx/qual.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -152,21 +156,6 @@ static const struct sschema sschemas[] = {
 	  sizeof(struct hvtrace_session_rec) },
 };
 
-static int is_v2_field(const char *event, const char *name)
-{
-	static const struct { const char *event, *name; } v2[] = {
-#define V2F(ev, n) { ev, #n },
-		HVTRACE_V2_FIELDS(V2F)
-#undef V2F
-	};
-	size_t i;
-
-	for (i = 0; i < NELEM(v2); i++)
-		if (!strcmp(v2[i].event, event) && !strcmp(v2[i].name, name))
-			return 1;
-	return 0;
-}
-
 /*
  * HVT_READ_KEYS_ONLY and HVT_READ_NO_XMM (reader.h): the same fields as the
  * libbabeltrace2 path decodes, the others read as zero.
@@ -197,6 +186,12 @@ static unsigned int key_take(const struct sschema *s, const struct sfield *fd,
 			*need = KIND(CPUID) | KIND(MSR) | KIND(VMCALL);
 			return 2;
 		}
+		if ((flags & HVT_READ_WHO) &&
+		    (fd->off == offsetof(struct hvtrace_exit_rec, pid) ||
+		     fd->off == offsetof(struct hvtrace_exit_rec, tid) ||
+		     fd->off == offsetof(struct hvtrace_exit_rec, comm) ||
+		     fd->off == offsetof(struct hvtrace_exit_rec, cpl)))
+			return fd->count;
 		for (i = 0; i < NELEM(keys); i++)
 			if (keys[i].off == fd->off) {
 				*need = keys[i].need;
@@ -662,15 +657,20 @@ struct fclass {
 	uint64_t id;
 	const char *name;
 	/*
-	 * Fixed layout (every field a little-endian whole-byte integer or
-	 * array at no more than byte alignment): constant offsets, so only
-	 * the fields wanted are touched.
+	 * Fixed prefix: the leading fields that are little-endian whole-byte
+	 * integers, arrays or text arrays at no more than byte alignment
+	 * (all of them in LTTng's hvtrace events) sit at constant offsets, so
+	 * only the fields wanted are touched; the rest (a text string, a
+	 * sequence) is decoded field by field.
 	 */
-	int fixed;
+	size_t nfixed;
 	uint32_t fixed_bytes;
+	int plens[MAXF];	/* prefix integers that are later sequences' lengths */
+	size_t nplens;
 	int zero_all;		/* some field reads as zero: clear the record first */
 	int keys[MAXF];		/* ops to store */
 	size_t nkeys;
+	int layout_lo, layout_hi;	/* schema versions its fields fit */
 };
 
 struct fsclass {
@@ -684,10 +684,28 @@ struct fsclass {
 	int has_disc, has_seq, has_end;
 };
 
+struct seen_ctx {
+	const struct sschema *s;
+	const unsigned char *seen;
+};
+
+static int seen_has(const void *ctx, const char *name)
+{
+	const struct seen_ctx *sc = ctx;
+
+	for (size_t f = 0; f < sc->s->nf; f++)
+		if (!strcmp(sc->s->f[f].name, name))
+			return sc->seen[f];
+	return 0;
+}
+
 static int compile_payload(struct cctx *c, const struct ct_type *fields, const struct sschema *s,
 			   unsigned int flags, struct fclass *fc)
 {
 	unsigned char seen[MAXF] = { 0 };
+	struct seen_ctx sctx = { s, seen };
+	char lwhy[200];
+	int last_f = -1;
 	size_t i, f;
 
 	fc->s = s;
@@ -719,6 +737,12 @@ static int compile_payload(struct cctx *c, const struct ct_type *fields, const s
 				return -1;
 			}
 			fd = &s->f[f];
+			if ((int)f < last_f) {
+				snprintf(c->why, sizeof(c->why), "event %s: field %s out of the schema's order",
+					 s->event, name);
+				return -1;
+			}
+			last_f = (int)f;
 		}
 		op->field = fd ? (int)f : -1;
 		op->len_op = -1;
@@ -821,6 +845,22 @@ static int compile_payload(struct cctx *c, const struct ct_type *fields, const s
 		}
 		fc->nops++;
 	}
+	/* Nothing but the schema's fields and their sequences' lengths. */
+	for (i = 0; i < fc->nops; i++) {
+		size_t k;
+
+		if (fc->ops[i].field >= 0)
+			continue;
+		for (k = i + 1; k < fc->nops; k++)
+			if (fc->ops[k].field >= 0 && fc->ops[k].len_op == (int)i)
+				break;
+		if (k == fc->nops) {
+			snprintf(c->why, sizeof(c->why), "event %s: field %s is not in schema v%d",
+				 s->event, ctf_meta_name(fields->members[i].name),
+				 HVTRACE_SCHEMA_VERSION);
+			return -1;
+		}
+	}
 	for (i = 0; i < fc->nops; i++) {
 		const struct pop *op = &fc->ops[i];
 
@@ -829,32 +869,40 @@ static int compile_payload(struct cctx *c, const struct ct_type *fields, const s
 				s->f[op->field].count)))
 			fc->zero_all = 1;
 	}
-	fc->fixed = fc->align <= 8;
-	for (i = 0; i < fc->nops && fc->fixed; i++) {
+	for (i = 0; i < fc->nops && fc->align <= 8; i++) {
 		struct pop *op = &fc->ops[i];
 
-		if ((op->kind != P_INT && op->kind != P_ARR) || op->be || op->size % 8 ||
-		    op->align > 8 || (op->kind == P_INT && op->size > 64)) {
-			fc->fixed = 0;
+		if ((op->kind != P_INT && op->kind != P_ARR &&
+		     !(op->kind == P_TEXTARR && op->size == 8)) || op->be || op->size % 8 ||
+		    op->align > 8 || (op->kind == P_INT && op->size > 64))
 			break;
-		}
 		op->boff = fc->fixed_bytes;
-		fc->fixed_bytes += (op->kind == P_ARR ? op->count : 1) * (op->size / 8);
+		fc->fixed_bytes += (op->kind == P_INT ? 1 : op->count) * (op->size / 8);
 		if (op->field >= 0) {
 			if (op->take)
 				fc->keys[fc->nkeys++] = (int)i;
 		}
+		fc->nfixed = i + 1;
 	}
+	for (i = fc->nfixed; i < fc->nops; i++)
+		if (fc->ops[i].len_op >= 0 && (size_t)fc->ops[i].len_op < fc->nfixed)
+			fc->plens[fc->nplens++] = fc->ops[i].len_op;
 	for (f = 0; f < s->nf; f++) {
 		if (seen[f])
 			continue;
 		fc->zero_all = 1;
-		if (!is_v2_field(s->event, s->f[f].name)) {
+		if (!hvt_added_in(s->event, s->f[f].name)) {
 			snprintf(c->why, sizeof(c->why), "event %s lacks field '%s'", s->event,
 				 s->f[f].name);
 			return -1;
 		}
 		fc->missing[fc->nmissing++] = (int)f;
+	}
+	/* Exactly the fields of one schema version (v1, v2, v3). */
+	if (hvt_event_layout(s->event, seen_has, &sctx, &fc->layout_lo, &fc->layout_hi,
+			     lwhy, sizeof(lwhy))) {
+		snprintf(c->why, sizeof(c->why), "%s", lwhy);
+		return -1;
 	}
 	return 0;
 }
@@ -1166,7 +1214,8 @@ static int decode_payload(const struct fclass *fc, const uint8_t *buf, uint64_t 
 	*pos = align_up(*pos, fc->align);
 	if (*pos > lim)
 		return -1;
-	if (fc->fixed && !(*pos & 7)) {
+	i = 0;
+	if (fc->nfixed && !(*pos & 7)) {
 		const uint8_t *base = buf + (*pos >> 3);
 
 		if ((lim - *pos) / 8 < fc->fixed_bytes)
@@ -1182,16 +1231,38 @@ static int decode_payload(const struct fclass *fc, const uint8_t *buf, uint64_t 
 
 				memcpy(&v, base + op->boff, op->size / 8);	/* little-endian host */
 				store(rec + fd->off, fd->esize, v);
+			} else if (op->kind == P_TEXTARR) {
+				/* as the general path: up to a NUL, at most count - 1 */
+				const uint8_t *p = base + op->boff, *z;
+				size_t n = op->count;
+
+				if (op->text_stops && (z = memchr(p, 0, n)))
+					n = (size_t)(z - p);
+				if (n > (size_t)fd->count - 1)
+					n = fd->count - 1;
+				memcpy(rec + fd->off, p, n);
+				memset(rec + fd->off + n, 0, fd->count - n);
 			} else {
 				memcpy(rec + fd->off, base + op->boff, (size_t)op->take * fd->esize);
 			}
 		}
+		for (i = 0; i < fc->nplens; i++) {
+			const struct pop *op = &fc->ops[fc->plens[i]];
+			uint64_t v = 0;
+
+			memcpy(&v, base + op->boff, op->size / 8);
+			if (op->sgn && op->size < 64 && (v >> (op->size - 1) & 1))
+				v |= ~0ull << op->size;
+			vals[fc->plens[i]] = v;
+		}
 		*pos += (uint64_t)fc->fixed_bytes * 8;
-		goto need;
-	}
-	if (fc->zero_all && !clean)
+		if (fc->nfixed == fc->nops)
+			goto need;
+		i = fc->nfixed;
+	} else if (fc->zero_all && !clean) {
 		memset(rec, 0, s->recsize);
-	for (i = 0; i < fc->nops; i++) {
+	}
+	for (; i < fc->nops; i++) {
 		const struct pop *op = &fc->ops[i];
 		const struct sfield *fd = op->field >= 0 ? &s->f[op->field] : NULL;
 		uint64_t n, k, take;
@@ -1877,6 +1948,20 @@ static int setup_trace(struct hvt_fast *f, struct ftrace *tr, const void *btc, c
 			snprintf(why, len, "no event header but several event classes");
 			return -1;
 		}
+		{
+			int lo = 1, hi = HVTRACE_SCHEMA_VERSION;
+
+			for (e = 0; e < sc->ncls; e++) {
+				if (sc->cls[e].layout_lo > lo)
+					lo = sc->cls[e].layout_lo;
+				if (sc->cls[e].layout_hi < hi)
+					hi = sc->cls[e].layout_hi;
+			}
+			if (lo > hi) {
+				snprintf(why, len, "event classes with the fields of different schema versions");
+				return -1;
+			}
+		}
 		c.nnames = nnames;
 		c.nslots = nslots;
 	}
@@ -2185,7 +2270,8 @@ struct hvt_fast *hvt_fast_open(const char *const *dirs, const char *const *name_
 	why[0] = '\0';
 	f->flags = flags;
 	/* HVT_READ_KVM adds kvm event classes, which make it step aside anyway */
-	if (flags & ~(unsigned int)(HVT_READ_KEYS_ONLY | HVT_READ_NO_XMM | HVT_READ_KVM)) {
+	if (flags & ~(unsigned int)(HVT_READ_KEYS_ONLY | HVT_READ_NO_XMM | HVT_READ_KVM |
+				    HVT_READ_WHO)) {
 		snprintf(why, whylen, "reader options it does not implement (0x%x)", flags);
 		goto fail;
 	}

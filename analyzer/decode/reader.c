@@ -30,6 +30,7 @@
 #include "vmx/qual.h"
 #include "decode/reader.h"
 #include "decode/ctf_fast.h"
+#include "decode/versions.h"
 
 /* ---- field descriptors generated from the schema ---------------------- */
 
@@ -97,7 +98,8 @@ static const struct ev_schema schemas[] = {
  * and for which qualification kinds (ALWAYS: every exit).  The reason is
  * decoded first; the rest only when its kind needs it (qual.c).
  */
-static unsigned int exit_key_count(const struct field_desc *fd, unsigned int *need)
+static unsigned int exit_key_count(const struct field_desc *fd, unsigned int flags,
+				   unsigned int *need)
 {
 	static const struct { size_t off; unsigned int need; } keys[] = {
 		{ offsetof(struct hvtrace_exit_rec, vcpu), ALWAYS },
@@ -117,6 +119,14 @@ static unsigned int exit_key_count(const struct field_desc *fd, unsigned int *ne
 		/* RAX, RCX: CPUID leaf/subleaf, MSR index, hypercall number */
 		*need = KIND(CPUID) | KIND(MSR) | KIND(VMCALL);
 		return 2;
+	}
+	if ((flags & HVT_READ_WHO) &&
+	    (fd->off == offsetof(struct hvtrace_exit_rec, pid) ||
+	     fd->off == offsetof(struct hvtrace_exit_rec, tid) ||
+	     fd->off == offsetof(struct hvtrace_exit_rec, comm) ||
+	     fd->off == offsetof(struct hvtrace_exit_rec, cpl))) {
+		*need = ALWAYS;
+		return fd->count;
 	}
 	for (i = 0; i < ARRAY_LEN(keys); i++)
 		if (keys[i].off == fd->off) {
@@ -160,6 +170,11 @@ struct ev_class {
 struct stream_info {
 	const bt_stream *stream;
 	int has_clock;
+	/*
+	 * The schema versions the fields of its hvtrace event classes fit
+	 * (lo > hi: none), checked against its session events' version.
+	 */
+	unsigned char layout_lo, layout_hi;
 	uint32_t trace;		/* index in traces_seen */
 	char *name;
 };
@@ -953,19 +968,9 @@ static int is_int_class(const bt_field_class *fc, int *is_signed)
 	return 0;
 }
 
-/* Fields that schema v2 added (absent from v1 traces). */
-static int is_v2_field(const char *event, const char *name)
+static int payload_has(const void *payload, const char *name)
 {
-	static const struct { const char *event, *name; } v2[] = {
-#define V2(ev, n) { ev, #n },
-		HVTRACE_V2_FIELDS(V2)
-#undef V2
-	};
-
-	for (size_t i = 0; i < ARRAY_LEN(v2); i++)
-		if (!strcmp(v2[i].event, event) && !strcmp(v2[i].name, name))
-			return 1;
-	return 0;
+	return bt_field_class_structure_borrow_member_by_name_const(payload, name) != NULL;
 }
 
 /* Resolve every schema field of an hvtrace event class to a member index. */
@@ -974,12 +979,19 @@ static int resolve_class(struct hvt_reader *r, struct ev_class *c,
 {
 	const bt_field_class *payload = bt_event_class_borrow_payload_field_class_const(c->ec);
 	const struct ev_schema *s = c->schema;
+	char why[200];
 	uint64_t nm;
 	size_t f;
+	int lo, hi;
 
 	if (!payload || bt_field_class_get_type(payload) != BT_FIELD_CLASS_TYPE_STRUCTURE) {
 		set_err(err, "event %s has no payload structure: not hvtrace schema v%d",
 			s->event, HVTRACE_SCHEMA_VERSION);
+		return -1;
+	}
+	if (hvt_event_layout(s->event, payload_has, payload, &lo, &hi, why, sizeof(why))) {
+		set_err(err, "%s: not hvtrace schema v%d to v%d", why,
+			HVTRACE_SCHEMA_VERSION_MIN, HVTRACE_SCHEMA_VERSION);
 		return -1;
 	}
 	nm = bt_field_class_structure_get_member_count(payload);
@@ -999,8 +1011,8 @@ static int resolve_class(struct hvt_reader *r, struct ev_class *c,
 				break;
 			}
 		}
-		if (!mfc && is_v2_field(s->event, fd->name)) {
-			/* A schema v1 trace: the field reads as 0. */
+		if (!mfc && hvt_added_in(s->event, fd->name)) {
+			/* An older schema's trace: the field reads as 0 (empty). */
 			c->take[f] = 0;
 			c->need[f] = ALWAYS;
 			continue;
@@ -1040,7 +1052,7 @@ static int resolve_class(struct hvt_reader *r, struct ev_class *c,
 		if (s->type == HVT_EV_EXIT && fd->off == offsetof(struct hvtrace_exit_rec, exit_reason))
 			c->reason_field = f;
 		if ((r->flags & HVT_READ_KEYS_ONLY) && s->type == HVT_EV_EXIT) {
-			c->take[f] = (unsigned short)exit_key_count(fd, &c->need[f]);
+			c->take[f] = (unsigned short)exit_key_count(fd, r->flags, &c->need[f]);
 			c->by_kind = 1;
 		}
 		if ((r->flags & HVT_READ_KEYS_ONLY) && s->type == HVT_EV_RESUME)
@@ -1160,6 +1172,34 @@ static uint32_t stream_index(struct hvt_reader *r, const bt_stream *stream)
 	return UINT32_MAX;
 }
 
+/*
+ * The schema versions every hvtrace event class of a stream class fits.  A
+ * class that fits none is left to resolve_class(), which says why.
+ */
+static void stream_layout(const bt_stream_class *sc, struct stream_info *si)
+{
+	uint64_t e, ne = bt_stream_class_get_event_class_count(sc);
+	int lo = HVTRACE_SCHEMA_VERSION_MIN, hi = HVTRACE_SCHEMA_VERSION;
+	char why[200];
+
+	for (e = 0; e < ne; e++) {
+		const bt_event_class *ec = bt_stream_class_borrow_event_class_by_index_const(sc, e);
+		const bt_field_class *p = bt_event_class_borrow_payload_field_class_const(ec);
+		const struct ev_schema *s = schema_by_name(bt_event_class_get_name(ec));
+		int clo, chi;
+
+		if (!s || !p || bt_field_class_get_type(p) != BT_FIELD_CLASS_TYPE_STRUCTURE ||
+		    hvt_event_layout(s->event, payload_has, p, &clo, &chi, why, sizeof(why)))
+			continue;
+		if (clo > lo)
+			lo = clo;
+		if (chi < hi)
+			hi = chi;
+	}
+	si->layout_lo = (unsigned char)lo;
+	si->layout_hi = (unsigned char)(hi < lo ? lo - 1 : hi);
+}
+
 static uint32_t add_stream(struct hvt_reader *r, const bt_stream *stream)
 {
 	const bt_stream_class *sc = bt_stream_borrow_class_const(stream);
@@ -1188,6 +1228,7 @@ static uint32_t add_stream(struct hvt_reader *r, const bt_stream *stream)
 	si = &r->streams[r->nstreams];
 	si->stream = stream;
 	si->has_clock = bt_stream_class_borrow_default_clock_class_const(sc) != NULL;
+	stream_layout(sc, si);
 	si->name = NULL;
 	si->trace = UINT32_MAX;
 	/*
@@ -1611,6 +1652,9 @@ static int convert(struct hvt_reader *r, const bt_message *m,
 static int check_session(struct hvt_reader *r, const struct hvt_event *ev,
 			 struct hvt_err *err)
 {
+	const struct stream_info *si;
+	uint32_t v;
+
 	if (ev->type != HVT_EV_SESSION)
 		return 0;
 	if (ev->u.session.schema_version < HVTRACE_SCHEMA_VERSION_MIN ||
@@ -1620,6 +1664,23 @@ static int check_session(struct hvt_reader *r, const struct hvt_event *ev,
 			hvt_reader_stream_name(r, ev->stream),
 			ev->u.session.schema_version, HVTRACE_SCHEMA_VERSION_MIN,
 			HVTRACE_SCHEMA_VERSION);
+		r->failed = 1;
+		return -1;
+	}
+	if (ev->stream >= r->nstreams)
+		return 0;
+	si = &r->streams[ev->stream];
+	v = ev->u.session.schema_version;
+	if (v < si->layout_lo || v > si->layout_hi) {
+		if (si->layout_lo > si->layout_hi)
+			set_err(err, "%s: trace schema version %" PRIu32
+				" but its hvtrace events have the fields of different schema versions",
+				hvt_reader_stream_name(r, ev->stream), v);
+		else
+			set_err(err, "%s: trace schema version %" PRIu32
+				" but its hvtrace events have the fields of schema v%u",
+				hvt_reader_stream_name(r, ev->stream), v,
+				v < si->layout_lo ? si->layout_lo : si->layout_hi);
 		r->failed = 1;
 		return -1;
 	}

@@ -64,6 +64,11 @@ struct hvt_event {
  * open with one line saying it carries no register state.
  */
 #define HVT_READ_KVM 0x4
+/*
+ * HVT_READ_WHO: with HVT_READ_KEYS_ONLY, exits also carry who caused them
+ * (pid, tid, comm, cpl: schema v3; zero and empty in older traces).
+ */
+#define HVT_READ_WHO 0x8
 
 /* The traces hold plain kvm events and no hvtrace events at all. */
 struct hvt_reader;

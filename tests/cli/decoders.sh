@@ -5,8 +5,8 @@
 # it vouches for the trace); and under --decoder fast it either prints the
 # same or refuses with "--decoder fast" (it steps aside).  Inputs: every
 # sample (samples/), every trace under tests/, synthetic traces of
-# hvtrace-synth (several vCPUs, lost events, broken chains, schema v1,
-# edits), and truncated and damaged copies of them.  Also: --decoder-threads
+# hvtrace-synth (schema v3 by default: several vCPUs, lost events, broken
+# chains, edits; and schema v1 and v2 traces), and truncated and damaged copies of them.  Also: --decoder-threads
 # 1 and 2 agree, the fast decoder is really used on our own traces (-v), and
 # the fast decoder's fuzz target (tests/unit/fuzz_fast.c) runs clean.
 cd "$(dirname "$0")/../.." || exit 2
@@ -81,10 +81,11 @@ synth vcpus --exits 4000 --vcpus 3 --seed 6
 synth lost --exits 3000 --vcpus 2 --seed 7 --discarded 7@1000 --discarded 3@2500
 synth broken --exits 2000 --seed 8 --break no-resume@2000 --break gap@500 --break rip@700
 synth v1 --exits 1500 --seed 9 --schema-version 1
+synth v2 --exits 1500 --seed 9 --schema-version 2 --vcpus 2
 synth edited --exits 3000 --seed 5 --drop-seq 100,2000 --insert-at 1500:2 --alter 700:rax=0x1234
 synth multi --exits 5000 --seed 10 --vcpus 2
 
-for s in plain vcpus lost broken v1 edited multi; do
+for s in plain vcpus lost broken v1 v2 edited multi; do
 	check "synth $s written" test -f "$T/$s/metadata"
 done
 fast_used "the fast decoder reads hvtrace-synth traces" "$T/plain"
@@ -94,6 +95,7 @@ all_verbs "$T/vcpus" "$T/multi" synth-3vcpus
 all_verbs "$T/lost" "$T/plain" synth-lost
 all_verbs "$T/broken" "$T/plain" synth-broken
 all_verbs "$T/v1" "$T/plain" synth-v1
+all_verbs "$T/v2" "$T/v1" synth-v2
 same "synth: hist of two traces at once" hist --format json "$T/plain" "$T/vcpus"
 same "synth: dump of two traces at once" dump "$T/plain" "$T/lost"
 

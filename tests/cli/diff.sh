@@ -19,7 +19,7 @@ run diff "$T/a" "$T/a2"
 ok $RC "two runs with the same seed: status 0" "$(cat "$T/out" "$T/err")"
 check "they are reported SAME" grep -q ': SAME$' "$T/out"
 check "the ignored fields are listed" \
-	grep -q '^ignored fields: exit.seq,exit.tsc,exit.vm,resume.seq,resume.tsc,resume.vm,session.run_id,session.tsc,session.vm,session.vmm_pid$' "$T/out"
+	grep -q '^ignored fields: exit.seq,exit.tsc,exit.vm,exit.pid,exit.tid,resume.seq,resume.tsc,resume.vm,session.run_id,session.tsc,session.vm,session.vmm_pid$' "$T/out"
 check "asynchronous exits skipped are counted" grep -qE '^asynchronous exits skipped: A [1-9][0-9]*, B [1-9]' "$T/out"
 
 run diff "$T/a" "$T/drop"

@@ -11,7 +11,7 @@ ok $(( RC != 0 )) "--help exits 0"
 check "--help lists the verbs" grep -q 'hist' "$T/out"
 run --version
 ok $(( RC != 0 )) "--version exits 0"
-check "--version names the schema version" grep -q 'schema v2' "$T/out"
+check "--version names the schema version" grep -q 'schema v3' "$T/out"
 run hist --help
 ok $(( RC != 0 )) "hist --help exits 0"
 check "hist --help documents --by" grep -q -- '--by reason|qual|rip|vcpu' "$T/out"

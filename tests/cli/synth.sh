@@ -25,7 +25,7 @@ check "the packet context names the CPU (cpu_id) of each stream" \
 	grep -q ' hvtrace_exit: { cpu_id = 2 }, { vcpu = 2, seq = 1,' "$T/one.txt"
 check "schema fields as lttng-modules writes them (sequence length member)" \
 	grep -q '_values_length = [0-9]*, values = \[' "$T/one.txt"
-check "session carries the schema version" grep -q 'schema_version = 2,' "$T/one.txt"
+check "session carries the schema version" grep -q 'schema_version = 3,' "$T/one.txt"
 check "each vCPU counts seq from 1 to 667/667/666" \
 	bash -c "grep ' hvtrace_exit: ' '$T/one.txt' | grep -c 'vcpu = 2, seq = 666,' | grep -qx 1"
 
@@ -60,8 +60,30 @@ check "--discarded 3@50: seq jumps from 49 to 53" \
 synth a --exits 200 --seed 9 --alter 20:rip=0xdead --alter 20:resume.values[0]=0xbeef
 check "--alter writes the exit field" grep -q 'seq = 20, .*rip = 0xDEAD,' <(babeltrace2 "$T/a" 2>/dev/null)
 check "--alter writes the resume field" grep -q 'hvtrace_resume: .*seq = 20, .*values = \[ \[0\] = 0xBEEF' <(babeltrace2 "$T/a" 2>/dev/null)
-synth v --exits 10 --schema-version 3
-check "--schema-version writes that version" grep -q 'schema_version = 3,' <(babeltrace2 "$T/v" 2>/dev/null)
+synth v --exits 10 --schema-version 2
+check "--schema-version writes that version" grep -q 'schema_version = 2,' <(babeltrace2 "$T/v" 2>/dev/null)
+# ... with that version's fields: v2 has no pid/comm, v1 neither vm nor cr4_shadow
+check "--schema-version 2: the exits have v2's fields, not v3's" \
+	bash -c "grep -q 'interruptibility' '$T/v/metadata' && ! grep -Eq '\\b(pid|tid|comm|cpl);' '$T/v/metadata'"
+synth v1 --exits 10 --schema-version 1
+check "--schema-version 1: neither v2's nor v3's fields" \
+	bash -c "! grep -Eq '\\b(vm|cr4_shadow|interruptibility|vmm_pid|pid|comm|cpl);' '$T/v1/metadata'"
+# who caused the exits (schema v3): one process, a thread per vCPU
+synth who --exits 6 --vcpus 2 --pid 321 --comm qemu-system-x86 --cpl 3 --alter 2:comm=other --alter 3:cpl=0
+babeltrace2 "$T/who" 2>/dev/null | grep ' hvtrace_exit: ' > "$T/who.txt"
+check "--pid/--comm/--cpl: vCPU 0's exits are thread 321" \
+	grep -q 'vcpu = 0, seq = 1, .*pid = 321, tid = 321, comm = "qemu-system-x86", cpl = 3 }' "$T/who.txt"
+check "--pid: vCPU 1's thread is 322" \
+	grep -q 'vcpu = 1, seq = 1, .*pid = 321, tid = 322, comm = "qemu-system-x86", cpl = 3 }' "$T/who.txt"
+check "--alter 2:comm=other and 3:cpl=0 change those exits only" \
+	bash -c "grep -q 'vcpu = 0, seq = 2, .*comm = \"other\", cpl = 3 }' '$T/who.txt' &&
+		 grep -q 'vcpu = 0, seq = 3, .*comm = \"qemu-system-x86\", cpl = 0 }' '$T/who.txt' &&
+		 [ \$(grep -c 'comm = \"other\"' '$T/who.txt') = 1 ]"
+synth lay --exits 10 --layout 2 --omit cr4_shadow
+check "--layout 2 --omit cr4_shadow: version 3, v2's fields but one" \
+	bash -c "grep -q 'schema_version = 3,' <(babeltrace2 '$T/lay' 2>/dev/null) &&
+		 grep -q 'interruptibility' '$T/lay/metadata' &&
+		 ! grep -Eq '\\b(cr4_shadow|pid|comm);' '$T/lay/metadata'"
 
 # bad input: status 2, one line
 bad() {
@@ -84,5 +106,10 @@ bad "unknown reason in --mix" --out "$T/x3" --mix cpuid=1,frobnicate=2
 bad "unknown field in --alter" --out "$T/x4" --alter 3:nosuch=1
 bad "--drop-seq past the end" --out "$T/x5" --exits 10 --drop-seq 50
 bad "--vcpus 0" --out "$T/x6" --vcpus 0
+bad "--comm longer than 15 bytes" --out "$T/x7" --comm 0123456789abcdef
+bad "--cpl 4" --out "$T/x8" --cpl 4
+bad "--layout 4" --out "$T/x9" --layout 4
+bad "--omit of no exit field" --out "$T/x10" --omit nosuch
+bad "--pid past 32 bits" --out "$T/x11" --pid 4294967296
 
 done_testing

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "decode/reader.h"
+#include "decode/ctf_fast.h"
 
 static char tmp[256];
 
@@ -198,6 +199,69 @@ static void test_keys_follow_the_reason(void **state)
 	assert_true(cpuid > 0 && msr > 0 && io > 0);
 	hvt_reader_close(full);
 	hvt_reader_close(keys);
+}
+
+/*
+ * Who caused an exit (schema v3): a full read has pid, tid, comm and cpl as
+ * written; keys only leaves them zero unless HVT_READ_WHO asks for them; a
+ * schema v2 trace reads them as zero.  Both decoders.
+ */
+static void test_who_fields(void **state)
+{
+	const char *v3 = make_trace("who3", "--exits 300 --vcpus 2 --seed 4 --pid 500 "
+				    "--comm unit-test --cpl 3 --alter 9:comm=x --alter 10:cpl=0");
+	const char *v2 = make_trace("who2", "--exits 300 --vcpus 2 --seed 4 --schema-version 2");
+	static const unsigned int flags[] = {
+		0, HVT_READ_KEYS_ONLY, HVT_READ_KEYS_ONLY | HVT_READ_WHO,
+	};
+	static const enum hvt_decoder_mode modes[] = { HVT_DECODER_BT2, HVT_DECODER_FAST };
+
+	(void)state;
+	for (size_t m = 0; m < 2; m++) {
+		hvt_decoder_set(modes[m], 1, 0);
+		for (size_t k = 0; k < 3; k++) {
+			int keys_only = flags[k] == HVT_READ_KEYS_ONLY;
+
+			for (int t = 0; t < 2; t++) {
+				struct hvt_err err = { { 0 } };
+				struct hvt_reader *r = open1(t ? v2 : v3, flags[k], &err);
+				struct hvt_event ev;
+				int n = 0, other = 0, user = 0;
+
+				if (!r)
+					fail_msg("decoder %zu flags %#x: %s", m, flags[k], err.msg);
+				while (hvt_reader_next(r, &ev, &err) > 0) {
+					const struct hvtrace_exit_rec *e = &ev.u.exit;
+					int altered = e->vcpu == 0 && e->seq == 9;
+
+					if (ev.type != HVT_EV_EXIT)
+						continue;
+					n++;
+					if (t || keys_only) {
+						assert_int_equal(e->pid, 0);
+						assert_int_equal(e->tid, 0);
+						assert_string_equal(e->comm, "");
+						assert_int_equal(e->cpl, 0);
+						continue;
+					}
+					assert_int_equal(e->pid, 500);
+					assert_int_equal(e->tid, 500 + e->vcpu);
+					assert_string_equal(e->comm, altered ? "x" : "unit-test");
+					assert_int_equal(e->cpl, e->vcpu == 0 && e->seq == 10 ? 0 : 3);
+					other += altered;
+					user += e->cpl == 3;
+				}
+				assert_string_equal(err.msg, "");
+				assert_int_equal(n, 300);
+				if (!t && !keys_only) {
+					assert_int_equal(other, 1);
+					assert_int_equal(user, 299);
+				}
+				hvt_reader_close(r);
+			}
+		}
+	}
+	hvt_decoder_set(HVT_DECODER_AUTO, 0, 0);
 }
 
 /* No XMM: every exit and resume field but xmm[] decodes as in a full read. */
@@ -448,6 +512,11 @@ static void test_bad_inputs(void **state)
 
 	expect_open_error(make_trace("v7", "--exits 20 --schema-version 7"),
 			  "schema version 7");
+	/* A version and fields of another version; a version's fields in part. */
+	expect_open_error(make_trace("l2v3", "--exits 20 --layout 2"),
+			  "trace schema version 3 but its hvtrace events have the fields of schema v2");
+	expect_open_error(make_trace("nocpl", "--exits 20 --omit cpl"),
+			  "event hvtrace_exit lacks field 'cpl' of schema v3");
 
 	/* A CTF trace with other events only. */
 	snprintf(cmd, sizeof(cmd),
@@ -481,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_every_field_decodes),
 		cmocka_unit_test(test_keys_follow_the_reason),
 		cmocka_unit_test(test_no_xmm_keeps_the_rest),
+		cmocka_unit_test(test_who_fields),
 		cmocka_unit_test(test_session_text_and_resume_seq),
 		cmocka_unit_test(test_discarded_events_reported),
 		cmocka_unit_test(test_discarded_packets_reported),
