@@ -187,7 +187,8 @@ static unsigned int key_take(const struct sschema *s, const struct sfield *fd,
 			return 2;
 		}
 		if ((flags & HVT_READ_WHO) &&
-		    (fd->off == offsetof(struct hvtrace_exit_rec, pid) ||
+		    (fd->off == offsetof(struct hvtrace_exit_rec, vm) ||
+		     fd->off == offsetof(struct hvtrace_exit_rec, pid) ||
 		     fd->off == offsetof(struct hvtrace_exit_rec, tid) ||
 		     fd->off == offsetof(struct hvtrace_exit_rec, comm) ||
 		     fd->off == offsetof(struct hvtrace_exit_rec, cpl)))

@@ -121,7 +121,8 @@ static unsigned int exit_key_count(const struct field_desc *fd, unsigned int fla
 		return 2;
 	}
 	if ((flags & HVT_READ_WHO) &&
-	    (fd->off == offsetof(struct hvtrace_exit_rec, pid) ||
+	    (fd->off == offsetof(struct hvtrace_exit_rec, vm) ||
+	     fd->off == offsetof(struct hvtrace_exit_rec, pid) ||
 	     fd->off == offsetof(struct hvtrace_exit_rec, tid) ||
 	     fd->off == offsetof(struct hvtrace_exit_rec, comm) ||
 	     fd->off == offsetof(struct hvtrace_exit_rec, cpl))) {

@@ -65,8 +65,9 @@ struct hvt_event {
  */
 #define HVT_READ_KVM 0x4
 /*
- * HVT_READ_WHO: with HVT_READ_KEYS_ONLY, exits also carry who caused them
- * (pid, tid, comm, cpl: schema v3; zero and empty in older traces).
+ * HVT_READ_WHO: with HVT_READ_KEYS_ONLY, exits also carry who caused them:
+ * vm (schema v2), pid, tid, comm, cpl (schema v3); zero and empty in older
+ * traces.  For hist --by vm|pid|comm and its filters, at keys-only speed.
  */
 #define HVT_READ_WHO 0x8
 

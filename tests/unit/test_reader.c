@@ -202,14 +202,15 @@ static void test_keys_follow_the_reason(void **state)
 }
 
 /*
- * Who caused an exit (schema v3): a full read has pid, tid, comm and cpl as
- * written; keys only leaves them zero unless HVT_READ_WHO asks for them; a
- * schema v2 trace reads them as zero.  Both decoders.
+ * Who caused an exit (schema v3): a full read has pid, tid, comm and cpl
+ * (and vm) as written; keys only leaves them zero unless HVT_READ_WHO asks
+ * for them; a schema v2 trace reads the v3 ones as zero.  Both decoders.
  */
 static void test_who_fields(void **state)
 {
 	const char *v3 = make_trace("who3", "--exits 300 --vcpus 2 --seed 4 --pid 500 "
-				    "--comm unit-test --cpl 3 --alter 9:comm=x --alter 10:cpl=0");
+				    "--comm unit-test --cpl 3 --alter 9:comm=x --alter 10:cpl=0 "
+				    "--alter 11:vm=7");
 	const char *v2 = make_trace("who2", "--exits 300 --vcpus 2 --seed 4 --schema-version 2");
 	static const unsigned int flags[] = {
 		0, HVT_READ_KEYS_ONLY, HVT_READ_KEYS_ONLY | HVT_READ_WHO,
@@ -238,12 +239,14 @@ static void test_who_fields(void **state)
 						continue;
 					n++;
 					if (t || keys_only) {
+						assert_int_equal(e->vm, 0);
 						assert_int_equal(e->pid, 0);
 						assert_int_equal(e->tid, 0);
 						assert_string_equal(e->comm, "");
 						assert_int_equal(e->cpl, 0);
 						continue;
 					}
+					assert_int_equal(e->vm, e->vcpu == 0 && e->seq == 11 ? 7 : 0);
 					assert_int_equal(e->pid, 500);
 					assert_int_equal(e->tid, 500 + e->vcpu);
 					assert_string_equal(e->comm, altered ? "x" : "unit-test");
