@@ -40,7 +40,7 @@ enum fault {
 	F_NONE, F_GPR, F_XMM, F_MXCSR, F_RFLAGS, F_DROP_EXIT, F_NO_RESUME,
 	F_RDMSR_VALUE, F_RIP_ADVANCE, F_MASK, F_END_STATUS, F_DISCARDED,
 	F_ASYNC_CHANGES, F_REASON, F_VTSC, F_ECHO, F_FIXUP, F_QUAL,
-	F_OTHER_SEED,
+	F_OTHER_SEED, F_WHO,
 };
 
 struct sim {
@@ -85,6 +85,10 @@ static void emit_exit(struct sim *s, struct hvtrace_exit_rec *e)
 	e->cr0 = SIM_CR0;
 	e->cr3 = SIM_CR3;
 	e->cr4 = sim_report_cr4 ? sim_report_cr4 : sim_cr4;
+	/* the run's kthread; F_WHO: another task's name at one exit */
+	e->pid = e->tid = 4321;
+	snprintf(e->comm, sizeof(e->comm), "%s",
+		 s->fault == F_WHO && s->seq == s->fault_at ? "kworker/1:0" : "hvtrace/1");
 	s->exits++;
 	s->last_reason = e->exit_reason;
 	ev.u.exit = *e;
@@ -674,6 +678,13 @@ static void test_xsetbv_ud_with_osxsave_fails(void **state)
 	assert_true(stats[C_REASON].failed > 0);
 }
 
+static void test_wrong_who_fails(void **state)
+{
+	(void)state;
+	simulate(HVT_WL_cpuid, 9, 30, F_WHO, 12, 0);
+	assert_fails_only(CAT(C_WHO));
+}
+
 static void test_other_seed_fails(void **state)
 {
 	(void)state;
@@ -708,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_xsetbv_without_osxsave_is_ud),
 		cmocka_unit_test(test_xsetbv_ud_with_osxsave_fails),
 		cmocka_unit_test(test_other_seed_fails),
+		cmocka_unit_test(test_wrong_who_fails),
 	};
 
 	return cmocka_run_group_tests_name("wlcheck", tests, NULL, NULL);

@@ -37,7 +37,7 @@
 
 enum cat {
 	C_START, C_DISCARD, C_SEQ, C_RESUME, C_REASON, C_INFO, C_GPR, C_XMM,
-	C_RFLAGS, C_RIP, C_CHANGES, C_ACTION, C_END, C_N
+	C_RFLAGS, C_RIP, C_CHANGES, C_ACTION, C_END, C_WHO, C_N
 };
 
 static const char *const cat_name[C_N] = {
@@ -54,6 +54,7 @@ static const char *const cat_name[C_N] = {
 	[C_CHANGES] = "handler changes in the resume (mask and values)",
 	[C_ACTION] = "resume actions (RESUME; STOP only at the end)",
 	[C_END] = "session end: status, exits, nothing dropped",
+	[C_WHO] = "who: the run's thread hvtrace/CPU, CPL 0 (schema v3; none before)",
 };
 
 #define MAX_MSGS 5
@@ -1020,9 +1021,32 @@ static void on_sync_resume(struct checker *ck,
 
 /* ---- event loop ------------------------------------------------------- */
 
+/*
+ * Who caused a sandbox exit: the run's kthread, bound to the run's CPU and
+ * named for it, with the guest (kernel code) at CPL 0.  Older traces have
+ * no such fields: the reader gives zero and empty.
+ */
+static void check_who(struct checker *ck, const struct hvtrace_exit_rec *e)
+{
+	char want[HVTRACE_COMM_LEN];
+
+	if (ck->schema < 3) {
+		check(C_WHO, e->pid == 0 && e->tid == 0 && !e->comm[0] && e->cpl == 0,
+		      "exit seq %" PRIu64 ": schema v%u trace with pid %u comm '%.16s' cpl %u",
+		      (uint64_t)e->seq, ck->schema, e->pid, e->comm, e->cpl);
+		return;
+	}
+	snprintf(want, sizeof(want), "hvtrace/%u", e->vcpu);
+	check(C_WHO, e->pid != 0 && e->pid == e->tid && e->cpl == 0 &&
+	      !strncmp(e->comm, want, sizeof(want)),
+	      "exit seq %" PRIu64 ": pid %u tid %u comm '%.16s' cpl %u, expected the kthread %s at CPL 0",
+	      (uint64_t)e->seq, e->pid, e->tid, e->comm, e->cpl, want);
+}
+
 static void on_exit_event(struct checker *ck, const struct hvtrace_exit_rec *e)
 {
 	ck->exits++;
+	check_who(ck, e);
 	if (ck->have_seq)
 		check(C_SEQ, e->seq == ck->last_seq + 1,
 		      "exit seq %" PRIu64 " follows seq %" PRIu64,
