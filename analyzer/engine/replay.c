@@ -268,8 +268,68 @@ struct hvt_replay {
 	uint64_t counts[HVT_VIOL_NKINDS];
 	uint64_t discarded, discard_records, discarded_packets;
 	uint64_t fault_fixups;
+	uint64_t string_restarts, vcpu_resets, vmm_rip_writes;
 	uint32_t cur_trace;		/* trace of the event being fed */
+	enum hvt_rules rules;		/* forced, or AUTO */
+	unsigned char *backend;		/* per trace: HVTRACE_BACKEND_* + 1, 0 unknown */
+	size_t nbackend;
 };
+
+const char *hvt_rules_name(enum hvt_rules r)
+{
+	switch (r) {
+	case HVT_RULES_SANDBOX:
+		return "sandbox";
+	case HVT_RULES_KVM:
+		return "kvm";
+	case HVT_RULES_HOST:
+		return "host";
+	default:
+		return "auto";
+	}
+}
+
+void hvt_replay_set_rules(struct hvt_replay *rp, enum hvt_rules rules)
+{
+	rp->rules = rules;
+}
+
+enum hvt_rules hvt_replay_rules_of(const struct hvt_replay *rp, uint32_t trace)
+{
+	if (rp->rules != HVT_RULES_AUTO)
+		return rp->rules;
+	if (trace < rp->nbackend) {
+		if (rp->backend[trace] == HVTRACE_BACKEND_KVM + 1)
+			return HVT_RULES_KVM;
+		if (rp->backend[trace] == HVTRACE_BACKEND_HOST + 1)
+			return HVT_RULES_HOST;
+	}
+	return HVT_RULES_SANDBOX;
+}
+
+int hvt_replay_set_backend(struct hvt_replay *rp, uint32_t t, unsigned int backend)
+{
+	if (backend == HVTRACE_BACKEND_SANDBOX || backend > 250)
+		return 0;
+	if (t >= rp->nbackend) {
+		size_t n = (size_t)t + 1;
+		unsigned char *b = realloc(rp->backend, n);
+
+		if (!b)
+			return -1;
+		memset(b + rp->nbackend, 0, n - rp->nbackend);
+		rp->backend = b;
+		rp->nbackend = n;
+	}
+	rp->backend[t] = (unsigned char)(backend + 1);
+	return 0;
+}
+
+/* A session record names its trace's backend (sandbox unless it says). */
+static int note_backend(struct hvt_replay *rp, const struct hvtrace_session_rec *s)
+{
+	return hvt_replay_set_backend(rp, rp->cur_trace, s->backend);
+}
 
 struct hvt_replay *hvt_replay_new(const struct hvt_replay_hooks *hooks)
 {
@@ -285,6 +345,7 @@ void hvt_replay_free(struct hvt_replay *rp)
 	if (!rp)
 		return;
 	free(rp->v);
+	free(rp->backend);
 	free(rp);
 }
 
@@ -399,6 +460,61 @@ static void feed_exit(struct hvt_replay *rp, const struct hvtrace_exit_rec *e,
 	hvt_vstate_from_exit(&vc->state, e);
 }
 
+/*
+ * KVM's own reasons to resume a skipping exit elsewhere than after the
+ * instruction (vc->state is already the resumed state):
+ *
+ * - REP INS/OUTS: KVM emulates string I/O (handle_io ->
+ *   kvm_emulate_instruction); x86_emulate_insn() does as many iterations
+ *   as its PIO read-ahead buffer holds, writes RCX/RDI/RSI back and, while
+ *   the instruction is not complete by string_insn_completed() (which,
+ *   for plain REP, never says so on RCX = 0 alone), skips the RIP write
+ *   back with RFLAGS.RF set: the guest executes the instruction again,
+ *   which exits again and finds RCX = 0 (a Linux boot: `rep insb` from
+ *   fw_cfg, 0x511, RCX 4 -> 0 at the same RIP, then RIP + 2 at the next
+ *   exit).  Accepted when RCX went down: the emulator made progress.
+ * - A reset vCPU: an SMI taken at this entry (enter_smm(): RIP 0x8000,
+ *   RFLAGS 0x2, CR0.PE and PG cleared; SeaBIOS raises one with `out 0xb2`),
+ *   or INIT/SIPI (RIP 0xfff0 or the SIPI vector, RFLAGS 0x2, real mode).
+ *   Accepted when the resume sets RFLAGS to 0x2 and CR0.PE is clear.
+ * - The VMM set RIP: exits KVM hands to userspace (HLT without an
+ *   in-kernel LAPIC, port I/O, MSRs under a filter, hypercalls) return to
+ *   the VMM, whose KVM_SET_REGS before the next KVM_RUN is part of the
+ *   state the guest resumes with.  Accepted when RIP moved elsewhere than
+ *   the instruction (never when it stayed on it) at such an exit.
+ * An exit KVM completes in the kernel (CPUID, RDTSC, CR access...) has
+ * no such excuse: RIP must advance by insn_len.
+ */
+static int kvm_excused(struct hvt_replay *rp, const struct hvt_replay_vcpu *vc,
+		       const struct hvtrace_exit_rec *e)
+{
+	uint32_t basic = e->exit_reason & HVTRACE_EXIT_REASON_BASIC_MASK;
+	const struct hvt_vstate *s = &vc->state;
+
+	if (basic == HVTRACE_EXIT_IO_INSTRUCTION && (e->exit_qual & 0x30) == 0x30 &&
+	    s->rip == e->rip && s->gpr[1] < e->gpr[1]) {
+		rp->string_restarts++;
+		return 1;
+	}
+	if (s->rip == e->rip)
+		return 0;
+	if (s->rflags == 0x2 && !(s->cr0 & 1) && (e->rflags != 0x2 || (e->cr0 & 1))) {
+		rp->vcpu_resets++;
+		return 1;
+	}
+	switch (basic) {
+	case HVTRACE_EXIT_HLT:
+	case HVTRACE_EXIT_IO_INSTRUCTION:
+	case HVTRACE_EXIT_RDMSR:
+	case HVTRACE_EXIT_WRMSR:
+	case HVTRACE_EXIT_VMCALL:
+		rp->vmm_rip_writes++;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static void check_resume(struct hvt_replay *rp, struct hvt_replay_vcpu *vc,
 			 const struct hvtrace_resume_rec *r)
 {
@@ -430,28 +546,35 @@ static void check_resume(struct hvt_replay *rp, struct hvt_replay_vcpu *vc,
 		       "inject with invalid event info 0x%x", (unsigned int)r->inject_info);
 	if (r->action == HVTRACE_ACT_RESUME && hvt_reason_skips_insn(basic) &&
 	    !(e->exit_reason & HVTRACE_EXIT_REASON_ENTRY_FAIL)) {
+		enum hvt_rules rules = hvt_replay_rules_of(rp, rp->cur_trace);
 		uint64_t want = e->rip + e->insn_len;
 		int idx = hvt_resume_value_index(r, HVTRACE_CHG_RIP);
 		int rax = hvt_resume_value_index(r, 0);
+		uint64_t rip = idx < 0 ? e->rip : r->values[idx];
 
-		if (idx < 0 || r->values[idx] == e->rip) {
+		if (idx >= 0 && rip == want)
+			return;
+		if (rules == HVT_RULES_KVM && kvm_excused(rp, vc, e))
+			return;
+		if (rip == e->rip) {
 			report(rp, HVT_VIOL_RIP_SKIP, vc->vcpu, r->seq,
 			       "RIP not advanced past a completed instruction (exit rip 0x%" PRIx64
 			       " + insn_len %u = 0x%" PRIx64 "): the guest runs it again",
 			       e->rip, (unsigned int)e->insn_len, want);
-		} else if (r->values[idx] != want) {
+		} else if (rules == HVT_RULES_SANDBOX && rax >= 0 && r->values[rax] < 32) {
 			/*
 			 * Not completed but faulted: the sandbox resumes a faulting
 			 * instruction at its fixup with the vector in RAX
 			 * (kmod/workload.h, the guest exception table).
 			 */
-			if (rax >= 0 && r->values[rax] < 32)
-				rp->fault_fixups++;
-			else
-				report(rp, HVT_VIOL_RIP_SKIP, vc->vcpu, r->seq,
-				       "resumed rip 0x%" PRIx64 ", expected exit rip 0x%" PRIx64
-				       " + insn_len %u = 0x%" PRIx64 " (or a fault fixup with the vector in rax)",
-				       r->values[idx], e->rip, (unsigned int)e->insn_len, want);
+			rp->fault_fixups++;
+		} else {
+			report(rp, HVT_VIOL_RIP_SKIP, vc->vcpu, r->seq,
+			       "resumed rip 0x%" PRIx64 ", expected exit rip 0x%" PRIx64
+			       " + insn_len %u = 0x%" PRIx64 "%s", rip, e->rip,
+			       (unsigned int)e->insn_len, want,
+			       rules == HVT_RULES_SANDBOX ?
+			       " (or a fault fixup with the vector in rax)" : "");
 		}
 	}
 }
@@ -512,6 +635,10 @@ int hvt_replay_feed_in(struct hvt_replay *rp, const struct hvt_event *ev, uint32
 		if (!get_vcpu(rp, ev->u.resume.vcpu))
 			return -1;
 		feed_resume(rp, &ev->u.resume, ev->ts_ns);
+		break;
+	case HVT_EV_SESSION:
+		if (note_backend(rp, &ev->u.session))
+			return -1;
 		break;
 	case HVT_EV_DISCARDED:
 		rp->discard_records++;
@@ -592,6 +719,21 @@ uint64_t hvt_replay_discard_records(const struct hvt_replay *rp)
 uint64_t hvt_replay_fault_fixups(const struct hvt_replay *rp)
 {
 	return rp->fault_fixups;
+}
+
+uint64_t hvt_replay_string_restarts(const struct hvt_replay *rp)
+{
+	return rp->string_restarts;
+}
+
+uint64_t hvt_replay_vcpu_resets(const struct hvt_replay *rp)
+{
+	return rp->vcpu_resets;
+}
+
+uint64_t hvt_replay_vmm_rip_writes(const struct hvt_replay *rp)
+{
+	return rp->vmm_rip_writes;
 }
 
 int hvt_replay_incomplete(const struct hvt_replay *rp)

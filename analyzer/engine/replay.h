@@ -73,6 +73,26 @@ int hvt_reason_skips_insn(uint32_t basic);
 
 /* ---- the chain checker ---------------------------------------------- */
 
+/*
+ * Whose RIP rules a resume is checked against.  AUTO: each trace's own,
+ * from the backend its session records name (sandbox when they say none).
+ *
+ * SANDBOX: a skipping exit (hvt_reason_skips_insn) resumed with
+ *   action RESUME must resume at RIP + insn_len, or at a fault fixup with
+ *   the vector in RAX (the sandbox's exception table, kmod/workload.h).
+ * HOST: the same without fixups (host mode injects a fault instead).
+ * KVM: RIP + insn_len too, except where KVM legitimately does not
+ *   advance it (see replay.c, kvm_excused()): a REP string I/O
+ *   instruction its emulator restarts with RCX decreased, a resume into a
+ *   reset vCPU (SMM entry, INIT, SIPI: RFLAGS 0x2 and CR0.PE clear), and
+ *   RIP set elsewhere by the VMM at an exit KVM hands to userspace (HLT,
+ *   port I/O, MSRs, hypercalls).  RIP left on a completed instruction is
+ *   always a violation.
+ *   Injected events (action INJECT) are never RIP checks, in any rules.
+ */
+enum hvt_rules { HVT_RULES_AUTO, HVT_RULES_SANDBOX, HVT_RULES_KVM, HVT_RULES_HOST };
+const char *hvt_rules_name(enum hvt_rules r);
+
 #define HVT_VIOLATIONS(V)						\
 	V(GAP, "gap", "seq jumps forward on a vCPU (exits missing)")	\
 	V(SEQ_ORDER, "seq-order", "seq repeats or goes backwards")	\
@@ -135,6 +155,16 @@ struct hvt_replay_hooks {
 };
 
 struct hvt_replay *hvt_replay_new(const struct hvt_replay_hooks *hooks);
+/* The rules for every trace (default HVT_RULES_AUTO). */
+void hvt_replay_set_rules(struct hvt_replay *rp, enum hvt_rules rules);
+/*
+ * Trace `trace` was recorded by backend (HVTRACE_BACKEND_*): for a part of
+ * a parallel read that may not see the trace's session records.  -1 when
+ * out of memory.
+ */
+int hvt_replay_set_backend(struct hvt_replay *rp, uint32_t trace, unsigned int backend);
+/* The rules trace `trace` was checked with (AUTO resolved). */
+enum hvt_rules hvt_replay_rules_of(const struct hvt_replay *rp, uint32_t trace);
 void hvt_replay_free(struct hvt_replay *rp);
 /* Feed one event; 0, or -1 when out of memory. */
 int hvt_replay_feed(struct hvt_replay *rp, const struct hvt_event *ev);
@@ -161,6 +191,15 @@ uint64_t hvt_replay_discarded_packets(const struct hvt_replay *rp);
  * exception table, kmod/workload.h), not violations.
  */
 uint64_t hvt_replay_fault_fixups(const struct hvt_replay *rp);
+/*
+ * KVM rules: REP INS/OUTS exits resumed at the same RIP with RCX
+ * decreased (KVM's emulator did part of the count and restarts the
+ * instruction), and resumes into a reset vCPU (SMM entry, INIT or SIPI).
+ */
+uint64_t hvt_replay_string_restarts(const struct hvt_replay *rp);
+uint64_t hvt_replay_vcpu_resets(const struct hvt_replay *rp);
+/* KVM rules: RIP moved elsewhere at an exit KVM hands to the VMM. */
+uint64_t hvt_replay_vmm_rip_writes(const struct hvt_replay *rp);
 /* Events lost (discard records, seq gaps): the timeline is incomplete. */
 int hvt_replay_incomplete(const struct hvt_replay *rp);
 

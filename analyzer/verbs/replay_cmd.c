@@ -34,6 +34,11 @@ struct ropts {
 	int64_t trace;		/* -1: any */
 	int flt;
 	int have_from;
+	int have_rules;
+	enum hvt_rules rules;	/* --rules */
+	/* the backend of each trace, for the parts of a parallel check */
+	unsigned char *backends;
+	size_t nbackends;
 };
 
 struct rctx {
@@ -67,6 +72,11 @@ static void usage(FILE *f)
 	      "                       the guest changed before the next exit\n"
 	      "  --check              verify the exit/resume chain; exit 1 on violations\n"
 	      "  --max N              with --check: print at most N violations\n"
+	      "  --rules auto|sandbox|kvm|host\n"
+	      "                       with --check: whose RIP rules (default auto: the\n"
+	      "                       backend each trace's session records name; kvm\n"
+	      "                       accepts REP string I/O restarted by KVM's emulator\n"
+	      "                       and resumes into a reset vCPU: SMM entry, INIT)\n"
 	      "  --format text|json|csv\n"
 	      "Exit status: 0 ok, 1 violations found (--check), 2 error.\n", f);
 }
@@ -109,10 +119,25 @@ static int parse_args(struct ropts *o, int argc, char **argv)
 			o->flt = 1;
 		} else if (!strcmp(a, "--at") || !strcmp(a, "--vcpu") || !strcmp(a, "--trace") ||
 			   !strcmp(a, "--from") || !strcmp(a, "--count") ||
-			   !strcmp(a, "--max") || !strcmp(a, "--format")) {
+			   !strcmp(a, "--max") || !strcmp(a, "--format") || !strcmp(a, "--rules")) {
 			if (!v)
 				return hvt_error("replay: %s needs a value", a);
 			i++;
+			if (!strcmp(a, "--rules")) {
+				if (!strcmp(v, "auto"))
+					o->rules = HVT_RULES_AUTO;
+				else if (!strcmp(v, "sandbox"))
+					o->rules = HVT_RULES_SANDBOX;
+				else if (!strcmp(v, "kvm"))
+					o->rules = HVT_RULES_KVM;
+				else if (!strcmp(v, "host"))
+					o->rules = HVT_RULES_HOST;
+				else
+					return hvt_error("replay: --rules takes auto, sandbox, kvm or host, not '%s'",
+							 v);
+				o->have_rules = 1;
+				continue;
+			}
 			if (!strcmp(a, "--format")) {
 				if (!strcmp(v, "text"))
 					o->fmt = F_TEXT;
@@ -162,6 +187,8 @@ static int parse_args(struct ropts *o, int argc, char **argv)
 		return hvt_error("replay: --vcpu and --trace go with --at and --step");
 	if (o->flt && o->mode != M_AT)
 		return hvt_error("replay: --float goes with --at");
+	if (o->have_rules && o->mode != M_CHECK)
+		return hvt_error("replay: --rules goes with --check");
 	if (o->fmt == F_CSV && (o->mode == M_AT || o->mode == M_STEP))
 		return hvt_error("replay: --format csv is for the summary and --check");
 	return 0;
@@ -288,7 +315,9 @@ static void hook_violation(void *ud, const struct hvt_violation *v)
 struct check_totals {
 	uint64_t counts[HVT_VIOL_NKINDS];
 	uint64_t total, exits, resumes, discarded, packets, fixups, missing;
+	uint64_t restarts, resets, vmm_rips;
 	size_t vcpus;
+	unsigned int rules_used;	/* bit per enum hvt_rules */
 	int incomplete;
 };
 
@@ -308,11 +337,33 @@ static void totals_add(struct check_totals *t, const struct hvt_replay *rp)
 	t->discarded += hvt_replay_discarded(rp);
 	t->packets += hvt_replay_discarded_packets(rp);
 	t->fixups += hvt_replay_fault_fixups(rp);
+	t->restarts += hvt_replay_string_restarts(rp);
+	t->resets += hvt_replay_vcpu_resets(rp);
+	t->vmm_rips += hvt_replay_vmm_rip_writes(rp);
+	for (size_t i = 0; i < nv; i++)
+		t->rules_used |= 1u << hvt_replay_rules_of(rp, hvt_replay_vcpu_at(rp, i)->trace);
 	t->incomplete |= hvt_replay_incomplete(rp);
+}
+
+/* "kvm", "sandbox+kvm": the rules the vCPUs were checked with. */
+static void rules_text(unsigned int used, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int r = HVT_RULES_SANDBOX; r <= HVT_RULES_HOST; r++)
+		if (used & (1u << r))
+			off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s",
+						off ? "+" : "", hvt_rules_name((enum hvt_rules)r));
+	if (!buf[0])
+		snprintf(buf, len, "none");
 }
 
 static int finish_check(struct rctx *c, const struct check_totals *t)
 {
+	char rules[40];
+
+	rules_text(t->rules_used, rules, sizeof(rules));
 	if (c->o->fmt == F_JSON) {
 		json_t *j = json_object(), *counts = json_object();
 
@@ -327,6 +378,10 @@ static int finish_check(struct rctx *c, const struct check_totals *t)
 		json_object_set_new(j, "discarded_events", hvt_json_u64(t->discarded));
 		json_object_set_new(j, "discarded_packets", hvt_json_u64(t->packets));
 		json_object_set_new(j, "fault_fixups", hvt_json_u64(t->fixups));
+		json_object_set_new(j, "rules", json_string(rules));
+		json_object_set_new(j, "string_restarts", hvt_json_u64(t->restarts));
+		json_object_set_new(j, "vcpu_resets", hvt_json_u64(t->resets));
+		json_object_set_new(j, "vmm_rip_writes", hvt_json_u64(t->vmm_rips));
 		json_object_set_new(j, "violation_total", hvt_json_u64(t->total));
 		json_object_set_new(j, "violations_shown", hvt_json_u64(c->printed));
 		json_object_set_new(j, "counts", counts);
@@ -355,6 +410,15 @@ static int finish_check(struct rctx *c, const struct check_totals *t)
 			if (c->o->max && c->printed < t->total)
 				fprintf(c->out, "(%" PRIu64 " of them shown, --max %" PRIu64 ")\n",
 					c->printed, c->o->max);
+		}
+		if (t->rules_used & ~(1u << HVT_RULES_SANDBOX)) {
+			fprintf(c->out, "rules: %s", rules);
+			if (t->rules_used & (1u << HVT_RULES_KVM))
+				fprintf(c->out, " (not violations: %" PRIu64 " REP string I/O restart%s by KVM's emulator, %" PRIu64 " resume%s into a reset vCPU (SMM entry, INIT, SIPI), %" PRIu64 " RIP%s set by the VMM after an exit to userspace)",
+					t->restarts, t->restarts == 1 ? "" : "s",
+					t->resets, t->resets == 1 ? "" : "s",
+					t->vmm_rips, t->vmm_rips == 1 ? "" : "s");
+			fprintf(c->out, "\n");
 		}
 		if (t->incomplete) {
 			fprintf(c->out, "INCOMPLETE: %" PRIu64 " events discarded by the tracer, ",
@@ -393,6 +457,54 @@ static void part_violation(void *ud, const struct hvt_violation *v)
 		p->rc = -1;
 }
 
+/*
+ * Each trace's backend from its first session records (they open the
+ * trace), for the parts of a parallel check: a part may hold none of them.
+ * Reads until every trace has named one, or 65536 events.
+ */
+static int scan_backends(struct ropts *o)
+{
+	struct hvt_err err = { { 0 } };
+	struct hvt_reader *r = hvt_reader_open(o->paths, o->npaths, HVT_READ_KEYS_ONLY, &err);
+	struct hvt_event *ev = malloc(sizeof(*ev));
+	size_t ntr, named = 0;
+	uint64_t n = 0;
+	int rc = 0;
+
+	if (!r || !ev) {
+		free(ev);
+		if (r)
+			hvt_reader_close(r);
+		return r ? hvt_error("replay: out of memory") : hvt_error("%s", err.msg);
+	}
+	ntr = hvt_reader_trace_count(r);
+	o->backends = calloc(ntr ? ntr : 1, 2);
+	if (!o->backends) {
+		free(ev);
+		hvt_reader_close(r);
+		return hvt_error("replay: out of memory");
+	}
+	o->nbackends = ntr;
+	/* second half: whether the trace has named its backend yet */
+	while (named < ntr && n++ < 65536 && (rc = hvt_reader_next(r, ev, &err)) > 0) {
+		uint32_t t = hvt_reader_stream_trace(r, ev->stream);
+
+		if (ev->type != HVT_EV_SESSION || t >= ntr)
+			continue;
+		if (ev->u.session.backend != HVTRACE_BACKEND_SANDBOX && ev->u.session.backend <= 250)
+			o->backends[t] = (unsigned char)ev->u.session.backend;
+		if (!o->backends[ntr + t]) {
+			o->backends[ntr + t] = 1;
+			named++;
+		}
+	}
+	free(ev);
+	hvt_reader_close(r);
+	/* a read error shows again, in context, when the parts read the traces */
+	(void)rc;
+	return 0;
+}
+
 static void *part_main(void *arg)
 {
 	struct check_part *p = arg;
@@ -401,6 +513,12 @@ static void *part_main(void *arg)
 	int rc;
 
 	p->rp = hvt_replay_new(&hooks);
+	if (p->rp) {
+		hvt_replay_set_rules(p->rp, p->o->rules);
+		for (size_t t = 0; t < p->o->nbackends; t++)
+			if (hvt_replay_set_backend(p->rp, (uint32_t)t, p->o->backends[t]))
+				p->rc = -1;
+	}
 	p->viol = tmpfile();
 	if (!ev || !p->rp || !p->viol) {
 		snprintf(p->err.msg, sizeof(p->err.msg), "replay: out of memory (or no temporary file)");
@@ -433,6 +551,10 @@ static int check_parallel(struct rctx *c, unsigned int nparts)
 	if (!parts)
 		return hvt_error("replay: out of memory");
 	memset(&t, 0, sizeof(t));
+	if (c->o->rules == HVT_RULES_AUTO && scan_backends(c->o)) {
+		free(parts);
+		return HVT_EXIT_ERROR;
+	}
 	for (unsigned int i = 0; i < nparts; i++) {
 		parts[i].o = c->o;
 		parts[i].part = i;
@@ -980,6 +1102,8 @@ int cmd_replay(int argc, char **argv)
 	hooks.ud = &c;
 	ev = malloc(sizeof(*ev));
 	c.rp = hvt_replay_new(&hooks);
+	if (c.rp)
+		hvt_replay_set_rules(c.rp, o.rules);
 	if (!ev || !c.rp) {
 		status = hvt_error("replay: out of memory");
 		goto out;
@@ -1103,5 +1227,6 @@ out:
 	hvt_replay_free(c.rp);
 	free(ev);
 	free(o.paths);
+	free(o.backends);
 	return status;
 }

@@ -280,6 +280,131 @@ static void test_rip_must_skip_completed_instruction(void **st)
 	hvt_replay_free(rp);
 }
 
+/* A session record of trace 0 naming its backend. */
+static const struct hvt_event *session_ev(unsigned int backend)
+{
+	memset(&ev, 0, sizeof(ev));
+	ev.type = HVT_EV_SESSION;
+	ev.u.session.schema_version = 3;
+	ev.u.session.backend = (uint8_t)backend;
+	return &ev;
+}
+
+/*
+ * An exit at seq and its resume under the rules in force: the exit is
+ * edited by mk_exit, the resume has `n` changed registers (bits, values).
+ */
+static void kvm_pair(struct hvt_replay *rp, uint64_t seq, uint32_t reason, uint64_t qual,
+		     uint64_t rcx, uint64_t rflags, uint64_t cr0, unsigned int n,
+		     const unsigned int *bits, const uint64_t *vals)
+{
+	struct hvt_event *e = (struct hvt_event *)exit_ev(0, seq);
+
+	e->u.exit.exit_reason = reason;
+	e->u.exit.exit_qual = qual;
+	e->u.exit.gpr[1] = rcx;
+	e->u.exit.rflags = rflags;
+	e->u.exit.cr0 = cr0;
+	assert_int_equal(hvt_replay_feed(rp, e), 0);
+	e = (struct hvt_event *)resume_ev(0, seq);
+	e->u.resume.changed = 0;
+	e->u.resume.values_len = (uint8_t)n;
+	for (unsigned int i = 0; i < n; i++) {
+		e->u.resume.changed |= 1ull << bits[i];
+		e->u.resume.values[i] = vals[i];
+	}
+	assert_int_equal(hvt_replay_feed(rp, e), 0);
+}
+
+#define REP_INS 0x5110039ull	/* rep insb from port 0x511, dx */
+#define PE_PG 0x80000011ull
+
+/*
+ * KVM's rules (the three rip-skip reports of a real Linux boot under the
+ * sandbox's rules, and what they must still catch).
+ */
+static void test_kvm_rules(void **st)
+{
+	struct seen s;
+	struct hvt_replay *rp;
+	unsigned int rcx_rdi_rf[] = { 1, 7, HVTRACE_CHG_RFLAGS };
+	unsigned int rcx_only[] = { 1 };
+	unsigned int smm[] = { HVTRACE_CHG_RIP, HVTRACE_CHG_RFLAGS, HVTRACE_CHG_CR0 };
+	unsigned int rip_only[] = { HVTRACE_CHG_RIP };
+	unsigned int rax_only[] = { 0 };
+	const uint64_t restart[] = { 0, 0x6f4c, 0x10046 };
+	const uint64_t rcx_same[] = { 4 };
+	const uint64_t smm_vals[] = { 0x8000, 0x2, 0x30 };
+	const uint64_t elsewhere[] = { 0x1100 };
+	const uint64_t rax[] = { 0xd };
+	int pass;
+
+	(void)st;
+	/* the same events: pass 0 KVM by the session record, 1 by --rules */
+	for (pass = 0; pass < 3; pass++) {
+		rp = new_rp(&s);
+		if (pass == 0)
+			assert_int_equal(hvt_replay_feed(rp, session_ev(HVTRACE_BACKEND_KVM)), 0);
+		else if (pass == 1)
+			hvt_replay_set_rules(rp, HVT_RULES_KVM);
+		/* pass 2: sandbox rules (no session record) */
+		assert_int_equal(hvt_replay_rules_of(rp, 0),
+				 pass == 2 ? HVT_RULES_SANDBOX : HVT_RULES_KVM);
+		/* REP INS restarted: RCX 4 -> 0, RIP stays, RF set */
+		kvm_pair(rp, 1, HVTRACE_EXIT_IO_INSTRUCTION, REP_INS, 4, 0x46, PE_PG, 3,
+			 rcx_rdi_rf, restart);
+		/* SMI at an OUT 0xb2: RIP 0x8000, RFLAGS 2, CR0.PE clear */
+		kvm_pair(rp, 2, HVTRACE_EXIT_IO_INSTRUCTION, 0xb20000, 0, 0x46, PE_PG, 3, smm,
+			 smm_vals);
+		/* HLT handed to the VMM, which set RIP elsewhere */
+		kvm_pair(rp, 3, HVTRACE_EXIT_HLT, 0, 0, 0x2, 0x10, 1, rip_only, elsewhere);
+		if (pass < 2) {
+			assert_int_equal(s.n, 0);
+			assert_int_equal(hvt_replay_string_restarts(rp), 1);
+			assert_int_equal(hvt_replay_vcpu_resets(rp), 1);
+			assert_int_equal(hvt_replay_vmm_rip_writes(rp), 1);
+		} else {
+			assert_int_equal(s.n, 3);
+			assert_int_equal(s.v[0].kind, HVT_VIOL_RIP_SKIP);
+			assert_int_equal(s.v[2].seq, 3);
+		}
+		s.n = 0;
+		/* still violations under KVM's rules: */
+		/* REP INS at the same RIP with RCX unchanged (no progress) */
+		kvm_pair(rp, 4, HVTRACE_EXIT_IO_INSTRUCTION, REP_INS, 4, 0x46, PE_PG, 1,
+			 rcx_only, rcx_same);
+		/* CPUID not advanced (KVM completes CPUID in the kernel) */
+		kvm_pair(rp, 5, HVTRACE_EXIT_CPUID, 0, 0, 0x46, PE_PG, 1, rax_only, rax);
+		/* CPUID resumed elsewhere: no VMM sees a CPUID exit */
+		kvm_pair(rp, 6, HVTRACE_EXIT_CPUID, 0, 0, 0x46, PE_PG, 1, rip_only, elsewhere);
+		/* a plain IN not advanced: not a string instruction */
+		kvm_pair(rp, 7, HVTRACE_EXIT_IO_INSTRUCTION, 0x710008, 4, 0x46, PE_PG, 1,
+			 rcx_only, restart);
+		assert_int_equal(s.n, 4);
+		for (int i = 0; i < 4; i++) {
+			assert_int_equal(s.v[i].kind, HVT_VIOL_RIP_SKIP);
+			assert_int_equal(s.v[i].seq, 4 + i);
+		}
+		hvt_replay_free(rp);
+	}
+	/* host rules: no sandbox fault fixups */
+	rp = new_rp(&s);
+	assert_int_equal(hvt_replay_feed(rp, session_ev(HVTRACE_BACKEND_HOST)), 0);
+	assert_int_equal(hvt_replay_rules_of(rp, 0), HVT_RULES_HOST);
+	{
+		struct hvt_event *e;
+
+		hvt_replay_feed(rp, exit_ev(0, 1));
+		e = (struct hvt_event *)resume_ev(0, 1);
+		e->u.resume.values[0] = 13;
+		e->u.resume.values[1] = 0x1000 + 1 + 2 + 1;
+		hvt_replay_feed(rp, e);
+	}
+	expect_one(&s, HVT_VIOL_RIP_SKIP, 1);
+	assert_int_equal(hvt_replay_fault_fixups(rp), 0);
+	hvt_replay_free(rp);
+}
+
 static void test_rsp_action_and_discarded(void **st)
 {
 	struct seen s;
@@ -367,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_resume_with_other_seq),
 		cmocka_unit_test(test_values_length_and_unknown_bits),
 		cmocka_unit_test(test_rip_must_skip_completed_instruction),
+		cmocka_unit_test(test_kvm_rules),
 		cmocka_unit_test(test_rsp_action_and_discarded),
 		cmocka_unit_test(test_rflags_decoding),
 		cmocka_unit_test(test_mxcsr_decoding),
