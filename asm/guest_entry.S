@@ -3,9 +3,17 @@
  * The guest's first instruction: the entry trampoline of every run.
  */
 #include <linux/linkage.h>
+#include <linux/version.h>
 #include <asm/unwind_hints.h>
 #include <asm/nospec-branch.h>
 #include "hypercall.h"
+
+/* 6.4 renamed UNWIND_HINT_EMPTY (a stack's bottom) UNWIND_HINT_END_OF_STACK. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define HVT_UNWIND_HINT_END	UNWIND_HINT_END_OF_STACK
+#else
+#define HVT_UNWIND_HINT_END	UNWIND_HINT_EMPTY
+#endif
 
 	/* Guest code: in the module's kprobes blacklist (see HVT_GUEST_CODE). */
 	.section .kprobes.text, "ax"
@@ -24,7 +32,9 @@
  * and the UD2 turns it into an unhandled exception that stops the run.
  */
 SYM_CODE_START(hvt_guest_entry)
-	UNWIND_HINT_EMPTY
+	HVT_UNWIND_HINT_END
+	/* the guest's first RIP (VMCS), never an indirect branch target */
+	ANNOTATE_NOENDBR
 	mov (%rsp), %rax
 	CALL_NOSPEC rax
 	mov $HVT_HC_END, %eax

@@ -142,13 +142,18 @@
 /*
  * An instruction with a guest exception-table entry.  REACHABLE tells
  * objtool that the code after it runs (the hypervisor resumes there).
+ * ANNOTATE_NOENDBR: both addresses are guest RIPs in a data table, never
+ * the target of an indirect branch (objtool's IBT check, kernels with
+ * CONFIG_X86_KERNEL_IBT such as Debian's 6.12, asks for that).
  */
 .macro GOP_FIXUP_INSN insn:vararg
 .Lfault_\@:
+	ANNOTATE_NOENDBR
 	\insn
 	REACHABLE
 	nop
 .Lfixup_\@:
+	ANNOTATE_NOENDBR
 	.pushsection .rodata.hvt_guest_fixup, "a"
 	.quad	.Lfault_\@, .Lfixup_\@
 	.popsection

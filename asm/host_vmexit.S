@@ -23,8 +23,16 @@
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
+#include <linux/version.h>
 #include <asm/unwind_hints.h>
 #include <asm/nospec-branch.h>
+
+/* 6.4 renamed UNWIND_HINT_EMPTY (a stack's bottom) UNWIND_HINT_END_OF_STACK. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define HVT_UNWIND_HINT_END	UNWIND_HINT_END_OF_STACK
+#else
+#define HVT_UNWIND_HINT_END	UNWIND_HINT_EMPTY
+#endif
 
 /* VMCS field encodings (SDM Vol. 3D, Appendix B). */
 #define VMCS_GUEST_RSP	0x0000681c
@@ -98,7 +106,7 @@ SYM_FUNC_END(hvt_host_launch)
  * CPU's HOST_RSP, every GPR but RSP holds the guest's value.
  */
 SYM_CODE_START(hvt_host_vmexit)
-	UNWIND_HINT_EMPTY
+	HVT_UNWIND_HINT_END
 	ENDBR
 	/* struct hvt_host_frame: gpr[0] (RAX) lowest, gpr[15] (R15) highest. */
 	push %r15

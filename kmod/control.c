@@ -6,6 +6,7 @@
  */
 #define pr_fmt(fmt) "hvtrace: " fmt
 
+#include <linux/version.h>
 #include <linux/kernel.h>
 #include <linux/miscdevice.h>
 #include <linux/fs.h>
@@ -336,7 +337,10 @@ static const struct file_operations hvt_fops = {
 	.release	= hvt_release,
 	.unlocked_ioctl	= hvt_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+	/* 6.12 removed no_llseek: no .llseek means "not seekable" there */
 	.llseek		= no_llseek,
+#endif
 };
 
 static struct miscdevice hvt_misc = {

@@ -82,6 +82,11 @@
 #include "host_mode.h"
 #include "hvtrace_trace.h"
 
+/* 6.6 renamed the control SECONDARY_EXEC_ENABLE_XSAVES. */
+#ifndef SECONDARY_EXEC_XSAVES
+#define SECONDARY_EXEC_XSAVES	SECONDARY_EXEC_ENABLE_XSAVES
+#endif
+
 /* VMCALL that devirtualizes: RAX = this, RBX = hvt_host_key, CPL 0. */
 #define HVT_HOST_HC_DEVIRT	0x4856540000000001ull	/* "HVT" + 1 */
 
@@ -1914,10 +1919,52 @@ static void hvt_host_syscore_resume(void)
 		pr_info("cpu %u: resumed: virtualized again\n", cpu);
 }
 
+#ifdef HVT_SYSCORE_HAS_DATA
+/*
+ * Upstream's syscore rework (callbacks with a data pointer, registered in
+ * a struct syscore) came to 6.12 in stable 6.12.114: Kbuild tells which
+ * interface the headers have.
+ */
+static int hvt_host_syscore_suspend_data(void *data)
+{
+	return hvt_host_syscore_suspend();
+}
+
+static void hvt_host_syscore_resume_data(void *data)
+{
+	hvt_host_syscore_resume();
+}
+
+static const struct syscore_ops hvt_host_syscore_ops = {
+	.suspend = hvt_host_syscore_suspend_data,
+	.resume = hvt_host_syscore_resume_data,
+};
+
+static struct syscore hvt_host_syscore = {
+	.ops = &hvt_host_syscore_ops,
+};
+
+static void hvt_host_syscore_register(bool on)
+{
+	if (on)
+		register_syscore(&hvt_host_syscore);
+	else
+		unregister_syscore(&hvt_host_syscore);
+}
+#else
 static struct syscore_ops hvt_host_syscore_ops = {
 	.suspend = hvt_host_syscore_suspend,
 	.resume = hvt_host_syscore_resume,
 };
+
+static void hvt_host_syscore_register(bool on)
+{
+	if (on)
+		register_syscore_ops(&hvt_host_syscore_ops);
+	else
+		unregister_syscore_ops(&hvt_host_syscore_ops);
+}
+#endif
 
 /* Reboot, halt, power-off, kexec: no CPU may stay in VMX operation. */
 static int hvt_host_reboot(struct notifier_block *nb, unsigned long code,
@@ -1955,14 +2002,14 @@ int hvt_host_init(void)
 		return r;
 	hvt_host_cpuhp = r;
 	register_reboot_notifier(&hvt_host_reboot_nb);
-	register_syscore_ops(&hvt_host_syscore_ops);
+	hvt_host_syscore_register(true);
 	return 0;
 }
 
 void hvt_host_exit(void)
 {
 	hvt_host_off(NULL, NULL);
-	unregister_syscore_ops(&hvt_host_syscore_ops);
+	hvt_host_syscore_register(false);
 	unregister_reboot_notifier(&hvt_host_reboot_nb);
 	cpuhp_remove_state_nocalls(hvt_host_cpuhp);
 }
