@@ -5,31 +5,51 @@
  * No VMXON of our own.  Two probes sit on kvm.ko's tracepoints:
  *   kvm_exit(struct kvm_vcpu *vcpu, u32 isa)   called by vmx_vcpu_run() right
  *       after the VM exit, interrupts off, the vCPU's VMCS current;
- *   kvm_entry(struct kvm_vcpu *vcpu)           called by vmx_vcpu_run() right
+ *   kvm_entry(struct kvm_vcpu *vcpu[, bool force_immediate_exit])
+ *                                              called by vmx_vcpu_run() right
  *       before the VM entry, interrupts off, the VMCS current.
  * They emit the same hvtrace_exit / hvtrace_resume tracepoints as the
  * sandbox (hvtrace_trace.h, fields from schemas/hvtrace_events.h): one
  * emitter, one schema, whatever the backend.
  *
- * Kernels handled: 6.1 up to (not including) 6.9, built against that
- * kernel's headers.  What this relies on, and where it changes upstream:
- *  - the two tracepoint prototypes above (kvm_exit takes the vCPU since
- *    5.16; kvm_entry gains "bool force_immediate_exit" in 6.9);
+ * Kernels handled: 6.1 and later with kvm_intel, built against the
+ * running kernel's headers; built and checked here against Debian's
+ * 6.1.192 and 6.12.117 (kmod/tests/build-w1.sh, build-kernels.sh).
+ * Older kernels, or a kernel without CONFIG_KVM_INTEL, build a stub that
+ * refuses to attach, saying why.  What this relies on, kernel by kernel:
+ *  - kvm_exit(struct kvm_vcpu *vcpu, u32 isa): that prototype since 5.16,
+ *    unchanged through 6.12;
+ *  - kvm_entry: (struct kvm_vcpu *vcpu) up to 6.8; 6.9 added "bool
+ *    force_immediate_exit", and stable kernels took that change too
+ *    (Debian's 6.1.192 has it), so the version number does not tell.  The
+ *    event's own record does: the same change added its "immediate_exit"
+ *    field.  At attach the probe whose type matches is picked from kvm.ko's
+ *    description of the event (hvt_kvm_entry_proto()), and an event whose
+ *    fields are neither shape is refused;
  *  - struct kvm_vcpu_arch: unsigned long regs[NR_VCPU_REGS] in SDM order
  *    (RAX RCX RDX RBX RSP RBP RSI RDI R8..R15, then RIP), u32 regs_avail and
- *    regs_dirty bitmaps; RSP and RIP are lazily loaded (VMX_REGS_LAZY_LOAD_SET
- *    in arch/x86/kvm/vmx/vmx.h): at kvm_exit regs[RSP]/regs[RIP] are stale
- *    and the VMCS holds the truth; at kvm_entry a dirty regs[] entry is what
- *    vmx_vcpu_run() is about to write to the VMCS;
- *  - the guest FPU (struct fpu_guest guest_fpu) is loaded for the whole
- *    KVM_RUN loop (kvm_load_guest_fpu) and reloaded before each entry with
- *    interrupts off when TIF_NEED_FPU_LOAD is set.
- * Other kernels build a stub that refuses to attach, saying why.  At attach
- * the tracepoints are looked up by name in kvm.ko's tracepoint list and the
- * vendor module must be kvm_intel; at each vCPU's first exit the register
- * cache is checked against the VMCS (regs_dirty must be 0 at an exit, and a
- * cached RIP must equal GUEST_RIP): a vCPU failing that is reported and
- * never traced.
+ *    regs_dirty bitmaps: the same in 6.1 and 6.12.  RSP and RIP are lazily
+ *    loaded (VMX_REGS_LAZY_LOAD_SET in arch/x86/kvm/vmx/vmx.h): at kvm_exit
+ *    regs[RSP]/regs[RIP] are stale and the VMCS holds the truth; at
+ *    kvm_entry a dirty regs[] entry is what vmx_vcpu_run() writes to the
+ *    VMCS right after the tracepoint (6.1 and 6.12 alike);
+ *  - the vCPU's VMCS is current in vmx_vcpu_run() (loaded by vcpu_load()
+ *    for the whole KVM_RUN ioctl), where both tracepoints are called with
+ *    interrupts off: 6.1 and 6.12 alike;
+ *  - the guest FPU (struct fpu_guest guest_fpu, its fpstate) is loaded for
+ *    the whole KVM_RUN loop (kvm_load_guest_fpu) and reloaded before each
+ *    entry with interrupts off when TIF_NEED_FPU_LOAD is set: 6.1 and 6.12
+ *    alike.  The task's own struct fpu moved out of thread_struct in 6.16
+ *    (x86_task_fpu()): hvt_kvm_cur_fpstate() follows;
+ *  - vcpu->arch.last_vmentry_cpu, guest_state_protected and
+ *    kvm->userspace_pid: the same in 6.1 and 6.12;
+ *  - kvm.ko exports the static call kvm_x86_cache_reg (6.1 and 6.12), whose
+ *    target names the vendor module.
+ * At attach the tracepoints are looked up by name in kvm.ko's tracepoint
+ * list, kvm_entry's shape is checked and the vendor module must be
+ * kvm_intel; at each vCPU's first exit the register cache is checked
+ * against the VMCS (regs_dirty must be 0 at an exit, and a cached RIP must
+ * equal GUEST_RIP): a vCPU failing that is reported and never traced.
  *
  * Identity: every VM gets a number when its first exit is seen (from 1, per
  * module load); its VMM is kvm->userspace_pid.  Per-vCPU state lives in an
@@ -62,6 +82,7 @@
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
 #include <linux/tracepoint.h>
+#include <linux/trace_events.h>
 #include <linux/kallsyms.h>
 #include <linux/utsname.h>
 #include <linux/sched.h>
@@ -75,19 +96,20 @@
 #include "kvm_backend.h"
 #include "hvtrace_trace.h"
 
+/* The oldest kernel handled; there is no upper bound (see the top). */
 #define HVT_KVM_MIN_VERSION	KERNEL_VERSION(6, 1, 0)
-#define HVT_KVM_END_VERSION	KERNEL_VERSION(6, 9, 0)
 
-#if LINUX_VERSION_CODE >= HVT_KVM_MIN_VERSION && \
-	LINUX_VERSION_CODE < HVT_KVM_END_VERSION && IS_ENABLED(CONFIG_KVM_INTEL)
+#if LINUX_VERSION_CODE >= HVT_KVM_MIN_VERSION && IS_ENABLED(CONFIG_KVM_INTEL)
 #define HVT_KVM_SUPPORTED 1
 #include <linux/kvm_host.h>
+/* "modinfo -F hvtrace_kvm hvtrace.ko" tells a real backend from the stub. */
+MODULE_INFO(hvtrace_kvm, "kvm_intel");
 #else
 #define HVT_KVM_SUPPORTED 0
+MODULE_INFO(hvtrace_kvm, "stub");
 #endif
 
 static DEFINE_MUTEX(hvt_kvm_mutex);	/* attach, detach, stats */
-static u64 hvt_kvm_next_id;		/* attach ids, under hvt_kvm_mutex */
 
 /* Counters of the current (or last) attachment. */
 static struct {
@@ -116,6 +138,8 @@ static void hvt_kvm_fill_stats(struct hvtrace_kvm_stats *st, u64 id,
 }
 
 #if HVT_KVM_SUPPORTED
+
+static u64 hvt_kvm_next_id;		/* attach ids, under hvt_kvm_mutex */
 
 /* Caps that keep a runaway host from eating memory through us. */
 #define HVT_KVM_MAX_VMS		256
@@ -155,6 +179,7 @@ static struct {
 	bool all_reasons;
 	struct module *kvm_mod;
 	struct tracepoint *tp_exit, *tp_entry;
+	void *entry_probe;		/* the one of kvm_entry's prototype */
 	spinlock_t lock;		/* vms, vm/vCPU creation and end */
 	struct list_head vms;
 	u32 nr_vms, nr_vcpus;
@@ -268,6 +293,21 @@ static bool hvt_kvm_pid_wanted(pid_t pid)
 	return false;
 }
 
+/* current's fpstate: the guest's during KVM_RUN (fpu_swap_kvm_fpstate) */
+static struct fpstate *hvt_kvm_cur_fpstate(void)
+{
+	/*
+	 * 6.16 moved the task's struct fpu out of thread_struct, behind
+	 * x86_task_fpu() (a macro, or with CONFIG_X86_DEBUG_FPU a function);
+	 * up to then (6.1 .. 6.12 here) it is current->thread.fpu.
+	 */
+#if defined(x86_task_fpu) || LINUX_VERSION_CODE >= KERNEL_VERSION(6, 16, 0)
+	return x86_task_fpu(current)->fpstate;
+#else
+	return current->thread.fpu.fpstate;
+#endif
+}
+
 /*
  * XMM0-15 and MXCSR of the guest.
  *
@@ -293,7 +333,7 @@ static void hvt_kvm_read_fpu(struct kvm_vcpu *vcpu, u64 *xmm, u32 *mxcsr)
 	u64 xfeatures = ~0ULL;
 
 	if (!test_thread_flag(TIF_NEED_FPU_LOAD) &&
-	    (!fps || current->thread.fpu.fpstate == fps)) {
+	    (!fps || hvt_kvm_cur_fpstate() == fps)) {
 		asm volatile("movdqu %%xmm0, 0x00(%[p])\n\t"
 			     "movdqu %%xmm1, 0x10(%[p])\n\t"
 			     "movdqu %%xmm2, 0x20(%[p])\n\t"
@@ -594,7 +634,7 @@ static void hvt_kvm_chg(struct hvtrace_resume_rec *r, unsigned int bit,
 	r->values[r->values_len++] = now;
 }
 
-static void hvt_kvm_entry_probe(void *data, struct kvm_vcpu *vcpu)
+static void hvt_kvm_entry(struct kvm_vcpu *vcpu)
 {
 	struct hvt_kvm_vcpu *s = xa_load(&hvt_k.vcpus, (unsigned long)vcpu);
 	const struct hvtrace_exit_rec *e;
@@ -666,6 +706,22 @@ static void hvt_kvm_entry_probe(void *data, struct kvm_vcpu *vcpu)
 	atomic64_inc(&hvt_kc.resumes);
 }
 
+/*
+ * One probe per kvm_entry prototype (see the top): the probe registered
+ * has the tracepoint's exact type, which kernels that check the type of
+ * indirect calls (kCFI) require.
+ */
+static void hvt_kvm_entry_probe(void *data, struct kvm_vcpu *vcpu)
+{
+	hvt_kvm_entry(vcpu);
+}
+
+static void hvt_kvm_entry_probe_fie(void *data, struct kvm_vcpu *vcpu,
+				    bool force_immediate_exit)
+{
+	hvt_kvm_entry(vcpu);
+}
+
 /* ---- attach / detach -------------------------------------------------- */
 
 struct hvt_kvm_found {
@@ -711,6 +767,63 @@ static struct notifier_block hvt_kvm_tp_nb = {
 };
 
 /*
+ * The probe for kvm_entry's prototype, read from kvm.ko's own description
+ * of the event (its trace_event_call, whose record fields come from the
+ * same TRACE_EVENT as the prototype): "vcpu_id, rip" is kvm_entry(vcpu),
+ * "vcpu_id, rip, immediate_exit" is kvm_entry(vcpu, force_immediate_exit)
+ * (6.9, and stable kernels that took that change).  NULL, said in dmesg,
+ * for any other shape.  Without event tracing there is no description:
+ * then the mainline version decides.
+ */
+static void *hvt_kvm_entry_proto(struct module *mod, struct tracepoint *tp,
+				 bool *fie)
+{
+#ifdef CONFIG_EVENT_TRACING
+	unsigned int i;
+
+	for (i = 0; i < mod->num_trace_events; i++) {
+		struct trace_event_call *call = mod->trace_events[i];
+		const struct trace_event_fields *f;
+		bool vcpu_id = false, rip = false, other = false;
+		char names[128] = "";
+		size_t len = 0;
+
+		if (!call || !(call->flags & TRACE_EVENT_FL_TRACEPOINT) ||
+		    call->tp != tp || !call->class)
+			continue;
+		*fie = false;
+		for (f = call->class->fields_array; f && f->type; f++) {
+			if (f->type == TRACE_FUNCTION_TYPE || !f->name) {
+				other = true;
+				continue;
+			}
+			len += scnprintf(names + len, sizeof(names) - len, "%s%s",
+					 len ? ", " : "", f->name);
+			if (!strcmp(f->name, "vcpu_id"))
+				vcpu_id = true;
+			else if (!strcmp(f->name, "rip"))
+				rip = true;
+			else if (!strcmp(f->name, "immediate_exit"))
+				*fie = true;
+			else
+				other = true;
+		}
+		if (vcpu_id && rip && !other)
+			return *fie ? (void *)hvt_kvm_entry_probe_fie :
+				      (void *)hvt_kvm_entry_probe;
+		pr_info("kvm attach refused: kvm.ko's kvm_entry event has the fields (%s); this module knows (vcpu_id, rip) for kvm_entry(vcpu) and (vcpu_id, rip, immediate_exit) for kvm_entry(vcpu, force_immediate_exit)\n",
+			names);
+		return NULL;
+	}
+#endif
+	*fie = LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0);
+	pr_info("kvm: no description of kvm.ko's kvm_entry event to read; assuming kvm_entry(vcpu%s) by the kernel version\n",
+		*fie ? ", force_immediate_exit" : "");
+	return *fie ? (void *)hvt_kvm_entry_probe_fie :
+		      (void *)hvt_kvm_entry_probe;
+}
+
+/*
  * The vendor module behind kvm.ko's static calls must be kvm_intel: the
  * probes VMREAD.  kvm_x86_cache_reg is one of the two static calls kvm.ko
  * exports; its target names the module.
@@ -738,6 +851,7 @@ static int hvt_kvm_check_vendor(void)
 
 static int hvt_kvm_do_attach(struct file *owner, struct hvtrace_kvm_attach *req)
 {
+	bool fie;
 	int err, i;
 
 	if (hvt_k.owner) {
@@ -759,6 +873,12 @@ static int hvt_kvm_do_attach(struct file *owner, struct hvtrace_kvm_attach *req)
 	if (!hvt_kvm_found.mod) {
 		pr_info("kvm attach refused: kvm.ko is not loaded or has no kvm_exit/kvm_entry tracepoints (modprobe kvm_intel)\n");
 		return -ENOENT;
+	}
+	hvt_k.entry_probe = hvt_kvm_entry_proto(hvt_kvm_found.mod,
+						hvt_kvm_found.tp_entry, &fie);
+	if (!hvt_k.entry_probe) {
+		module_put(hvt_kvm_found.mod);
+		return -EOPNOTSUPP;
 	}
 	memset(&hvt_kc, 0, sizeof(hvt_kc));
 	hvt_k.kvm_mod = hvt_kvm_found.mod;
@@ -782,22 +902,22 @@ static int hvt_kvm_do_attach(struct file *owner, struct hvtrace_kvm_attach *req)
 	hvt_kvm_session_fill(&hvt_k.srec, HVTRACE_PHASE_ATTACH, NULL);
 	trace_hvtrace_session(&hvt_k.srec);
 
-	err = tracepoint_probe_register(hvt_k.tp_entry,
-					(void *)hvt_kvm_entry_probe, NULL);
+	err = tracepoint_probe_register(hvt_k.tp_entry, hvt_k.entry_probe,
+					NULL);
 	if (err)
 		goto fail_reg;
 	err = tracepoint_probe_register(hvt_k.tp_exit,
 					(void *)hvt_kvm_exit_probe, NULL);
 	if (err) {
-		tracepoint_probe_unregister(hvt_k.tp_entry,
-					    (void *)hvt_kvm_entry_probe, NULL);
+		tracepoint_probe_unregister(hvt_k.tp_entry, hvt_k.entry_probe,
+					    NULL);
 		goto fail_reg;
 	}
 	req->attach_id = hvt_k.id;
-	pr_info("kvm attach %llu: tracing %s%s, %s\n", hvt_k.id,
-		req->nr_pids ? "selected VMMs" : "every VMM",
+	pr_info("kvm attach %llu: tracing %s%s, %s, kvm_entry(vcpu%s)\n",
+		hvt_k.id, req->nr_pids ? "selected VMMs" : "every VMM",
 		hvt_k.all_reasons ? "" : " (selected exit reasons)",
-		init_utsname()->release);
+		init_utsname()->release, fie ? ", force_immediate_exit" : "");
 	return 0;
 
 fail_reg:
@@ -814,8 +934,7 @@ static void hvt_kvm_do_detach(struct hvtrace_kvm_stats *st)
 
 	tracepoint_probe_unregister(hvt_k.tp_exit,
 				    (void *)hvt_kvm_exit_probe, NULL);
-	tracepoint_probe_unregister(hvt_k.tp_entry,
-				    (void *)hvt_kvm_entry_probe, NULL);
+	tracepoint_probe_unregister(hvt_k.tp_entry, hvt_k.entry_probe, NULL);
 	/* no probe runs any more after this */
 	tracepoint_synchronize_unregister();
 	while (!list_empty(&hvt_k.vms))
@@ -844,8 +963,9 @@ static void hvt_kvm_do_detach(struct hvtrace_kvm_stats *st)
 
 static int hvt_kvm_do_attach(struct file *owner, struct hvtrace_kvm_attach *req)
 {
-	pr_info("kvm attach refused: built for kernel %s; the KVM backend handles 6.1 up to 6.8 with kvm_intel\n",
-		init_utsname()->release);
+	pr_info("kvm attach refused: built for kernel %s%s; the KVM backend handles 6.1 and later with kvm_intel\n",
+		init_utsname()->release,
+		IS_ENABLED(CONFIG_KVM_INTEL) ? "" : " without CONFIG_KVM_INTEL");
 	return -EOPNOTSUPP;
 }
 
