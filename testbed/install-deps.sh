@@ -7,7 +7,9 @@ set -euo pipefail
 what=${1:-e2e}
 
 build_pkgs="gcc make pkg-config libbabeltrace2-dev babeltrace2 libjansson-dev
-	libcmocka-dev liblttng-ctl-dev python3-jsonschema"
+	libcmocka-dev liblttng-ctl-dev python3-jsonschema pahole"
+# pahole: Debian's 6.12 headers ship vmlinux, so Kbuild makes a module's BTF
+# with it (kmod/tests/build-kernels.sh; linux-kbuild-6.12 depends on it).
 e2e_pkgs="bochs bochsbios vgabios busybox-static isolinux syslinux-common
 	genisoimage lttng-tools cpio xz-utils kmod bc flex bison libelf-dev
 	libssl-dev gawk patch procps qemu-system-x86 qemu-system-data seabios
