@@ -12,6 +12,7 @@
 
 #include "engine/align.h"
 #include "engine/diff.h"
+#include "engine/who.h"
 #include "vmx/qual.h"
 #include "engine/replay.h"
 
@@ -140,7 +141,22 @@ struct vst {
 	unsigned int ring_n, ring_head;
 	int have_session[2];
 	struct hvtrace_session_rec session[2];
+	int tainted;		/* an input differed: later register values may too */
 };
+
+/* --pid/--comm: a thread's number on its side, in order of first exit. */
+struct tidmap {
+	uint32_t trace, tid, ord;
+};
+
+/* --pid/--comm: the last exit of each CPU, for its resume. */
+struct cpumap {
+	uint32_t trace, cpu, ord;
+	uint64_t seq;
+	int wanted;
+};
+
+#define MAX_LOOSE_TRACES 256
 
 struct hvt_diff {
 	struct hvt_diff_opts o;
@@ -166,6 +182,15 @@ struct hvt_diff {
 	uint64_t nevents;
 	size_t cap_items;
 	uint64_t first_key_after;	/* (trace, vCPU) whose next ops fill first.after */
+	struct hvt_who who[2];		/* --pid/--comm, per side */
+	int by_thread;
+	struct tidmap *tids[2];
+	size_t ntids[2], captids[2];
+	uint32_t nthreads[2][MAX_LOOSE_TRACES];
+	struct cpumap *cpus[2];
+	size_t ncpus[2], capcpus[2];
+	/* per side and trace: a session record names the KVM or host backend */
+	unsigned char loose[2][MAX_LOOSE_TRACES];
 };
 
 /* ---- keys and labels --------------------------------------------------------- */
@@ -279,7 +304,18 @@ struct hvt_diff *hvt_diff_new(const struct hvt_diff_opts *o)
 	d->filtered = 0;
 	d->tty = o->progress;
 	d->rip_mask = !o->rip_mask ? ~0ull : o->rip_mask == HVT_DIFF_RIP_NONE ? 0 : o->rip_mask;
+	for (int s = 0; s < 2; s++) {
+		hvt_who_init(&d->who[s]);
+		d->who[s].pid = o->pid[s];
+		if (o->comm)
+			hvt_who_set_comm(&d->who[s], o->comm);
+	}
+	d->o.comm = NULL;	/* the caller's string is not kept */
+	d->by_thread = hvt_who_needs_thread(&d->who[0]) || hvt_who_needs_thread(&d->who[1]);
 	default_ignores(d);
+	/* two runs of a program are two processes: their page tables differ */
+	if (d->by_thread)
+		d->ign[find_fdesc(EVK_EXIT, "cr3")].all = 1;
 	return d;
 }
 
@@ -392,8 +428,15 @@ void hvt_diff_free(struct hvt_diff *d)
 	free(d->res.missing_list);
 	free(d->res.inserted_list);
 	free(d->res.fields);
+	free(d->res.inputs);
 	free(d->ids);
 	free(d->pf);
+	for (int s = 0; s < 2; s++) {
+		free(d->tids[s]);
+		free(d->cpus[s]);
+	}
+	hvt_who_free(&d->who[0]);
+	hvt_who_free(&d->who[1]);
 	free(d);
 }
 
@@ -742,7 +785,68 @@ struct pairctx {
 	struct vst *v;
 	const struct hvtrace_exit_rec *xa, *xb;
 	int ndiff;
+	int loose;		/* inputs are inputs (enum hvt_diff_inputs) */
+	int input;		/* the exit reads an input */
+	int irq_timing;		/* one side injects an interrupt/NMI the other does not */
+	int ninput, ndata;
 };
+
+/* Register contents (and addresses computed from them). */
+static int is_data_field(const char *f)
+{
+	return !strncmp(f, "exit.gpr", 8) || !strcmp(f, "exit.rsp") ||
+	       !strcmp(f, "exit.rflags") || !strncmp(f, "exit.xmm", 8) ||
+	       !strcmp(f, "exit.mxcsr") || !strcmp(f, "exit.guest_linear") ||
+	       !strcmp(f, "exit.guest_phys") || !strncmp(f, "resume.values", 13) ||
+	       !strcmp(f, "resume.changed");
+}
+
+/* What the handler returned to the guest: the value an input read gave. */
+static int is_returned_field(const char *f)
+{
+	return !strncmp(f, "resume.values", 13) || !strcmp(f, "resume.changed");
+}
+
+static int is_injection_field(const char *f)
+{
+	return !strcmp(f, "resume.action") || !strcmp(f, "resume.inject_info") ||
+	       !strcmp(f, "resume.inject_error");
+}
+
+/* An input difference (listed apart); returns 1 when f is one. */
+static int report_input(struct pairctx *p, const char *field, const char *a, const char *b)
+{
+	struct hvt_diff_result *r = &p->d->res;
+	struct hvt_diff_field *f;
+
+	if (!p->loose || !((p->input && is_returned_field(field)) ||
+			   (p->irq_timing && is_injection_field(field))))
+		return 0;
+	p->ninput++;
+	r->input_diffs++;
+	if (!room(p->d, r->n_inputs))
+		return 1;
+	f = grow(r->inputs, r->n_inputs, sizeof(*f));
+	if (!f)
+		return 1;
+	r->inputs = f;
+	f = &f[r->n_inputs++];
+	memset(f, 0, sizeof(*f));
+	f->vcpu = p->v->vcpu;
+	f->trace = p->v->trace;
+	f->seq_a = p->xa ? p->xa->seq : 0;
+	f->seq_b = p->xb ? p->xb->seq : 0;
+	if (p->xa) {
+		struct kexit ka;
+
+		kexit_of(&ka, p->xa);
+		label_of(&ka, f->label, sizeof(f->label));
+	}
+	snprintf(f->field, sizeof(f->field), "%s", field);
+	snprintf(f->a, sizeof(f->a), "%s", a);
+	snprintf(f->b, sizeof(f->b), "%s", b);
+	return 1;
+}
 
 static void report_field(struct pairctx *p, const char *field, const char *a, const char *b)
 {
@@ -751,6 +855,14 @@ static void report_field(struct pairctx *p, const char *field, const char *a, co
 	struct hvt_diff_field *f;
 	struct kexit ka, kb;
 
+	if (report_input(p, field, a, b))
+		return;
+	if (p->loose && p->v->tainted && is_data_field(field)) {
+		/* a register value downstream of an input that differed */
+		p->ndata++;
+		r->data_diffs++;
+		return;
+	}
 	p->ndiff++;
 	r->field_diffs++;
 	if (p->xa)
@@ -961,12 +1073,43 @@ static void ring_push(struct vst *v, const struct item *a, const struct item *b,
 		v->ring_n++;
 }
 
+/* An external interrupt or NMI injected at this entry. */
+static int injects_irq(const struct item *it)
+{
+	uint32_t type = (it->r.inject_info >> 8) & 7;
+
+	return it->has_r && it->r.action == HVTRACE_ACT_INJECT &&
+	       (it->r.inject_info & (1u << 31)) && (type == 0 || type == 2);
+}
+
+/* No event, or an interrupt/NMI: what differs is when one came. */
+static int irq_or_none(const struct item *it)
+{
+	return !it->has_r || it->r.action != HVTRACE_ACT_INJECT || injects_irq(it);
+}
+
+static int loose_inputs(const struct hvt_diff *d, uint32_t trace)
+{
+	if (d->o.inputs == HVT_DIFF_INPUTS_LOOSE)
+		return 1;
+	if (d->o.inputs == HVT_DIFF_INPUTS_STRICT || trace >= MAX_LOOSE_TRACES)
+		return 0;
+	return d->loose[0][trace] || d->loose[1][trace];
+}
+
 static void compare_pair(struct hvt_diff *d, struct vst *v, const struct item *a,
 			 const struct item *b)
 {
 	struct pairctx p = { .d = d, .v = v, .xa = &a->x, .xb = &b->x };
 	int had_first = d->res.first.valid;
 
+	p.loose = loose_inputs(d, v->trace);
+	if (p.loose) {
+		d->res.inputs_loose = 1;
+		p.input = hvt_diff_is_input(&a->x);
+		p.irq_timing = (injects_irq(a) || injects_irq(b)) && irq_or_none(a) &&
+			       irq_or_none(b);
+	}
 	d->res.aligned++;
 	cmp_record(&p, EVK_EXIT, &a->x, &b->x);
 	if (a->has_r && b->has_r) {
@@ -977,6 +1120,12 @@ static void compare_pair(struct hvt_diff *d, struct vst *v, const struct item *a
 	}
 	if (p.ndiff)
 		d->res.differing_pairs++;
+	if (p.ninput) {
+		d->res.input_pairs++;
+		v->tainted = 1;
+	}
+	if (p.ndata && !p.ndiff && !p.ninput)
+		d->res.data_pairs++;
 	if (had_first) {
 		struct kexit ka, kb;
 
@@ -1118,8 +1267,127 @@ static int note_id(struct hvt_diff *d, uint64_t id)
 	return 0;
 }
 
+/* --pid/--comm: the number of (trace, tid) on side s, given in order of first exit. */
+static int thread_ord(struct hvt_diff *d, int s, uint32_t trace, uint32_t tid, uint32_t *ord)
+{
+	size_t i;
+
+	for (i = 0; i < d->ntids[s]; i++)
+		if (d->tids[s][i].trace == trace && d->tids[s][i].tid == tid) {
+			*ord = d->tids[s][i].ord;
+			return 0;
+		}
+	if (d->ntids[s] == d->captids[s]) {
+		size_t cap = d->captids[s] ? 2 * d->captids[s] : 8;
+		struct tidmap *n = realloc(d->tids[s], cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		d->tids[s] = n;
+		d->captids[s] = cap;
+	}
+	*ord = trace < MAX_LOOSE_TRACES ? d->nthreads[s][trace]++ : (uint32_t)d->ntids[s];
+	d->tids[s][d->ntids[s]++] = (struct tidmap){ .trace = trace, .tid = tid, .ord = *ord };
+	return 0;
+}
+
+static struct cpumap *cpu_slot(struct hvt_diff *d, int s, uint32_t trace, uint32_t cpu)
+{
+	size_t i;
+
+	for (i = 0; i < d->ncpus[s]; i++)
+		if (d->cpus[s][i].trace == trace && d->cpus[s][i].cpu == cpu)
+			return &d->cpus[s][i];
+	if (d->ncpus[s] == d->capcpus[s]) {
+		size_t cap = d->capcpus[s] ? 2 * d->capcpus[s] : 8;
+		struct cpumap *n = realloc(d->cpus[s], cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		d->cpus[s] = n;
+		d->capcpus[s] = cap;
+	}
+	memset(&d->cpus[s][d->ncpus[s]], 0, sizeof(d->cpus[s][0]));
+	d->cpus[s][d->ncpus[s]].trace = trace;
+	d->cpus[s][d->ncpus[s]].cpu = cpu;
+	return &d->cpus[s][d->ncpus[s]++];
+}
+
+/*
+ * --pid/--comm: an exit of the program becomes an exit of its thread's
+ * timeline (id = the thread's number, CPU and seq positional); its
+ * resume follows it there.  Returns 1 to take the event with *id, 0 to
+ * leave it out, -1 when out of memory.
+ */
+static int by_thread(struct hvt_diff *d, int s, const struct hvt_event *ev, uint32_t trace,
+		     uint32_t *id)
+{
+	struct cpumap *c;
+
+	if (ev->type == HVT_EV_SESSION)
+		return 0;	/* they describe CPUs, not threads */
+	c = cpu_slot(d, s, trace, ev->type == HVT_EV_EXIT ? ev->u.exit.vcpu : ev->u.resume.vcpu);
+	if (!c)
+		return -1;
+	if (ev->type == HVT_EV_RESUME) {
+		if (!c->wanted || c->seq != ev->u.resume.seq)
+			return 0;
+		*id = c->ord;
+		return 1;
+	}
+	c->seq = ev->u.exit.seq;
+	c->wanted = hvt_who_match(&d->who[s], trace, &ev->u.exit);
+	if (!c->wanted) {
+		d->res.side[s].filtered += d->count_global;
+		return 0;
+	}
+	if (thread_ord(d, s, trace, ev->u.exit.tid, &c->ord))
+		return -1;
+	*id = c->ord;
+	return 1;
+}
+
+int hvt_diff_no_thread(const struct hvt_diff *d, uint32_t *trace, uint32_t *schema)
+{
+	for (int s = 0; s < 2; s++) {
+		uint32_t t;
+
+		if (!d->by_thread)
+			return 0;
+		t = hvt_who_lacks_thread(&d->who[s], d->res.side[s].exits + d->res.side[s].filtered,
+					 schema);
+		if (t) {
+			*trace = t - 1;
+			return s + 1;
+		}
+	}
+	return 0;
+}
+
+int hvt_diff_is_input(const struct hvtrace_exit_rec *e)
+{
+	switch (e->exit_reason & HVTRACE_EXIT_REASON_BASIC_MASK) {
+	case HVTRACE_EXIT_IO_INSTRUCTION:
+		return (e->exit_qual >> 3) & 1;		/* IN, INS */
+	case HVTRACE_EXIT_EPT_VIOLATION:
+		return e->exit_qual & 1;		/* a data read */
+	case HVTRACE_EXIT_RDTSC:
+	case HVTRACE_EXIT_RDTSCP:
+	case HVTRACE_EXIT_RDRAND:
+	case HVTRACE_EXIT_RDSEED:
+	case HVTRACE_EXIT_RDPMC:
+	case HVTRACE_EXIT_RDMSR:
+	case HVTRACE_EXIT_EPT_MISCONFIG:
+	case HVTRACE_EXIT_APIC_ACCESS:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev, uint32_t trace)
 {
+	struct hvt_event copy;
 	struct hvt_diff_side *st = &d->res.side[s];
 	uint32_t id;
 	struct vst *v;
@@ -1144,6 +1412,30 @@ static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev, uin
 	default:
 		return 0;
 	}
+	if (ev->type == HVT_EV_SESSION && d->by_thread &&
+	    hvt_who_session(&d->who[s], trace, &ev->u.session))
+		return -1;
+	if (ev->type == HVT_EV_EXIT && d->by_thread)
+		hvt_who_exit(&d->who[s], &ev->u.exit);
+	if (ev->type == HVT_EV_SESSION && trace < MAX_LOOSE_TRACES &&
+	    (ev->u.session.backend == HVTRACE_BACKEND_KVM ||
+	     ev->u.session.backend == HVTRACE_BACKEND_HOST)) {
+		d->loose[s][trace] = 1;
+		st->loose = 1;
+	}
+	if (d->by_thread) {
+		int k = by_thread(d, s, ev, trace, &id);
+
+		if (k <= 0)
+			return k;
+		/* the CPU is the scheduler's choice: the thread's number instead */
+		copy = *ev;
+		if (copy.type == HVT_EV_EXIT)
+			copy.u.exit.vcpu = id;
+		else
+			copy.u.resume.vcpu = id;
+		ev = &copy;
+	}
 	if (note_id(d, vkey(trace, id)))
 		return -1;
 	if (d->filtered && vkey(trace, id) != d->filter)
@@ -1154,6 +1446,8 @@ static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev, uin
 	if (!v->seen[s]) {
 		v->seen[s] = 1;
 		st->vcpus++;
+		if (d->by_thread)
+			st->threads++;
 	}
 	if (ev->type == HVT_EV_SESSION) {
 		if (ev->u.session.phase == HVTRACE_PHASE_START && !v->have_session[s]) {
@@ -1167,7 +1461,8 @@ static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev, uin
 		struct hvt_qual q;
 		struct item it;
 
-		if (v->have_seq[s] && e->seq > v->last_seq[s] + 1) {
+		/* --pid/--comm: seq counts a CPU's exits, not a thread's */
+		if (!d->by_thread && v->have_seq[s] && e->seq > v->last_seq[s] + 1) {
 			st->gaps++;
 			st->gap_exits += e->seq - v->last_seq[s] - 1;
 		}
@@ -1228,6 +1523,12 @@ static void reset_pass(struct hvt_diff *d)
 	}
 	d->nv = 0;
 	d->lastv = 0;
+	for (int s = 0; s < 2; s++) {
+		d->ntids[s] = 0;
+		d->ncpus[s] = 0;
+	}
+	memset(d->nthreads, 0, sizeof(d->nthreads));
+	memset(d->loose, 0, sizeof(d->loose));
 	d->eof[0] = d->eof[1] = 0;
 	d->buffered[0] = d->buffered[1] = 0;
 	d->overflow = 0;
@@ -1238,7 +1539,9 @@ static void reset_result(struct hvt_diff *d)
 	free(d->res.missing_list);
 	free(d->res.inserted_list);
 	free(d->res.fields);
+	free(d->res.inputs);
 	memset(&d->res, 0, sizeof(d->res));
+	d->res.by_thread = d->by_thread;
 	d->res.max_window = d->o.max_window;
 }
 
@@ -1552,6 +1855,7 @@ int hvt_diff_run(struct hvt_diff *d, const char *const *a, size_t na,
 		d->res.side[s].discard_records = global[s].discard_records;
 		d->res.side[s].discarded_packets = global[s].discarded_packets;
 		d->res.side[s].unversioned = global[s].unversioned;
+		d->res.side[s].filtered = global[s].filtered;
 	}
 	return 0;
 }

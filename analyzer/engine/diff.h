@@ -28,6 +28,22 @@
 #define HVT_DIFF_RESYNC_DEFAULT 8
 #define HVT_DIFF_MAX_LIST_DEFAULT 1000
 
+/*
+ * Inputs (--inputs): values a guest reads from outside its own computation
+ * (IN/INS, RDTSC/RDTSCP, RDRAND/RDSEED, RDPMC, RDMSR, MMIO reads through
+ * EPT violations and misconfigurations, APIC page accesses) and where an
+ * external interrupt or NMI was injected differ between two boots by
+ * nature.  LOOSE: such a difference is an input difference (listed, not a
+ * divergence), and register values that differ afterwards on that vCPU
+ * are data derived from it (counted, not divergences): only control flow
+ * (exits missing or inserted) and state outside the registers (control
+ * registers, exit information, injected exceptions) diverge.  STRICT:
+ * every difference counts.  AUTO: loose for KVM and host-mode traces (a
+ * session record names the backend), strict for the sandbox, whose
+ * handlers make every input deterministic.
+ */
+enum hvt_diff_inputs { HVT_DIFF_INPUTS_AUTO, HVT_DIFF_INPUTS_STRICT, HVT_DIFF_INPUTS_LOOSE };
+
 struct hvt_diff_opts {
 	unsigned int window;	/* exits per vCPU and side in one alignment */
 	unsigned int max_window; /* the window grows up to this (0: default;
@@ -40,6 +56,17 @@ struct hvt_diff_opts {
 				 * whole pages, e.g. a module loaded elsewhere),
 				 * HVT_DIFF_RIP_NONE none */
 	int progress;		/* a progress line on stderr (a terminal) */
+	enum hvt_diff_inputs inputs;
+	/*
+	 * --pid/--comm: compare the exits of one program only (host mode: two
+	 * runs of it among the rest of the machine).  Exits are then compared
+	 * per thread, in time order over all CPUs; a side's threads are
+	 * numbered in the order they first exit (thread 0 of A against thread
+	 * 0 of B), their CPU and seq are left aside, and so is CR3 (two runs
+	 * of a program are two processes).  pid -1: any.
+	 */
+	int64_t pid[2];		/* A's and B's (two runs get two pids) */
+	const char *comm;	/* NULL: any */
 };
 
 #define HVT_DIFF_RIP_NONE 1	/* rip_mask value meaning: RIP not in the key */
@@ -100,6 +127,9 @@ struct hvt_diff_side {
 	uint64_t orphan_resumes, missing_resumes;
 	uint32_t vcpus;
 	uint32_t traces;		/* CTF traces found in the input */
+	uint64_t filtered;		/* exits left out by --pid/--comm */
+	uint32_t threads;		/* --pid/--comm: threads compared */
+	int loose;			/* a trace of this side has KVM or host inputs */
 };
 
 struct hvt_diff_result {
@@ -128,6 +158,15 @@ struct hvt_diff_result {
 	struct hvt_diff_field *fields;
 	size_t n_fields;
 	struct hvt_diff_first first;
+	/* inputs (see enum hvt_diff_inputs) */
+	int inputs_loose;		/* the comparison treated inputs as inputs */
+	uint64_t input_diffs;		/* input values or interrupt points differing */
+	uint64_t input_pairs;		/* aligned pairs with one */
+	uint64_t data_diffs;		/* register values differing after one */
+	uint64_t data_pairs;		/* aligned pairs with such values only */
+	struct hvt_diff_field *inputs;	/* the input differences (max_list) */
+	size_t n_inputs;
+	int by_thread;			/* --pid/--comm: keyed by thread */
 };
 
 struct hvt_diff;
@@ -157,6 +196,20 @@ const struct hvt_diff_result *hvt_diff_result(const struct hvt_diff *d);
 int hvt_diff_same(const struct hvt_diff_result *r);
 /* Lost data on either side: the comparison cannot vouch for all exits. */
 int hvt_diff_incomplete(const struct hvt_diff_result *r);
+
+/*
+ * The exit reads a value from outside the guest: IN/INS, RDTSC(P),
+ * RDRAND, RDSEED, RDPMC, RDMSR, an EPT violation for a read, an EPT
+ * misconfiguration (KVM's MMIO), an APIC access.
+ */
+int hvt_diff_is_input(const struct hvtrace_exit_rec *e);
+
+/*
+ * --pid/--comm on a side whose traces do not say which thread caused an
+ * exit (schema v3): returns the side (1 A, 2 B) and sets *path_index (the
+ * trace) and *schema (0: no session record); 0 when both sides say.
+ */
+int hvt_diff_no_thread(const struct hvt_diff *d, uint32_t *trace, uint32_t *schema);
 
 /* The alignment key of an exit: reason, decoded qualification, RIP. */
 uint64_t hvt_diff_key(const struct hvtrace_exit_rec *e);

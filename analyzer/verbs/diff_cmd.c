@@ -46,6 +46,18 @@ static void usage(FILE *f)
 	      "                        than that is reported as such\n"
 	      "  --resync N            equal exits in a row that end a divergence (8)\n"
 	      "  --max N               entries listed per list, 0 for all (1000)\n"
+	      "  --inputs auto|loose|strict  values the guest reads from outside (IN,\n"
+	      "                        RDTSC, RDRAND, RDMSR, MMIO reads) and the exits\n"
+	      "                        where an interrupt was injected: loose lists\n"
+	      "                        their differences apart and counts register\n"
+	      "                        values that differ after them as data, not as\n"
+	      "                        divergences; strict counts everything; auto\n"
+	      "                        (default): loose for KVM and host-mode traces\n"
+	      "  --strict-inputs       the same as --inputs strict\n"
+	      "  --comm NAME, --pid PID|PID_A,PID_B\n"
+	      "                        compare the exits of that program only (host\n"
+	      "                        mode; schema v3), thread by thread over all\n"
+	      "                        CPUs; CR3 (its page tables) is then ignored\n"
 	      "  --format text|json|csv  (csv: one row per finding)\n"
 	      "Exit status: 0 same, 1 different or incomplete, 2 trouble.\n", f);
 }
@@ -68,6 +80,7 @@ static int parse(struct dopts *o, int argc, char **argv)
 	int npos = 0;
 
 	memset(o, 0, sizeof(*o));
+	o->d.pid[0] = o->d.pid[1] = -1;
 	o->d.window = HVT_DIFF_WINDOW_DEFAULT;
 	o->d.max_window = 0;
 	o->d.resync = HVT_DIFF_RESYNC_DEFAULT;
@@ -86,6 +99,37 @@ static int parse(struct dopts *o, int argc, char **argv)
 				return hvt_error("diff: --rip-key takes full, page or none");
 			o->d.rip_mask = !strcmp(v, "full") ? ~0ull :
 					!strcmp(v, "page") ? 0xfff : HVT_DIFF_RIP_NONE;
+			i++;
+		} else if (!strcmp(a, "--inputs")) {
+			if (!v || (strcmp(v, "auto") && strcmp(v, "loose") && strcmp(v, "strict")))
+				return hvt_error("diff: --inputs takes auto, loose or strict");
+			o->d.inputs = !strcmp(v, "auto") ? HVT_DIFF_INPUTS_AUTO :
+				      !strcmp(v, "loose") ? HVT_DIFF_INPUTS_LOOSE :
+				      HVT_DIFF_INPUTS_STRICT;
+			i++;
+		} else if (!strcmp(a, "--strict-inputs")) {
+			o->d.inputs = HVT_DIFF_INPUTS_STRICT;
+		} else if (!strcmp(a, "--pid")) {
+			/* PID (both runs) or PID_A,PID_B */
+			char *end;
+			unsigned long long pa, pb;
+
+			if (!v || !*v || *v == '-')
+				return hvt_error("diff: --pid takes PID or PID_A,PID_B");
+			errno = 0;
+			pa = strtoull(v, &end, 10);
+			pb = pa;
+			if (!errno && *end == ',' && end[1] && end[1] != '-')
+				pb = strtoull(end + 1, &end, 10);
+			if (errno || *end || pa > UINT32_MAX || pb > UINT32_MAX)
+				return hvt_error("diff: --pid takes PID or PID_A,PID_B, not '%s'", v);
+			o->d.pid[0] = (int64_t)pa;
+			o->d.pid[1] = (int64_t)pb;
+			i++;
+		} else if (!strcmp(a, "--comm")) {
+			if (!v || !*v)
+				return hvt_error("diff: --comm needs a thread name");
+			o->d.comm = v;
 			i++;
 		} else if (!strcmp(a, "--no-default-ignore")) {
 			o->no_default_ignore = 1;
@@ -174,13 +218,37 @@ static const char *tr(const struct hvt_diff_result *r, uint32_t trace, char *buf
 }
 
 static void side_line(FILE *f, const char *name, const char *path,
-		      const struct hvt_diff_side *s)
+		      const struct hvt_diff_side *s, int by_thread)
 {
-	fprintf(f, "%s: %s  (%" PRIu64 " exits compared on %u vCPU%s", name, path, s->exits,
-		s->vcpus, s->vcpus == 1 ? "" : "s");
+	if (by_thread)
+		fprintf(f, "%s: %s  (%" PRIu64 " exits compared on %u thread%s, %" PRIu64
+			" exits of other programs left out", name, path, s->exits, s->threads,
+			s->threads == 1 ? "" : "s", s->filtered);
+	else
+		fprintf(f, "%s: %s  (%" PRIu64 " exits compared on %u vCPU%s", name, path,
+			s->exits, s->vcpus, s->vcpus == 1 ? "" : "s");
 	if (s->async_skipped)
 		fprintf(f, ", %" PRIu64 " asynchronous skipped", s->async_skipped);
 	fprintf(f, ")\n");
+}
+
+/* The verdict: DIFFERENT, SAME, or SAME but for inputs (loose). */
+static const char *verdict(const struct hvt_diff_result *r)
+{
+	if (!hvt_diff_same(r))
+		return "DIFFERENT";
+	if (r->input_diffs)
+		return "SAME CONTROL FLOW (inputs differ)";
+	return "SAME";
+}
+
+static const char *inputs_mode(const struct dopts *o, const struct hvt_diff_result *r)
+{
+	if (o->d.inputs == HVT_DIFF_INPUTS_STRICT)
+		return "strict";
+	if (o->d.inputs == HVT_DIFF_INPUTS_LOOSE)
+		return "loose";
+	return r->side[0].loose || r->side[1].loose ? "loose" : "strict";
 }
 
 static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d)
@@ -190,10 +258,23 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	char ign[1024], t[24];
 	int incomplete = hvt_diff_incomplete(r);
 
-	side_line(f, "A", o->a, &r->side[0]);
-	side_line(f, "B", o->b, &r->side[1]);
+	side_line(f, "A", o->a, &r->side[0], r->by_thread);
+	side_line(f, "B", o->b, &r->side[1], r->by_thread);
 	hvt_diff_ignored(d, ign, sizeof(ign));
 	fprintf(f, "ignored fields: %s\n", ign[0] ? ign : "(none)");
+	if (r->by_thread) {
+		fprintf(f, "compared: the exits of");
+		if (o->d.pid[0] >= 0 && o->d.pid[0] == o->d.pid[1])
+			fprintf(f, " pid %" PRId64, o->d.pid[0]);
+		else if (o->d.pid[0] >= 0)
+			fprintf(f, " pid %" PRId64 " (A) and %" PRId64 " (B)", o->d.pid[0],
+				o->d.pid[1]);
+		if (o->d.comm)
+			fprintf(f, "%s comm %s", o->d.pid[0] >= 0 ? "," : "", o->d.comm);
+		fprintf(f, ", thread by thread (CPU and seq positional)\n");
+	}
+	if (!strcmp(inputs_mode(o, r), "loose"))
+		fprintf(f, "inputs: loose (values read from outside and interrupt points that differ are listed apart; register values after them are data; --strict-inputs counts them)\n");
 	if (!o->d.async)
 		fprintf(f, "asynchronous exits skipped: A %" PRIu64 ", B %" PRIu64
 			" (--async compares them)\n", r->side[0].async_skipped,
@@ -255,6 +336,26 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 		if (r->n_inserted_list < r->inserted)
 			fprintf(f, "  ... %" PRIu64 " more (--max)\n", r->inserted - r->n_inserted_list);
 	}
+	if (r->input_diffs) {
+		fprintf(f, "\ninput differences: %" PRIu64 " in %" PRIu64 " aligned exit%s (values the guest read from outside, interrupts injected at other exits)\n",
+			r->input_diffs, r->input_pairs, r->input_pairs == 1 ? "" : "s");
+		for (size_t i = 0; i < r->n_inputs; i++) {
+			const struct hvt_diff_field *x = &r->inputs[i];
+			char sa[24], sb[24];
+
+			fprintf(f, "  %svCPU %u  A seq %s / B seq %s  %s  %s: A %s, B %s\n",
+				tr(r, x->trace, t, sizeof(t)), x->vcpu,
+				seqstr(x->seq_a, sa, sizeof(sa)), seqstr(x->seq_b, sb, sizeof(sb)),
+				x->label, x->field, x->a, x->b);
+		}
+		if (r->n_inputs < r->input_diffs)
+			fprintf(f, "  ... %" PRIu64 " more (--max)\n", r->input_diffs - r->n_inputs);
+		if (r->data_diffs)
+			fprintf(f, "data derived from them: %" PRIu64 " register value%s differ%s after the first input difference of %s vCPU (in %" PRIu64 " aligned exit%s with no other difference): not divergences\n",
+				r->data_diffs, r->data_diffs == 1 ? "" : "s",
+				r->data_diffs == 1 ? "s" : "", "their", r->data_pairs,
+				r->data_pairs == 1 ? "" : "s");
+	}
 	if (r->field_diffs || r->session_diffs) {
 		uint64_t listed = r->n_fields;
 
@@ -278,10 +379,12 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	}
 	fprintf(f, "\nsummary: %" PRIu64 " exits aligned (%" PRIu64 " with differing fields), %"
 		PRIu64 " missing in B, %" PRIu64 " inserted in B, %" PRIu64
-		" session field%s differ: %s%s\n", r->aligned, r->differing_pairs, r->missing,
-		r->inserted, r->session_diffs, r->session_diffs == 1 ? "" : "s",
-		hvt_diff_same(r) ? "SAME" : "DIFFERENT",
-		incomplete ? " (INCOMPLETE: lost data, see above)" : "");
+		" session field%s differ", r->aligned, r->differing_pairs, r->missing,
+		r->inserted, r->session_diffs, r->session_diffs == 1 ? "" : "s");
+	if (r->input_diffs)
+		fprintf(f, ", %" PRIu64 " input%s differ", r->input_diffs,
+			r->input_diffs == 1 ? "" : "s");
+	fprintf(f, ": %s%s\n", verdict(r), incomplete ? " (INCOMPLETE: lost data, see above)" : "");
 	if (r->bound_hits) {
 		char t[32];
 
@@ -350,6 +453,7 @@ static json_t *jside(const char *path, const struct hvt_diff_side *s)
 	json_object_set_new(j, "discarded_events", hvt_json_u64(s->discarded));
 	json_object_set_new(j, "discard_records", hvt_json_u64(s->discard_records));
 	json_object_set_new(j, "discarded_packets", hvt_json_u64(s->discarded_packets));
+	json_object_set_new(j, "filtered", hvt_json_u64(s->filtered));
 	json_object_set_new(j, "seq_gaps", hvt_json_u64(s->gaps));
 	json_object_set_new(j, "gap_exits", hvt_json_u64(s->gap_exits));
 	json_object_set_new(j, "orphan_resumes", hvt_json_u64(s->orphan_resumes));
@@ -376,6 +480,17 @@ static void json_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	json_object_set_new(j, "resync", json_integer(o->d.resync));
 	json_object_set_new(j, "rip_key", json_string(o->d.rip_mask == 0xfff ? "page" :
 				o->d.rip_mask == HVT_DIFF_RIP_NONE ? "none" : "full"));
+	json_object_set_new(j, "inputs", json_string(inputs_mode(o, r)));
+	if (o->d.pid[0] >= 0) {
+		json_t *pp = json_array();
+
+		json_array_append_new(pp, json_integer(o->d.pid[0]));
+		json_array_append_new(pp, json_integer(o->d.pid[1]));
+		json_object_set_new(j, "pid_filter", pp);
+	} else {
+		json_object_set_new(j, "pid_filter", json_null());
+	}
+	json_object_set_new(j, "comm_filter", o->d.comm ? json_string(o->d.comm) : json_null());
 	json_object_set_new(j, "same", json_boolean(hvt_diff_same(r)));
 	json_object_set_new(j, "incomplete", json_boolean(hvt_diff_incomplete(r)));
 	if (r->first.valid) {
@@ -404,6 +519,10 @@ static void json_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	for (size_t i = 0; i < r->n_fields; i++)
 		json_array_append_new(fl, jfield(&r->fields[i]));
 	json_object_set_new(j, "field_differences", fl);
+	fl = json_array();
+	for (size_t i = 0; i < r->n_inputs; i++)
+		json_array_append_new(fl, jfield(&r->inputs[i]));
+	json_object_set_new(j, "input_differences", fl);
 	{
 		json_t *s = json_object();
 
@@ -411,6 +530,10 @@ static void json_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 		json_object_set_new(s, "differing_pairs", hvt_json_u64(r->differing_pairs));
 		json_object_set_new(s, "field_differences", hvt_json_u64(r->field_diffs));
 		json_object_set_new(s, "session_differences", hvt_json_u64(r->session_diffs));
+		json_object_set_new(s, "input_differences", hvt_json_u64(r->input_diffs));
+		json_object_set_new(s, "input_pairs", hvt_json_u64(r->input_pairs));
+		json_object_set_new(s, "data_differences", hvt_json_u64(r->data_diffs));
+		json_object_set_new(s, "data_pairs", hvt_json_u64(r->data_pairs));
 		json_object_set_new(s, "missing_in_b", hvt_json_u64(r->missing));
 		json_object_set_new(s, "inserted_in_b", hvt_json_u64(r->inserted));
 		json_object_set_new(s, "windows", hvt_json_u64(r->windows));
@@ -420,7 +543,8 @@ static void json_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 		json_object_set_new(s, "per_vcpu_passes", json_boolean(r->per_vcpu_passes));
 		json_object_set_new(s, "truncated", json_boolean(
 			r->n_missing_list < r->missing || r->n_inserted_list < r->inserted ||
-			r->n_fields < r->field_diffs + r->session_diffs));
+			r->n_fields < r->field_diffs + r->session_diffs ||
+			r->n_inputs < r->input_diffs));
 		json_object_set_new(j, "summary", s);
 	}
 	hvt_json_write(f, j, 2);
@@ -446,10 +570,11 @@ static void csv_report(FILE *f, const struct hvt_diff *d)
 		hvt_csv_field(f, r->inserted_list[i].label);
 		fprintf(f, ",,,,%u\n", r->inserted_list[i].trace);
 	}
-	for (size_t i = 0; i < r->n_fields; i++) {
-		const struct hvt_diff_field *x = &r->fields[i];
+	for (size_t i = 0; i < r->n_fields + r->n_inputs; i++) {
+		const struct hvt_diff_field *x = i < r->n_fields ? &r->fields[i] :
+						 &r->inputs[i - r->n_fields];
 
-		fprintf(f, "field,%u,%s,%s,", x->vcpu,
+		fprintf(f, "%s,%u,%s,%s,", i < r->n_fields ? "field" : "input", x->vcpu,
 			x->seq_a ? (snprintf(sa, sizeof(sa), "%" PRIu64, x->seq_a), sa) : "",
 			x->seq_b ? (snprintf(sb, sizeof(sb), "%" PRIu64, x->seq_b), sb) : "");
 		hvt_csv_field(f, x->label);
@@ -498,6 +623,18 @@ int cmd_diff(int argc, char **argv)
 	if (hvt_diff_run(d, &o.a, 1, &o.b, 1, &err)) {
 		hvt_diff_free(d);
 		return hvt_error("%s", err.msg);
+	}
+	{
+		uint32_t trace, schema;
+		int side = hvt_diff_no_thread(d, &trace, &schema);
+
+		if (side) {
+			char path[600];
+
+			snprintf(path, sizeof(path), "%s (trace %u)", side == 1 ? o.a : o.b, trace);
+			hvt_diff_free(d);
+			return hvt_error_no_thread(path, schema, o.d.comm ? "--comm" : "--pid");
+		}
 	}
 	hvt_output_init();
 	if (o.json)
