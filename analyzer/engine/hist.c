@@ -742,9 +742,9 @@ void hvt_hist_acc_filter(struct hvt_hist_acc *h, const struct hvt_who *f)
 
 unsigned int hvt_hist_read_flags(enum hvt_hist_by by, const struct hvt_who *f)
 {
-	/* keys-only decoding leaves vm, pid, tid and comm at zero */
+	/* keys-only decoding leaves vm, pid, tid and comm at zero without WHO */
 	if (by == HVT_BY_VM || by == HVT_BY_PID || by == HVT_BY_COMM ||
 	    (f && hvt_who_active(f)))
-		return HVT_READ_NO_XMM;
+		return HVT_READ_KEYS_ONLY | HVT_READ_WHO;
 	return HVT_READ_KEYS_ONLY;
 }
