@@ -60,17 +60,22 @@ if [ -d "$out" ] && [ -n "$(ls -A "$out")" ]; then
 fi
 
 # Cached ingredients: kernel, LTTng modules, base initramfs + ISO.  A lock
-# keeps concurrent runs from building them twice.
+# keeps concurrent runs from building them twice.  HVT_BASE_READY=1: the
+# caller made HVT_BASE_DIR itself (mkbase.sh for another kernel than
+# fetch-kernel.sh's, kmod/tests/bochs-kernels.sh): it is used as it is.
 kcache=${HVT_KERNEL_CACHE:-$top/build/cache/kernel}
 lttng=${HVT_LTTNG_BUILD:-$top/build/cache/lttng-build}
 base=${HVT_BASE_DIR:-$top/build/cache/testbed-base}
 mkdir -p "$top/build/cache"
-(
-	flock 9
-	"$here/fetch-kernel.sh" "$kcache" >&2
-	"$here/build-lttng.sh" "$kcache" "$lttng" >&2
-	"$here/mkbase.sh" "$kcache" "$lttng" "$base" >&2
-) 9> "$top/build/cache/.testbed.lock" || die "cannot prepare the boot image"
+if [ "${HVT_BASE_READY:-}" != 1 ]; then
+	(
+		flock 9
+		"$here/fetch-kernel.sh" "$kcache" >&2
+		"$here/build-lttng.sh" "$kcache" "$lttng" >&2
+		"$here/mkbase.sh" "$kcache" "$lttng" "$base" >&2
+	) 9> "$top/build/cache/.testbed.lock" || die "cannot prepare the boot image"
+fi
+[ -s "$base/boot.iso" ] || die "no boot image in $base"
 
 # Bochs' host memory block is at most 2048 MB; a larger guest pages the rest
 # to a file.  The ALSA sound plugin aborts Bochs when no sound device exists:
