@@ -4,8 +4,11 @@
 # program issues known CPUID leaves (same output with and without hvtrace,
 # exactly its CPUID exits traced), one session at a time, 50
 # virtualize/devirtualize cycles with a busy program on each CPU and the
-# host-state check after each, clean unload and dmesg
-# (kmod/tests/guest/host-run.sh).  Results stay in build/host-e2e/.
+# host-state check after each, CPU hotplug, suspend and hibernation
+# (pm_test=core) while virtualized, two recorded runs diffed, a soak of
+# SOAK_MIN minutes of guest time (default 1) under a mixed load, clean
+# unload and dmesg (kmod/tests/guest/host-run.sh).  Results stay in
+# build/host-e2e/ (HVT_HOST_WORK: another folder).
 set -u
 # One function, read whole before it runs: editing this file during a
 # run cannot change the run.
@@ -15,7 +18,11 @@ cd "$top"
 kdir=${KDIR:-$top/build/cache/kernel/kdir}
 lttng=${LTTNG_SRC:-$top/build/cache/lttng-build}
 model=${HVT_HOST_CPU_MODEL:-corei7_haswell_4770}
-work=$top/build/host-e2e
+soak_min=${SOAK_MIN:-1}
+case $soak_min in
+''|*[!0-9]*|0) echo "bochs-host: SOAK_MIN must be a whole number of minutes >= 1, not '$soak_min'" >&2; exit 2 ;;
+esac
+work=${HVT_HOST_WORK:-$top/build/host-e2e}
 n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -55,9 +62,10 @@ if [ -x build/bin/hvtrace ] || make -s build/bin/hvtrace >> "$work/build.log" 2>
 fi
 [ -f kmod/lttng-probe-hvtrace.ko ] && cp kmod/lttng-probe-hvtrace.ko "$work/payload/modules/"
 cp kmod/tests/guest/host-run.sh "$work/payload/run.sh"
+echo "$soak_min" > "$work/payload/soak_min"
 
 testbed/guest-run.sh --payload "$work/payload" --out "$work/out" \
-	--cpu-model "$model" --mem 512 --cpus 2 --timeout 2400 --quiet \
+	--cpu-model "$model" --mem 512 --cpus 2 --timeout $((2400 + soak_min * 240)) --quiet \
 	> "$work/guest.log" 2>&1
 rc=$?
 if [ $rc -le 1 ] && [ -f "$work/out/run.log" ]; then
@@ -147,6 +155,43 @@ if [ -f "$rtrace/metadata" ] && [ -x build/bin/hvtrace ]; then
 	fi
 else
 	not_ok "record --host left a trace"
+fi
+
+# hvtrace diff of the two recorded runs of the same CPUID program.
+da=$work/out/diff-a/kernel
+db=$work/out/diff-b/kernel
+if [ -f "$da/metadata" ] && [ -f "$db/metadata" ] && [ -x build/bin/hvtrace ]; then
+	build/bin/hvtrace diff "$da" "$db" > "$work/diff.txt" 2>&1
+	drc=$?
+	if [ $drc -eq 0 ]; then
+		ok "hvtrace diff of two runs of hostmode cpuid: SAME"
+	else
+		not_ok "hvtrace diff of two runs of hostmode cpuid: status $drc"
+	fi
+	head -n 40 "$work/diff.txt" | sed 's/^/# /'
+else
+	not_ok "the two diff runs left their traces"
+fi
+
+# The soak's trace: every exit the module traced is in it (or counted as
+# discarded by LTTng), one resume per exit.
+st=$work/out/soak/kernel
+if [ -f "$st/metadata" ] && command -v babeltrace2 > /dev/null &&
+   babeltrace2 "$st" > "$work/soak-trace.txt" 2> "$work/soak-bt.err"; then
+	n_exit=$(grep -c "hvtrace_exit:" "$work/soak-trace.txt")
+	n_res=$(grep -c "hvtrace_resume:" "$work/soak-trace.txt")
+	traced=$(sed -n 's/.* exits, \([0-9]*\) traced,.*/\1/p' "$work/out/soak-record.txt")
+	disc=$(sed -n 's/.*LTTng DISCARDED \([0-9]*\) events.*/\1/p' "$work/out/soak-record.txt")
+	disc=${disc:-0}
+	if [ -n "$traced" ] && [ "$n_exit" -le "$traced" ] &&
+	   [ $((2 * traced - n_exit - n_res)) -le "$disc" ] && [ "$n_exit" -gt 0 ]; then
+		ok "soak trace: $n_exit exits and $n_res resumes of $traced traced ($disc discarded, counted)"
+	else
+		not_ok "soak trace: $n_exit exits and $n_res resumes, ${traced:-?} traced, $disc discarded"
+	fi
+	rm -f "$work/soak-trace.txt"
+else
+	not_ok "the soak left a trace babeltrace2 reads"
 fi
 echo "1..$n"
 [ $failed -eq 0 ]

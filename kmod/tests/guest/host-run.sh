@@ -35,6 +35,7 @@ check "$ncpu CPUs online" [ "$ncpu" -ge 2 ]
 hvt_mark "host: known CPUID leaves, native"
 bin/hostmode cpuid -n 20 > /out/cpuid-native.txt
 check "native run of the CPUID program" [ -s /out/cpuid-native.txt ]
+bin/hostmode cpuid > /out/cpuid-native-1.txt
 
 hvt_mark "host: the same program with every CPU virtualized (ftrace on)"
 tr=/sys/kernel/tracing
@@ -99,12 +100,18 @@ while [ $c -lt "$ncpu" ]; do
 done
 bin/hostmode cycles 50 > /out/cycles.tap 2>&1
 rc=$?
+alive=0
+for p in $spins; do
+	kill -0 $p 2>/dev/null && alive=$((alive + 1))
+done
 kill $spins 2>/dev/null
 wait 2>/dev/null
 sed -n '1p;$p' /out/cycles.tap | sed 's/^/# /'
 okc=$(grep -c '^ok' /out/cycles.tap)
 checkx "50 cycles, each with every CPU virtualized, CPUID exits counted and the host-state check passing ($okc ok)" \
 	'[ $rc -eq 0 ] && [ "$okc" = 50 ]'
+check "the $ncpu busy programs (one pinned on each CPU) ran through all 50 cycles ($alive alive)" \
+	[ "$alive" = "$ncpu" ]
 grep '^not ok' /out/cycles.tap | head -n 5 | sed 's/^/# /'
 
 hvt_mark "host: LTTng records a host session with the full register state"
@@ -210,13 +217,64 @@ checkx "hostmode run -t rdtsc exits 0 with RDTSC/RDTSCP exits ($(kv reason_16 /o
 check "host state intact (RDTSC session)" [ "$(kv host_mismatches /out/run-rdtsc.err)" = 0 ]
 
 hvt_mark "host: CPU 1 offline and online again while virtualized"
-bin/hostmode run -- sh -c 'echo 0 > /sys/devices/system/cpu/cpu1/online && echo 1 > /sys/devices/system/cpu/cpu1/online' 2> /out/run-hotplug.err
+# Inside the session: CPU 1 leaves (devirtualized first, on itself), the
+# session goes on with CPU 0, CPU 1 comes back and is virtualized again,
+# and the CPUID program then exits on both CPUs and prints what it prints
+# natively.
+bin/hostmode run -- sh -c 'echo 0 > /sys/devices/system/cpu/cpu1/online &&
+	bin/hostmode stats > /out/hotplug-off.txt &&
+	echo 1 > /sys/devices/system/cpu/cpu1/online &&
+	bin/hostmode stats > /out/hotplug-on.txt &&
+	bin/hostmode cpuid > /out/cpuid-hotplug.txt' 2> /out/run-hotplug.err
 rc=$?
-cat /out/run-hotplug.err
+cat /out/hotplug-off.txt /out/hotplug-on.txt /out/run-hotplug.err
 check "CPU 1 went offline and came back during a session" [ $rc -eq 0 ]
 check "it was devirtualized first (dmesg)" dmesg_has "hvtrace: cpu 1 going offline: devirtualized"
-check "host state intact (hotplug session), nothing left virtualized" \
-	sh -c "[ \"$(kv host_mismatches /out/run-hotplug.err)\" = 0 ] && [ \"$(kv virtualized /out/run-hotplug.err)\" = 0 ]"
+checkx "while offline only CPU 0 was virtualized, once back both ($(kv virtualized /out/hotplug-off.txt), $(kv virtualized /out/hotplug-on.txt))" \
+	'[ "$(kv virtualized /out/hotplug-off.txt)" = 0x1 ] && [ "$(kv virtualized /out/hotplug-on.txt)" = $mask ] && dmesg_has "hvtrace: cpu 1 online again: virtualized"'
+check "after it came back the CPUID program prints the same as natively" \
+	cmp /out/cpuid-native-1.txt /out/cpuid-hotplug.txt
+check "host state intact (hotplug session: $(kv host_checks /out/run-hotplug.err) checks, 2 more for CPU 1), nothing left virtualized" \
+	sh -c "[ \"$(kv host_mismatches /out/run-hotplug.err)\" = 0 ] && [ \"$(kv host_checks /out/run-hotplug.err)\" = $((2 * ncpu + 2)) ] && [ \"$(kv virtualized /out/run-hotplug.err)\" = 0 ]"
+
+# pm_test=core runs every step of suspend but the firmware call: tasks
+# frozen, devices suspended, CPU 1 taken down (hotplug callback), syscore
+# suspend on CPU 0 (its devirtualization), then all of it undone.
+hvt_mark "host: suspend to RAM (pm_test=core) while virtualized"
+if grep -qw mem /sys/power/state && grep -qw core /sys/power/pm_test; then
+	echo 0 > /sys/module/suspend/parameters/pm_test_delay
+	bin/hostmode run -- sh -c 'echo core > /sys/power/pm_test && echo mem > /sys/power/state;
+		s=$?; echo none > /sys/power/pm_test; [ $s -eq 0 ] &&
+		bin/hostmode stats > /out/suspend-after.txt &&
+		bin/hostmode cpuid > /out/cpuid-suspend.txt' 2> /out/run-suspend.err
+	rc=$?
+	cat /out/suspend-after.txt /out/run-suspend.err
+	dmesg | grep -E "PM: suspend|hvtrace: cpu" | tail -n 8 | sed 's/^/# /'
+	check "suspend (pm_test=core) with every CPU virtualized: the system came back, status 0" [ $rc -eq 0 ]
+	checkx "CPU 1 devirtualized going down, CPU 0 in syscore suspend; CPU 0 virtualized again in syscore resume, CPU 1 online again" \
+		'dmesg_has "hvtrace: cpu 0: devirtualized for suspend" && dmesg_has "hvtrace: cpu 0: resumed: virtualized again" && [ "$(dmesg | grep -c "hvtrace: cpu 1 online again: virtualized")" -ge 2 ]'
+	checkx "after resume every CPU virtualized again ($(kv virtualized /out/suspend-after.txt)) and the CPUID program prints the same" \
+		'[ "$(kv virtualized /out/suspend-after.txt)" = $mask ] && cmp /out/cpuid-native-1.txt /out/cpuid-suspend.txt'
+	check "host state intact across suspend ($(kv host_checks /out/run-suspend.err) checks: 4 per CPU)" \
+		sh -c "[ \"$(kv host_mismatches /out/run-suspend.err)\" = 0 ] && [ \"$(kv host_checks /out/run-suspend.err)\" = $((4 * ncpu)) ] && [ \"$(kv virtualized /out/run-suspend.err)\" = 0 ]"
+else
+	not_ok "suspend to RAM with pm_test=core offered ($(cat /sys/power/state), $(cat /sys/power/pm_test))"
+fi
+hvt_mark "host: hibernation (pm_test=core) while virtualized"
+if grep -qw disk /sys/power/state; then
+	c0=$(dmesg | grep -c "hvtrace: cpu 0: devirtualized for suspend")
+	bin/hostmode run -- sh -c 'echo core > /sys/power/pm_test && echo disk > /sys/power/state;
+		s=$?; echo none > /sys/power/pm_test; [ $s -eq 0 ] &&
+		bin/hostmode stats > /out/hibernate-after.txt' 2> /out/run-hibernate.err
+	rc=$?
+	c1=$(dmesg | grep -c "hvtrace: cpu 0: devirtualized for suspend")
+	cat /out/hibernate-after.txt /out/run-hibernate.err
+	dmesg | grep -E "PM: |hvtrace: cpu" | tail -n 6 | sed 's/^/# /'
+	checkx "hibernation image path (pm_test=core): back with every CPU virtualized again, host state intact ($(kv host_checks /out/run-hibernate.err) checks)" \
+		'[ $rc -eq 0 ] && [ "$c1" = $((c0 + 1)) ] && [ "$(kv virtualized /out/hibernate-after.txt)" = $mask ] && [ "$(kv host_mismatches /out/run-hibernate.err)" = 0 ] && [ "$(kv host_checks /out/run-hibernate.err)" = $((4 * ncpu)) ]'
+else
+	not_ok "hibernation offered ($(cat /sys/power/state))"
+fi
 
 hvt_mark "host: coexistence with another VMX user (the sandbox)"
 # A sandbox run holds VMX on CPU 1: host mode refuses, clearly.
@@ -249,6 +307,88 @@ rc=$?
 cat /out/run-reboot.err
 checkx "a session ended by the reboot notifier: every CPU devirtualized, host state intact" \
 	'[ $rc -eq 0 ] && grep -q "had ended already" /out/run-reboot.err && dmesg_has "hvtrace: reboot: every CPU devirtualized first" && [ "$(kv virtualized /out/run-reboot.err)" = 0 ] && [ "$(kv host_mismatches /out/run-reboot.err)" = 0 ]'
+
+hvt_mark "host: two recorded runs of the same deterministic program (for hvtrace diff)"
+# The recorder pinned to CPU 0 with address randomization off; its command
+# inherits both, so the CPUID program's exits land at the same addresses
+# on the same CPUs in both runs.  The host diffs the two traces.
+if command -v hvtrace > /dev/null && [ -S /run/lttng/client-lttng-sessiond ]; then
+	for r in a b; do
+		bin/hostmode pinned 0 -- hvtrace record --host --cpus 0-$((ncpu - 1)) \
+			--output /out/diff-$r --subbuf-size 1M --num-subbuf 8 \
+			-- bin/hostmode cpuid > /out/diff-$r.txt 2>&1
+		echo "rc=$?" >> /out/diff-$r.txt
+	done
+	sed 's/^/# diff-a: /' /out/diff-a.txt | grep -v " leaf "
+	checkx "two record --host runs of hostmode cpuid: status 0, nothing lost, the same output" \
+		'grep -q "^rc=0" /out/diff-a.txt && grep -q "^rc=0" /out/diff-b.txt && grep leaf /out/diff-a.txt > /tmp/da && grep leaf /out/diff-b.txt > /tmp/db && [ -s /tmp/da ] && cmp /tmp/da /tmp/db'
+else
+	not_ok "hvtrace and lttng-sessiond for the diff runs"
+fi
+
+# The soak: both CPUs virtualized for SOAK_MIN minutes of guest time (the
+# guest's clock, which its timers, programs and LTTng see) under a mixed
+# load that checks its own results: the CPUID and MSR programs (RDMSR of
+# 0x3a trapped), two syscall-heavy programs, disk reads and writes of the
+# output disk's far end, and LTTng writing the trace; then devirtualized.
+soak_min=$(cat /in/soak_min 2>/dev/null || echo 1)
+soak_s=$((soak_min * 60))
+hvt_mark "host: soak, $soak_min min of guest time"
+cat > /tmp/soak.sh <<'SOAK'
+s=$1
+cd /in
+bin/hostmode load cpuid $s > /out/soak-cpuid.txt 2>&1 & a=$!
+bin/hostmode load msr $s > /out/soak-msr.txt 2>&1 & b=$!
+bin/hostmode load syscall $s > /out/soak-sys1.txt 2>&1 & c=$!
+bin/hostmode load syscall $s > /out/soak-sys2.txt 2>&1 & d=$!
+# disk: 1 MiB written near the end of the output disk (the results tar
+# fills it from the start) and read back, both with O_DIRECT (real ATA I/O)
+out=""
+for d in /sys/block/sd*; do
+	magic=$(dd if=/dev/${d##*/} bs=512 count=1 2>/dev/null | dd bs=1 skip=257 count=5 2>/dev/null)
+	[ "$magic" = ustar ] || out=/dev/${d##*/}
+done
+sectors=$(cat /sys/block/${out#/dev/}/size)
+seek=$((sectors / 2048 - 16))
+dd if=bin/hostmode of=/tmp/soak-blk bs=1M count=1 2>/dev/null
+ref=$(md5sum < /tmp/soak-blk)
+end=$(( $(cut -d. -f1 /proc/uptime) + s ))
+n=0
+bad=0
+while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
+	dd if=/tmp/soak-blk of=$out bs=1M seek=$seek count=1 oflag=direct conv=fsync 2>/dev/null ||
+		bad=$((bad + 1))
+	[ "$(dd if=$out bs=1M skip=$seek count=1 iflag=direct 2>/dev/null | md5sum)" = "$ref" ] ||
+		bad=$((bad + 1))
+	n=$((n + 1))
+	sleep 1
+done
+echo "disk $out: passes=$n mismatches=$bad" > /out/soak-disk.txt
+wait $a; ra=$?
+wait $b; rb=$?
+wait $c; rc=$?
+wait $d; rd=$?
+echo "soak: cpuid=$ra msr=$rb syscall=$rc,$rd disk=$bad"
+[ $ra -eq 0 ] && [ $rb -eq 0 ] && [ $rc -eq 0 ] && [ $rd -eq 0 ] && [ $bad -eq 0 ] && [ $n -gt 0 ]
+SOAK
+if command -v hvtrace > /dev/null && [ -S /run/lttng/client-lttng-sessiond ]; then
+	u0=$(cut -d' ' -f1 /proc/uptime)
+	hvtrace record --host --cpus 0-$((ncpu - 1)) --trap msr=0x3a --output /out/soak \
+		--subbuf-size 1M --num-subbuf 16 -- sh /tmp/soak.sh $soak_s > /out/soak-record.txt 2>&1
+	rc=$?
+	u1=$(cut -d' ' -f1 /proc/uptime)
+	echo "# soak: guest time $u0 -> $u1 s"
+	sed 's/^/# soak: /' /out/soak-record.txt
+	cat /out/soak-cpuid.txt /out/soak-msr.txt /out/soak-sys1.txt /out/soak-sys2.txt /out/soak-disk.txt | grep -v "^cpu " | sed 's/^/# soak: /'
+	checkx "soak ran $soak_min min of guest time with both CPUs virtualized, status 0, host state intact" \
+		'[ $rc -eq 0 ] && grep -q "host state intact" /out/soak-record.txt && grep -q "cpus $mask," /out/soak-record.txt && [ "$(awk "BEGIN { print ($u1 - $u0 >= $soak_s) }")" = 1 ]'
+	checkx "soak: nothing dropped by the module, LTTng discarded 0 and lost 0 (else counted above)" \
+		'grep -q " 0 dropped" /out/soak-record.txt && grep -q "events discarded: 0, packets lost: 0" /out/soak-record.txt'
+	checkx "soak: every program's results checked, 0 mismatches, and the CPUID and MSR values equal to the native runs" \
+		'grep -q "^soak: cpuid=0 msr=0 syscall=0,0 disk=0" /out/soak-record.txt && grep " leaf " /out/soak-cpuid.txt > /tmp/s1 && grep " leaf " /out/cpuid-native-1.txt > /tmp/n1 && cmp /tmp/s1 /tmp/n1 && grep " msr " /out/soak-msr.txt > /tmp/s2 && grep " msr " /out/msr-native.txt > /tmp/n2 && cmp /tmp/s2 /tmp/n2'
+else
+	not_ok "hvtrace and lttng-sessiond for the soak"
+fi
 
 hvt_mark "host: unload"
 check "rmmod hvtrace" rmmod hvtrace
