@@ -51,19 +51,28 @@ hist --by qual
 hist --by rip --format csv
 hist --by vcpu --format json
 hist --time ns
+hist --by vm
+hist --by pid --format json
+hist --by comm --format csv
+hist --comm hvt-synth --by qual
+hist --vm 1 --format csv
 dump
 dump -v
 dump --format json
+dump --pid 4000
+dump --comm hvt-synth --format json
 replay --check
 replay --check --format json
 replay --check --format csv
+replay --check --rules kvm
 replay --step --count 40
 replay --step --count 40 --format json
 replay --at 3
 replay --at 3 --format json
 EOF
 	# shellcheck disable=SC2086
-	for args in "diff" "diff --format json" "diff --format csv"; do
+	for args in "diff" "diff --format json" "diff --format csv" "diff --inputs loose" \
+		    "diff --comm hvt-synth --format json"; do
 		same "$name: $args against $(basename "$other")" $args "$tr" "$other"
 	done
 }
@@ -84,8 +93,11 @@ synth v1 --exits 1500 --seed 9 --schema-version 1
 synth v2 --exits 1500 --seed 9 --schema-version 2 --vcpus 2
 synth edited --exits 3000 --seed 5 --drop-seq 100,2000 --insert-at 1500:2 --alter 700:rax=0x1234
 synth multi --exits 5000 --seed 10 --vcpus 2
+# several programs and VMs (hist --by pid|comm|vm, the --pid/--comm/--vm filters)
+synth who --exits 3000 --seed 12 --vcpus 2 --alter 50:comm=other --alter 50:pid=77 \
+	--alter 51:comm=other --alter 51:pid=77 --alter 60:vm=1 --alter 61:vm=1 --cpl 3
 
-for s in plain vcpus lost broken v1 v2 edited multi; do
+for s in plain vcpus lost broken v1 v2 edited multi who; do
 	check "synth $s written" test -f "$T/$s/metadata"
 done
 fast_used "the fast decoder reads hvtrace-synth traces" "$T/plain"
@@ -96,6 +108,7 @@ all_verbs "$T/lost" "$T/plain" synth-lost
 all_verbs "$T/broken" "$T/plain" synth-broken
 all_verbs "$T/v1" "$T/plain" synth-v1
 all_verbs "$T/v2" "$T/v1" synth-v2
+all_verbs "$T/who" "$T/plain" synth-who
 same "synth: hist of two traces at once" hist --format json "$T/plain" "$T/vcpus"
 same "synth: dump of two traces at once" dump "$T/plain" "$T/lost"
 
