@@ -142,6 +142,7 @@ struct vst {
 	int have_session[2];
 	struct hvtrace_session_rec session[2];
 	int tainted;		/* an input differed: later register values may too */
+	struct hvt_diff_field last_input;	/* the last one (when tainted) */
 };
 
 /* --pid/--comm: a thread's number on its side, in order of first exit. */
@@ -725,6 +726,9 @@ static void set_first(struct hvt_diff *d, struct vst *v, const char *kind,
 	f->seq_a = a ? a->seq : 0;
 	f->seq_b = b ? b->seq : 0;
 	ctx_of(&f->at, !strcmp(kind, "field") ? '!' : a ? '-' : '+', a, b);
+	f->has_input = v->tainted;
+	if (v->tainted)
+		f->input = v->last_input;
 	f->nbefore = 0;
 	for (unsigned int i = 0; i < n; i++) {
 		unsigned int idx = (v->ring_head + HVT_DIFF_CTX - n + i) % HVT_DIFF_CTX;
@@ -824,13 +828,7 @@ static int report_input(struct pairctx *p, const char *field, const char *a, con
 		return 0;
 	p->ninput++;
 	r->input_diffs++;
-	if (!room(p->d, r->n_inputs))
-		return 1;
-	f = grow(r->inputs, r->n_inputs, sizeof(*f));
-	if (!f)
-		return 1;
-	r->inputs = f;
-	f = &f[r->n_inputs++];
+	f = &p->v->last_input;
 	memset(f, 0, sizeof(*f));
 	f->vcpu = p->v->vcpu;
 	f->trace = p->v->trace;
@@ -845,6 +843,13 @@ static int report_input(struct pairctx *p, const char *field, const char *a, con
 	snprintf(f->field, sizeof(f->field), "%s", field);
 	snprintf(f->a, sizeof(f->a), "%s", a);
 	snprintf(f->b, sizeof(f->b), "%s", b);
+	if (!room(p->d, r->n_inputs))
+		return 1;
+	f = grow(r->inputs, r->n_inputs, sizeof(*f));
+	if (!f)
+		return 1;
+	r->inputs = f;
+	r->inputs[r->n_inputs++] = p->v->last_input;
 	return 1;
 }
 

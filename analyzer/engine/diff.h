@@ -115,6 +115,9 @@ struct hvt_diff_first {
 	struct hvt_diff_ctx before[HVT_DIFF_CTX], after[HVT_DIFF_CTX];
 	int nbefore, nafter;
 	struct hvt_diff_ctx at;
+	/* inputs loose: the last input difference of that vCPU before it */
+	int has_input;
+	struct hvt_diff_field input;
 };
 
 struct hvt_diff_side {

@@ -309,6 +309,11 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 			fprintf(f, "exit missing in B\n");
 		else
 			fprintf(f, "exit inserted in B\n");
+		if (fd->has_input)
+			fprintf(f, "after the input difference at A seq %s / B seq %s: %s  %s: A %s, B %s\n",
+				seqstr(fd->input.seq_a, sa, sizeof(sa)),
+				seqstr(fd->input.seq_b, sb, sizeof(sb)), fd->input.label,
+				fd->input.field, fd->input.a, fd->input.b);
 		fprintf(f, "  %c %10s %10s\n", ' ', "A seq", "B seq");
 		for (int i = 0; i < fd->nbefore; i++)
 			print_ctx(f, &fd->before[i]);
@@ -508,6 +513,8 @@ static void json_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 		for (int i = 0; i < r->first.nafter; i++)
 			json_array_append_new(a, jctx(&r->first.after[i]));
 		json_object_set_new(fd, "at", jctx(&r->first.at));
+		json_object_set_new(fd, "after_input", r->first.has_input ?
+				    jfield(&r->first.input) : json_null());
 		json_object_set_new(fd, "before", b);
 		json_object_set_new(fd, "after", a);
 		json_object_set_new(j, "first_divergence", fd);

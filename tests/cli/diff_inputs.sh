@@ -86,6 +86,8 @@ synth drop "${common[@]}" --alter "$tsc:resume.values[0]=0x1234" --drop-seq $((t
 expect "an exit missing after an input difference: control flow diverges" 1 \
 	"^first divergence: vCPU 0, A seq $((tsc + 5)), B seq -: exit missing in B" \
 	diff --inputs loose "$T/a" "$T/drop"
+check "... and the input difference before it is named" \
+	grep -qE "^after the input difference at A seq $tsc / B seq $tsc: RDTSC  resume.values\[0\] \(rax\): A 0x[0-9a-f]+, B 0x1234$" "$T/out"
 
 # interrupts injected at other exits: timing; an injected exception is not
 synth irq "${common[@]}" --alter "$cpuid:resume.action=2" --alter "$cpuid:resume.inject_info=0x80000030"
