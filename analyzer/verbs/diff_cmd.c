@@ -207,13 +207,18 @@ static void print_ctx(FILE *f, const struct hvt_diff_ctx *c)
 		c->label, c->rip);
 }
 
-/* "trace N " before "vCPU" when an input holds several traces. */
+/*
+ * What a timeline is: "vCPU", or "thread" (--pid/--comm), after "trace N "
+ * when an input holds several traces.
+ */
 static const char *tr(const struct hvt_diff_result *r, uint32_t trace, char *buf, size_t len)
 {
+	const char *unit = r->by_thread ? "thread" : "vCPU";
+
 	if (r->side[0].traces > 1 || r->side[1].traces > 1)
-		snprintf(buf, len, "trace %u ", trace);
+		snprintf(buf, len, "trace %u %s", trace, unit);
 	else
-		buf[0] = '\0';
+		snprintf(buf, len, "%s", unit);
 	return buf;
 }
 
@@ -299,7 +304,7 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	if (fd->valid) {
 		char sa[24], sb[24], t[24];
 
-		fprintf(f, "\nfirst divergence: %svCPU %u, A seq %s, B seq %s: ",
+		fprintf(f, "\nfirst divergence: %s %u, A seq %s, B seq %s: ",
 			tr(r, fd->trace, t, sizeof(t)), fd->vcpu,
 			seqstr(fd->seq_a, sa, sizeof(sa)), seqstr(fd->seq_b, sb, sizeof(sb)));
 		if (!strcmp(fd->kind, "field"))
@@ -324,7 +329,7 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	if (r->missing) {
 		fprintf(f, "\nmissing in B (in A only): %" PRIu64 "\n", r->missing);
 		for (size_t i = 0; i < r->n_missing_list; i++)
-			fprintf(f, "  %svCPU %u  A seq %" PRIu64 "  %s  rip 0x%" PRIx64 "\n",
+			fprintf(f, "  %s %u  A seq %" PRIu64 "  %s  rip 0x%" PRIx64 "\n",
 				tr(r, r->missing_list[i].trace, t, sizeof(t)),
 				r->missing_list[i].vcpu, r->missing_list[i].seq,
 				r->missing_list[i].label, r->missing_list[i].rip);
@@ -334,7 +339,7 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	if (r->inserted) {
 		fprintf(f, "\ninserted in B (in B only): %" PRIu64 "\n", r->inserted);
 		for (size_t i = 0; i < r->n_inserted_list; i++)
-			fprintf(f, "  %svCPU %u  B seq %" PRIu64 "  %s  rip 0x%" PRIx64 "\n",
+			fprintf(f, "  %s %u  B seq %" PRIu64 "  %s  rip 0x%" PRIx64 "\n",
 				tr(r, r->inserted_list[i].trace, t, sizeof(t)),
 				r->inserted_list[i].vcpu, r->inserted_list[i].seq,
 				r->inserted_list[i].label, r->inserted_list[i].rip);
@@ -348,7 +353,7 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 			const struct hvt_diff_field *x = &r->inputs[i];
 			char sa[24], sb[24];
 
-			fprintf(f, "  %svCPU %u  A seq %s / B seq %s  %s  %s: A %s, B %s\n",
+			fprintf(f, "  %s %u  A seq %s / B seq %s  %s  %s: A %s, B %s\n",
 				tr(r, x->trace, t, sizeof(t)), x->vcpu,
 				seqstr(x->seq_a, sa, sizeof(sa)), seqstr(x->seq_b, sb, sizeof(sb)),
 				x->label, x->field, x->a, x->b);
@@ -373,7 +378,7 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 			const struct hvt_diff_field *x = &r->fields[i];
 			char sa[24], sb[24];
 
-			fprintf(f, "  %svCPU %u  A seq %s / B seq %s  %s  %s: A %s, B %s\n",
+			fprintf(f, "  %s %u  A seq %s / B seq %s  %s  %s: A %s, B %s\n",
 				tr(r, x->trace, t, sizeof(t)), x->vcpu,
 				seqstr(x->seq_a, sa, sizeof(sa)), seqstr(x->seq_b, sb, sizeof(sb)),
 				x->label, x->field, x->a, x->b);
@@ -393,7 +398,7 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	if (r->bound_hits) {
 		char t[32];
 
-		fprintf(f, "BOUND HIT: %" PRIu64 " divergence%s ran past --max-window %u exits with no %u equal exits in a row (first: %svCPU %u from A seq %" PRIu64 ", B seq %" PRIu64 "); past it, half a window at a time is listed as missing and inserted, with nothing to pair on, so that region's counts are not minimal (their difference is): raise --max-window\n",
+		fprintf(f, "BOUND HIT: %" PRIu64 " divergence%s ran past --max-window %u exits with no %u equal exits in a row (first: %s %u from A seq %" PRIu64 ", B seq %" PRIu64 "); past it, half a window at a time is listed as missing and inserted, with nothing to pair on, so that region's counts are not minimal (their difference is): raise --max-window\n",
 			r->bound_hits, r->bound_hits == 1 ? "" : "s", r->max_window, o->d.resync,
 			tr(r, r->bound_at.trace, t, sizeof(t)), r->bound_at.vcpu,
 			r->bound_at.seq_a, r->bound_at.seq_b);

@@ -121,7 +121,7 @@ expect "--pid 200,300: the same" 0 ": SAME$" diff --pid 200,300 "$T/ha" "$T/hb"
 expect "--pid 200 (B has no pid 200): nothing of B to compare" 1 "missing in B \(in A only\): 40$" \
 	diff --async --pid 200 "$T/ha" "$T/hb"
 expect "--comm prog, B changed inside the program: diverges there" 1 \
-	"^first divergence: vCPU 0, A seq 120, B seq 120: exit.gpr\[1\] \(rcx\) differs" diff --comm prog "$T/ha" "$T/hc"
+	"^first divergence: thread 0, A seq 120, B seq 120: exit.gpr\[1\] \(rcx\) differs" diff --comm prog "$T/ha" "$T/hc"
 
 # ---- traces older than schema v3 say nothing of threads
 synth v2 --exits 300 --seed 33 --schema-version 2
