@@ -270,6 +270,7 @@ struct hvt_replay {
 	uint64_t fault_fixups;
 	uint64_t string_restarts, vcpu_resets, vmm_rip_writes;
 	uint32_t cur_trace;		/* trace of the event being fed */
+	uint32_t cur_vm;		/* and its VM */
 	enum hvt_rules rules;		/* forced, or AUTO */
 	unsigned char *backend;		/* per trace: HVTRACE_BACKEND_* + 1, 0 unknown */
 	size_t nbackend;
@@ -349,28 +350,38 @@ void hvt_replay_free(struct hvt_replay *rp)
 	free(rp);
 }
 
-static uint64_t vkey(uint32_t trace, uint32_t vcpu)
+/*
+ * vCPUs are (trace, VM, vCPU id): vCPU numbers and seq restart in each
+ * trace, and under KVM in each VM (several VMs each have a vCPU 0).
+ */
+static int vcmp(uint32_t ta, uint32_t ma, uint32_t ia, const struct hvt_replay_vcpu *b)
 {
-	return (uint64_t)trace << 32 | vcpu;
+	if (ta != b->trace)
+		return ta < b->trace ? -1 : 1;
+	if (ma != b->vm)
+		return ma < b->vm ? -1 : 1;
+	if (ia != b->vcpu)
+		return ia < b->vcpu ? -1 : 1;
+	return 0;
 }
 
-/* The state of (the trace being fed, vCPU id), created on first use. */
-static struct hvt_replay_vcpu *get_vcpu(struct hvt_replay *rp, uint32_t id)
+/* The state of (the trace being fed, vm, vCPU id), created on first use. */
+static struct hvt_replay_vcpu *get_vcpu(struct hvt_replay *rp, uint32_t vm, uint32_t id)
 {
-	uint64_t key = vkey(rp->cur_trace, id);
+	uint32_t t = rp->cur_trace;
 	size_t lo = 0, hi = rp->nv;
 
-	if (rp->last < rp->nv && vkey(rp->v[rp->last].trace, rp->v[rp->last].vcpu) == key)
+	if (rp->last < rp->nv && !vcmp(t, vm, id, &rp->v[rp->last]))
 		return &rp->v[rp->last];
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (vkey(rp->v[mid].trace, rp->v[mid].vcpu) < key)
+		if (vcmp(t, vm, id, &rp->v[mid]) > 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == rp->nv || vkey(rp->v[lo].trace, rp->v[lo].vcpu) != key) {
+	if (lo == rp->nv || vcmp(t, vm, id, &rp->v[lo])) {
 		if (rp->nv == rp->cap) {
 			size_t cap = rp->cap ? rp->cap * 2 : 8;
 			struct hvt_replay_vcpu *nv = realloc(rp->v, cap * sizeof(*nv));
@@ -383,7 +394,8 @@ static struct hvt_replay_vcpu *get_vcpu(struct hvt_replay *rp, uint32_t id)
 		memmove(&rp->v[lo + 1], &rp->v[lo], (rp->nv - lo) * sizeof(*rp->v));
 		memset(&rp->v[lo], 0, sizeof(*rp->v));
 		rp->v[lo].vcpu = id;
-		rp->v[lo].trace = rp->cur_trace;
+		rp->v[lo].vm = vm;
+		rp->v[lo].trace = t;
 		rp->nv++;
 	}
 	rp->last = lo;
@@ -395,7 +407,8 @@ static void report(struct hvt_replay *rp, enum hvt_viol_kind k, uint32_t vcpu,
 static void report(struct hvt_replay *rp, enum hvt_viol_kind k, uint32_t vcpu,
 		   uint64_t seq, const char *fmt, ...)
 {
-	struct hvt_violation v = { .kind = k, .trace = rp->cur_trace, .vcpu = vcpu, .seq = seq };
+	struct hvt_violation v = { .kind = k, .trace = rp->cur_trace, .vm = rp->cur_vm,
+				   .vcpu = vcpu, .seq = seq };
 	va_list ap;
 
 	rp->counts[k]++;
@@ -418,7 +431,7 @@ static void missing_resume(struct hvt_replay *rp, struct hvt_replay_vcpu *vc,
 static void feed_exit(struct hvt_replay *rp, const struct hvtrace_exit_rec *e,
 		      int64_t ts)
 {
-	struct hvt_replay_vcpu *vc = get_vcpu(rp, e->vcpu);
+	struct hvt_replay_vcpu *vc = get_vcpu(rp, e->vm, e->vcpu);
 
 	if (!vc)
 		return;
@@ -582,7 +595,7 @@ static void check_resume(struct hvt_replay *rp, struct hvt_replay_vcpu *vc,
 static void feed_resume(struct hvt_replay *rp, const struct hvtrace_resume_rec *r,
 			int64_t ts)
 {
-	struct hvt_replay_vcpu *vc = get_vcpu(rp, r->vcpu);
+	struct hvt_replay_vcpu *vc = get_vcpu(rp, r->vm, r->vcpu);
 
 	if (!vc)
 		return;
@@ -627,12 +640,14 @@ int hvt_replay_feed_in(struct hvt_replay *rp, const struct hvt_event *ev, uint32
 	rp->cur_trace = trace;
 	switch (ev->type) {
 	case HVT_EV_EXIT:
-		if (!get_vcpu(rp, ev->u.exit.vcpu))
+		rp->cur_vm = ev->u.exit.vm;
+		if (!get_vcpu(rp, ev->u.exit.vm, ev->u.exit.vcpu))
 			return -1;
 		feed_exit(rp, &ev->u.exit, ev->ts_ns);
 		break;
 	case HVT_EV_RESUME:
-		if (!get_vcpu(rp, ev->u.resume.vcpu))
+		rp->cur_vm = ev->u.resume.vm;
+		if (!get_vcpu(rp, ev->u.resume.vm, ev->u.resume.vcpu))
 			return -1;
 		feed_resume(rp, &ev->u.resume, ev->ts_ns);
 		break;
@@ -641,6 +656,7 @@ int hvt_replay_feed_in(struct hvt_replay *rp, const struct hvt_event *ev, uint32
 			return -1;
 		break;
 	case HVT_EV_DISCARDED:
+		rp->cur_vm = 0;
 		rp->discard_records++;
 		rp->discarded += ev->u.discarded.count;
 		rp->discarded_packets += ev->u.discarded.packets;
@@ -665,6 +681,7 @@ void hvt_replay_finish(struct hvt_replay *rp)
 	for (size_t i = 0; i < rp->nv; i++)
 		if (rp->v[i].pending) {
 			rp->cur_trace = rp->v[i].trace;
+			rp->cur_vm = rp->v[i].vm;
 			missing_resume(rp, &rp->v[i], "the trace ends");
 		}
 }

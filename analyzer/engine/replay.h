@@ -117,14 +117,19 @@ const char *hvt_viol_desc(enum hvt_viol_kind k);
 struct hvt_violation {
 	enum hvt_viol_kind kind;
 	uint32_t trace;		/* index of the trace (several may be read) */
+	uint32_t vm;		/* KVM: the VM (hvtrace_exit.vm); 0 elsewhere */
 	uint32_t vcpu;		/* UINT32_MAX when not tied to a vCPU */
 	uint64_t seq;		/* 0 when not tied to an exit */
 	char detail[200];
 };
 
-/* Per-vCPU timeline state (per trace: vCPU numbers and seq restart). */
+/*
+ * Per-vCPU timeline state, per (trace, VM, vCPU): vCPU numbers and seq
+ * restart in each trace and, under KVM, in each VM.
+ */
 struct hvt_replay_vcpu {
 	uint32_t trace;
+	uint32_t vm;
 	uint32_t vcpu;
 	uint64_t exits, resumes;
 	uint64_t first_seq, last_seq;
@@ -174,7 +179,7 @@ int hvt_replay_feed_in(struct hvt_replay *rp, const struct hvt_event *ev, uint32
 void hvt_replay_finish(struct hvt_replay *rp);
 
 size_t hvt_replay_vcpu_count(const struct hvt_replay *rp);
-/* vCPUs in ascending (trace, id) order; find: the first with that id. */
+/* vCPUs in ascending (trace, vm, id) order; find: the first with that id. */
 const struct hvt_replay_vcpu *hvt_replay_vcpu_at(const struct hvt_replay *rp, size_t i);
 const struct hvt_replay_vcpu *hvt_replay_find(const struct hvt_replay *rp, uint32_t vcpu);
 

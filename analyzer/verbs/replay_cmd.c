@@ -287,6 +287,7 @@ static void hook_violation(void *ud, const struct hvt_violation *v)
 
 		json_object_set_new(j, "kind", json_string(hvt_viol_name(v->kind)));
 		json_object_set_new(j, "trace", json_integer(v->trace));
+		json_object_set_new(j, "vm", json_integer(v->vm));
 		json_object_set_new(j, "vcpu", v->vcpu == UINT32_MAX ? json_null() :
 				    json_integer(v->vcpu));
 		json_object_set_new(j, "seq", v->seq ? hvt_json_u64(v->seq) : json_null());
@@ -303,6 +304,8 @@ static void hook_violation(void *ud, const struct hvt_violation *v)
 	} else {
 		if (c->ntraces > 1)
 			fprintf(c->out, "trace %u ", v->trace);
+		if (v->vcpu != UINT32_MAX && v->vm)
+			fprintf(c->out, "vm %u ", v->vm);
 		if (v->vcpu == UINT32_MAX)
 			fprintf(c->out, "%s: %s\n", hvt_viol_name(v->kind), v->detail);
 		else
@@ -645,6 +648,8 @@ static void print_step(struct rctx *c, const struct hvt_replay_vcpu *vc,
 	if (text) {
 		if (c->ntraces > 1)
 			fprintf(c->out, "trace %u ", vc->trace);
+		if (vc->vm)
+			fprintf(c->out, "vm %u ", vc->vm);
 		fprintf(c->out, "vCPU %u seq %" PRIu64 "  %s%s%s  rip 0x%" PRIx64,
 			vc->vcpu, e->seq, reason, qual[0] ? " " : "", qual, e->rip);
 		if (vc->resumed)
@@ -988,6 +993,7 @@ static int print_summary(struct rctx *c)
 			char reason[64], qual[160];
 
 			json_object_set_new(o, "trace", json_integer(v->trace));
+			json_object_set_new(o, "vm", json_integer(v->vm));
 			json_object_set_new(o, "vcpu", json_integer(v->vcpu));
 			json_object_set_new(o, "exits", hvt_json_u64(v->exits));
 			json_object_set_new(o, "first_seq", hvt_json_u64(v->first_seq));
@@ -1021,11 +1027,16 @@ static int print_summary(struct rctx *c)
 	}
 	{
 		struct hvt_table *t = hvt_table_new();
+		int vms = 0;
 
 		if (!t)
 			return hvt_error("replay: out of memory");
+		for (size_t i = 0; i < nv; i++)
+			vms |= hvt_replay_vcpu_at(rp, i)->vm != 0;
 		if (c->ntraces > 1)
 			hvt_table_col(t, "trace", HVT_RIGHT);
+		if (vms)
+			hvt_table_col(t, "vm", HVT_RIGHT);
 		hvt_table_col(t, "vcpu", HVT_RIGHT);
 		hvt_table_col(t, "exits", HVT_RIGHT);
 		hvt_table_col(t, "first_seq", HVT_RIGHT);
@@ -1042,6 +1053,8 @@ static int print_summary(struct rctx *c)
 			hvt_table_row(t);
 			if (c->ntraces > 1)
 				hvt_table_cell(t, "%u", v->trace);
+			if (vms)
+				hvt_table_cell(t, "%u", v->vm);
 			hvt_table_cell(t, "%u", v->vcpu);
 			hvt_table_cell(t, "%" PRIu64, v->exits);
 			hvt_table_cell(t, "%" PRIu64, v->first_seq);

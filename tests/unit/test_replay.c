@@ -405,6 +405,39 @@ static void test_kvm_rules(void **st)
 	hvt_replay_free(rp);
 }
 
+/* Two VMs' vCPU 0 interleaved on one trace: two chains, not one. */
+static void test_vcpus_per_vm(void **st)
+{
+	struct seen s;
+	struct hvt_replay *rp = new_rp(&s);
+	struct hvt_event *e;
+
+	(void)st;
+	for (uint32_t vm = 1; vm <= 2; vm++) {
+		e = (struct hvt_event *)exit_ev(0, 1);
+		e->u.exit.vm = vm;
+		assert_int_equal(hvt_replay_feed(rp, e), 0);
+	}
+	for (uint32_t vm = 1; vm <= 2; vm++) {
+		e = (struct hvt_event *)resume_ev(0, 1);
+		e->u.resume.vm = vm;
+		assert_int_equal(hvt_replay_feed(rp, e), 0);
+	}
+	e = (struct hvt_event *)exit_ev(0, 3);	/* vm 2 jumps from 1 to 3 */
+	e->u.exit.vm = 2;
+	hvt_replay_feed(rp, e);
+	hvt_replay_finish(rp);
+	assert_int_equal(hvt_replay_vcpu_count(rp), 2);
+	assert_int_equal(hvt_replay_vcpu_at(rp, 0)->vm, 1);
+	assert_int_equal(hvt_replay_vcpu_at(rp, 1)->vm, 2);
+	assert_int_equal(s.n, 2);		/* the gap and the last exit's resume */
+	assert_int_equal(s.v[0].kind, HVT_VIOL_GAP);
+	assert_int_equal(s.v[0].vm, 2);
+	assert_int_equal(s.v[1].kind, HVT_VIOL_NO_RESUME);
+	assert_int_equal(s.v[1].vm, 2);
+	hvt_replay_free(rp);
+}
+
 static void test_rsp_action_and_discarded(void **st)
 {
 	struct seen s;
@@ -493,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_values_length_and_unknown_bits),
 		cmocka_unit_test(test_rip_must_skip_completed_instruction),
 		cmocka_unit_test(test_kvm_rules),
+		cmocka_unit_test(test_vcpus_per_vm),
 		cmocka_unit_test(test_rsp_action_and_discarded),
 		cmocka_unit_test(test_rflags_decoding),
 		cmocka_unit_test(test_mxcsr_decoding),
