@@ -26,7 +26,7 @@ static void test_default_ignores_are_nondet_fields_and_seq(void **st)
 
 	(void)st;
 	hvt_diff_ignored(d, buf, sizeof(buf));
-	assert_string_equal(buf, "exit.seq,exit.tsc,exit.vm,resume.seq,resume.tsc,resume.vm,session.run_id,session.tsc,session.vm,session.vmm_pid");
+	assert_string_equal(buf, "exit.seq,exit.tsc,exit.vm,exit.pid,exit.tid,resume.seq,resume.tsc,resume.vm,session.run_id,session.tsc,session.vm,session.vmm_pid");
 	hvt_diff_clear_ignores(d);
 	hvt_diff_ignored(d, buf, sizeof(buf));
 	assert_string_equal(buf, "");
