@@ -150,6 +150,11 @@ struct tidmap {
 	uint32_t trace, tid, ord;
 };
 
+/* KVM: a VM's number on its side, in order of first appearance. */
+struct vmmap {
+	uint32_t trace, vm, ord;
+};
+
 /* --pid/--comm: the last exit of each CPU, for its resume. */
 struct cpumap {
 	uint32_t trace, cpu, ord;
@@ -190,6 +195,9 @@ struct hvt_diff {
 	uint32_t nthreads[2][MAX_LOOSE_TRACES];
 	struct cpumap *cpus[2];
 	size_t ncpus[2], capcpus[2];
+	struct vmmap *vmm[2];
+	size_t nvmm[2], capvmm[2];
+	uint32_t nvms[2][MAX_LOOSE_TRACES];
 	/* per side and trace: a session record names the KVM or host backend */
 	unsigned char loose[2][MAX_LOOSE_TRACES];
 };
@@ -435,6 +443,7 @@ void hvt_diff_free(struct hvt_diff *d)
 	for (int s = 0; s < 2; s++) {
 		free(d->tids[s]);
 		free(d->cpus[s]);
+		free(d->vmm[s]);
 	}
 	hvt_who_free(&d->who[0]);
 	hvt_who_free(&d->who[1]);
@@ -460,6 +469,11 @@ int hvt_diff_incomplete(const struct hvt_diff_result *r)
 }
 
 /* ---- per-vCPU state ---------------------------------------------------------- */
+
+/* A timeline id: the VM's order of appearance above the vCPU id. */
+#define VM_SHIFT 16
+#define ID_VM(id) ((id) >> VM_SHIFT)
+#define ID_VCPU(id) ((id) & ((1u << VM_SHIFT) - 1))
 
 static uint64_t vkey(uint32_t trace, uint32_t vcpu)
 {
@@ -721,7 +735,8 @@ static void set_first(struct hvt_diff *d, struct vst *v, const char *kind,
 		return;
 	f->valid = 1;
 	f->kind = kind;
-	f->vcpu = v->vcpu;
+	f->vcpu = ID_VCPU(v->vcpu);
+	f->vm = ID_VM(v->vcpu);
 	f->trace = v->trace;
 	f->seq_a = a ? a->seq : 0;
 	f->seq_b = b ? b->seq : 0;
@@ -758,7 +773,8 @@ static void report_only(struct hvt_diff *d, struct vst *v, int s, const struct i
 				return;
 			r->missing_list = l;
 			l = &l[r->n_missing_list++];
-			l->vcpu = v->vcpu;
+			l->vcpu = ID_VCPU(v->vcpu);
+			l->vm = ID_VM(v->vcpu);
 			l->trace = v->trace;
 			l->seq = k.seq;
 			l->rip = k.rip;
@@ -774,7 +790,8 @@ static void report_only(struct hvt_diff *d, struct vst *v, int s, const struct i
 				return;
 			r->inserted_list = l;
 			l = &l[r->n_inserted_list++];
-			l->vcpu = v->vcpu;
+			l->vcpu = ID_VCPU(v->vcpu);
+			l->vm = ID_VM(v->vcpu);
 			l->trace = v->trace;
 			l->seq = k.seq;
 			l->rip = k.rip;
@@ -830,7 +847,8 @@ static int report_input(struct pairctx *p, const char *field, const char *a, con
 	r->input_diffs++;
 	f = &p->v->last_input;
 	memset(f, 0, sizeof(*f));
-	f->vcpu = p->v->vcpu;
+	f->vcpu = ID_VCPU(p->v->vcpu);
+	f->vm = ID_VM(p->v->vcpu);
 	f->trace = p->v->trace;
 	f->seq_a = p->xa ? p->xa->seq : 0;
 	f->seq_b = p->xb ? p->xb->seq : 0;
@@ -887,7 +905,8 @@ static void report_field(struct pairctx *p, const char *field, const char *a, co
 	r->fields = f;
 	f = &f[r->n_fields++];
 fill:
-	f->vcpu = p->v->vcpu;
+	f->vcpu = ID_VCPU(p->v->vcpu);
+	f->vm = ID_VM(p->v->vcpu);
 	f->trace = p->v->trace;
 	f->seq_a = p->xa ? p->xa->seq : 0;
 	f->seq_b = p->xb ? p->xb->seq : 0;
@@ -1236,7 +1255,7 @@ static int advance(struct hvt_diff *d, struct vst *v)
 		d->res.half_steps += st.half_steps;
 		if (new_bound && !d->res.bound_hits++) {
 			d->res.bound_at.trace = v->trace;
-			d->res.bound_at.vcpu = v->vcpu;
+			d->res.bound_at.vcpu = ID_VCPU(v->vcpu);
 			d->res.bound_at.seq_a = na ? qat(&v->q[0], 0)->x.seq : 0;
 			d->res.bound_at.seq_b = nb ? qat(&v->q[1], 0)->x.seq : 0;
 		}
@@ -1293,6 +1312,34 @@ static int thread_ord(struct hvt_diff *d, int s, uint32_t trace, uint32_t tid, u
 	}
 	*ord = trace < MAX_LOOSE_TRACES ? d->nthreads[s][trace]++ : (uint32_t)d->ntids[s];
 	d->tids[s][d->ntids[s]++] = (struct tidmap){ .trace = trace, .tid = tid, .ord = *ord };
+	return 0;
+}
+
+/* The order of appearance of VM `vm` of (side s, trace); -1 out of memory. */
+static int vm_ord(struct hvt_diff *d, int s, uint32_t trace, uint32_t vm, uint32_t *ord)
+{
+	size_t i;
+
+	for (i = 0; i < d->nvmm[s]; i++)
+		if (d->vmm[s][i].trace == trace && d->vmm[s][i].vm == vm) {
+			*ord = d->vmm[s][i].ord;
+			return 0;
+		}
+	if (d->nvmm[s] == d->capvmm[s]) {
+		size_t cap = d->capvmm[s] ? 2 * d->capvmm[s] : 4;
+		struct vmmap *n = realloc(d->vmm[s], cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		d->vmm[s] = n;
+		d->capvmm[s] = cap;
+	}
+	*ord = trace < MAX_LOOSE_TRACES ? d->nvms[s][trace]++ : 0;
+	if (*ord >= (1u << (32 - VM_SHIFT)))
+		*ord = (1u << (32 - VM_SHIFT)) - 1;
+	d->vmm[s][d->nvmm[s]++] = (struct vmmap){ .trace = trace, .vm = vm, .ord = *ord };
+	if (*ord + 1 > d->res.vms)
+		d->res.vms = *ord + 1;
 	return 0;
 }
 
@@ -1428,6 +1475,16 @@ static int take_event(struct hvt_diff *d, int s, const struct hvt_event *ev, uin
 		d->loose[s][trace] = 1;
 		st->loose = 1;
 	}
+	if (!d->by_thread && id < (1u << VM_SHIFT)) {
+		/* KVM: each VM has its own vCPU 0 (a session's VM only when named) */
+		uint32_t vm = ev->type == HVT_EV_EXIT ? ev->u.exit.vm :
+			      ev->type == HVT_EV_RESUME ? ev->u.resume.vm : ev->u.session.vm;
+		uint32_t ord = 0;
+
+		if ((ev->type != HVT_EV_SESSION || vm) && vm_ord(d, s, trace, vm, &ord))
+			return -1;
+		id |= ord << VM_SHIFT;
+	}
 	if (d->by_thread) {
 		int k = by_thread(d, s, ev, trace, &id);
 
@@ -1531,8 +1588,10 @@ static void reset_pass(struct hvt_diff *d)
 	for (int s = 0; s < 2; s++) {
 		d->ntids[s] = 0;
 		d->ncpus[s] = 0;
+		d->nvmm[s] = 0;
 	}
 	memset(d->nthreads, 0, sizeof(d->nthreads));
+	memset(d->nvms, 0, sizeof(d->nvms));
 	memset(d->loose, 0, sizeof(d->loose));
 	d->eof[0] = d->eof[1] = 0;
 	d->buffered[0] = d->buffered[1] = 0;

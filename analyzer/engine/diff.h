@@ -76,9 +76,16 @@ struct hvt_diff_opts {
  * restart in each); trace i of A is compared with trace i of B.
  */
 
+/*
+ * vm: under KVM, the VM's number on its side in order of first appearance
+ * (0 the first; VM numbers themselves differ between boots), so that each
+ * VM's vCPU 0 is a timeline of its own.  0 outside KVM.
+ */
+
 /* An exit present in one run only. */
 struct hvt_diff_item {
 	uint32_t trace;
+	uint32_t vm;
 	uint32_t vcpu;
 	uint64_t seq;
 	uint64_t rip;
@@ -88,6 +95,7 @@ struct hvt_diff_item {
 /* One differing field of an aligned pair. */
 struct hvt_diff_field {
 	uint32_t trace;
+	uint32_t vm;
 	uint32_t vcpu;
 	uint64_t seq_a, seq_b;	/* 0 for session fields */
 	char label[112];
@@ -109,6 +117,7 @@ struct hvt_diff_first {
 	int valid;
 	const char *kind;	/* "field", "missing", "inserted" */
 	uint32_t trace;
+	uint32_t vm;
 	uint32_t vcpu;
 	uint64_t seq_a, seq_b;	/* 0 when that side has no exit there */
 	struct hvt_diff_field field;	/* kind "field" */
@@ -170,6 +179,7 @@ struct hvt_diff_result {
 	struct hvt_diff_field *inputs;	/* the input differences (max_list) */
 	size_t n_inputs;
 	int by_thread;			/* --pid/--comm: keyed by thread */
+	uint32_t vms;			/* VMs seen on the side with more (KVM) */
 };
 
 struct hvt_diff;

@@ -211,14 +211,20 @@ static void print_ctx(FILE *f, const struct hvt_diff_ctx *c)
  * What a timeline is: "vCPU", or "thread" (--pid/--comm), after "trace N "
  * when an input holds several traces.
  */
-static const char *tr(const struct hvt_diff_result *r, uint32_t trace, char *buf, size_t len)
+static const char *tr(const struct hvt_diff_result *r, uint32_t trace, uint32_t vm, char *buf,
+		      size_t len)
 {
 	const char *unit = r->by_thread ? "thread" : "vCPU";
+	size_t off = 0;
 
+	buf[0] = '\0';
 	if (r->side[0].traces > 1 || r->side[1].traces > 1)
-		snprintf(buf, len, "trace %u %s", trace, unit);
-	else
-		snprintf(buf, len, "%s", unit);
+		off += (size_t)snprintf(buf, len, "trace %u ", trace);
+	/* KVM, several VMs: their order of appearance (numbers differ by boot) */
+	if (r->vms > 1 && off < len)
+		off += (size_t)snprintf(buf + off, len - off, "VM #%u ", vm);
+	if (off < len)
+		snprintf(buf + off, len - off, "%s", unit);
 	return buf;
 }
 
@@ -260,7 +266,7 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 {
 	const struct hvt_diff_result *r = hvt_diff_result(d);
 	const struct hvt_diff_first *fd = &r->first;
-	char ign[1024], t[24];
+	char ign[1024], t[48];
 	int incomplete = hvt_diff_incomplete(r);
 
 	side_line(f, "A", o->a, &r->side[0], r->by_thread);
@@ -302,10 +308,10 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 				sd->orphan_resumes, sd->missing_resumes);
 	}
 	if (fd->valid) {
-		char sa[24], sb[24], t[24];
+		char sa[24], sb[24], t[48];
 
 		fprintf(f, "\nfirst divergence: %s %u, A seq %s, B seq %s: ",
-			tr(r, fd->trace, t, sizeof(t)), fd->vcpu,
+			tr(r, fd->trace, fd->vm, t, sizeof(t)), fd->vcpu,
 			seqstr(fd->seq_a, sa, sizeof(sa)), seqstr(fd->seq_b, sb, sizeof(sb)));
 		if (!strcmp(fd->kind, "field"))
 			fprintf(f, "%s differs: A %s, B %s\n", fd->field.field, fd->field.a,
@@ -330,7 +336,7 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 		fprintf(f, "\nmissing in B (in A only): %" PRIu64 "\n", r->missing);
 		for (size_t i = 0; i < r->n_missing_list; i++)
 			fprintf(f, "  %s %u  A seq %" PRIu64 "  %s  rip 0x%" PRIx64 "\n",
-				tr(r, r->missing_list[i].trace, t, sizeof(t)),
+				tr(r, r->missing_list[i].trace, r->missing_list[i].vm, t, sizeof(t)),
 				r->missing_list[i].vcpu, r->missing_list[i].seq,
 				r->missing_list[i].label, r->missing_list[i].rip);
 		if (r->n_missing_list < r->missing)
@@ -340,7 +346,7 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 		fprintf(f, "\ninserted in B (in B only): %" PRIu64 "\n", r->inserted);
 		for (size_t i = 0; i < r->n_inserted_list; i++)
 			fprintf(f, "  %s %u  B seq %" PRIu64 "  %s  rip 0x%" PRIx64 "\n",
-				tr(r, r->inserted_list[i].trace, t, sizeof(t)),
+				tr(r, r->inserted_list[i].trace, r->inserted_list[i].vm, t, sizeof(t)),
 				r->inserted_list[i].vcpu, r->inserted_list[i].seq,
 				r->inserted_list[i].label, r->inserted_list[i].rip);
 		if (r->n_inserted_list < r->inserted)
@@ -354,7 +360,7 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 			char sa[24], sb[24];
 
 			fprintf(f, "  %s %u  A seq %s / B seq %s  %s  %s: A %s, B %s\n",
-				tr(r, x->trace, t, sizeof(t)), x->vcpu,
+				tr(r, x->trace, x->vm, t, sizeof(t)), x->vcpu,
 				seqstr(x->seq_a, sa, sizeof(sa)), seqstr(x->seq_b, sb, sizeof(sb)),
 				x->label, x->field, x->a, x->b);
 		}
@@ -379,7 +385,7 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 			char sa[24], sb[24];
 
 			fprintf(f, "  %s %u  A seq %s / B seq %s  %s  %s: A %s, B %s\n",
-				tr(r, x->trace, t, sizeof(t)), x->vcpu,
+				tr(r, x->trace, x->vm, t, sizeof(t)), x->vcpu,
 				seqstr(x->seq_a, sa, sizeof(sa)), seqstr(x->seq_b, sb, sizeof(sb)),
 				x->label, x->field, x->a, x->b);
 		}
@@ -396,11 +402,11 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 			r->input_diffs == 1 ? "" : "s");
 	fprintf(f, ": %s%s\n", verdict(r), incomplete ? " (INCOMPLETE: lost data, see above)" : "");
 	if (r->bound_hits) {
-		char t[32];
+		char t[48];
 
 		fprintf(f, "BOUND HIT: %" PRIu64 " divergence%s ran past --max-window %u exits with no %u equal exits in a row (first: %s %u from A seq %" PRIu64 ", B seq %" PRIu64 "); past it, half a window at a time is listed as missing and inserted, with nothing to pair on, so that region's counts are not minimal (their difference is): raise --max-window\n",
 			r->bound_hits, r->bound_hits == 1 ? "" : "s", r->max_window, o->d.resync,
-			tr(r, r->bound_at.trace, t, sizeof(t)), r->bound_at.vcpu,
+			tr(r, r->bound_at.trace, 0, t, sizeof(t)), r->bound_at.vcpu,
 			r->bound_at.seq_a, r->bound_at.seq_b);
 	}
 }
@@ -423,6 +429,7 @@ static json_t *jfield(const struct hvt_diff_field *x)
 	json_t *j = json_object();
 
 	json_object_set_new(j, "trace", json_integer(x->trace));
+	json_object_set_new(j, "vm", json_integer(x->vm));
 	json_object_set_new(j, "vcpu", json_integer(x->vcpu));
 	json_object_set_new(j, "seq_a", x->seq_a ? hvt_json_u64(x->seq_a) : json_null());
 	json_object_set_new(j, "seq_b", x->seq_b ? hvt_json_u64(x->seq_b) : json_null());
@@ -441,6 +448,7 @@ static json_t *jitems(const struct hvt_diff_item *l, size_t n)
 		json_t *j = json_object();
 
 		json_object_set_new(j, "trace", json_integer(l[i].trace));
+		json_object_set_new(j, "vm", json_integer(l[i].vm));
 		json_object_set_new(j, "vcpu", json_integer(l[i].vcpu));
 		json_object_set_new(j, "seq", hvt_json_u64(l[i].seq));
 		json_object_set_new(j, "exit", json_string(l[i].label));
@@ -508,6 +516,7 @@ static void json_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 
 		json_object_set_new(fd, "kind", json_string(r->first.kind));
 		json_object_set_new(fd, "trace", json_integer(r->first.trace));
+		json_object_set_new(fd, "vm", json_integer(r->first.vm));
 		json_object_set_new(fd, "vcpu", json_integer(r->first.vcpu));
 		json_object_set_new(fd, "seq_a", r->first.seq_a ? hvt_json_u64(r->first.seq_a) : json_null());
 		json_object_set_new(fd, "seq_b", r->first.seq_b ? hvt_json_u64(r->first.seq_b) : json_null());
@@ -569,18 +578,18 @@ static void csv_report(FILE *f, const struct hvt_diff *d)
 	const struct hvt_diff_result *r = hvt_diff_result(d);
 	char sa[24], sb[24];
 
-	fprintf(f, "kind,vcpu,seq_a,seq_b,exit,field,a,b,trace\n");
+	fprintf(f, "kind,vcpu,seq_a,seq_b,exit,field,a,b,trace,vm\n");
 	for (size_t i = 0; i < r->n_missing_list; i++) {
 		fprintf(f, "missing,%u,%" PRIu64 ",,", r->missing_list[i].vcpu,
 			r->missing_list[i].seq);
 		hvt_csv_field(f, r->missing_list[i].label);
-		fprintf(f, ",,,,%u\n", r->missing_list[i].trace);
+		fprintf(f, ",,,,%u,%u\n", r->missing_list[i].trace, r->missing_list[i].vm);
 	}
 	for (size_t i = 0; i < r->n_inserted_list; i++) {
 		fprintf(f, "inserted,%u,,%" PRIu64 ",", r->inserted_list[i].vcpu,
 			r->inserted_list[i].seq);
 		hvt_csv_field(f, r->inserted_list[i].label);
-		fprintf(f, ",,,,%u\n", r->inserted_list[i].trace);
+		fprintf(f, ",,,,%u,%u\n", r->inserted_list[i].trace, r->inserted_list[i].vm);
 	}
 	for (size_t i = 0; i < r->n_fields + r->n_inputs; i++) {
 		const struct hvt_diff_field *x = i < r->n_fields ? &r->fields[i] :
@@ -596,7 +605,7 @@ static void csv_report(FILE *f, const struct hvt_diff *d)
 		hvt_csv_field(f, x->a);
 		fputc(',', f);
 		hvt_csv_field(f, x->b);
-		fprintf(f, ",%u\n", x->trace);
+		fprintf(f, ",%u,%u\n", x->trace, x->vm);
 	}
 }
 

@@ -75,10 +75,10 @@ check "the MXCSR change is named with both values" grep -qE 'exit.mxcsr: A 0x[0-
 
 run diff --format csv "$T/a" "$T/mix"
 check "--format csv: header and one row per finding (1 missing, 2 inserted, 1 field)" \
-	bash -c "head -1 '$T/out' | grep -qx 'kind,vcpu,seq_a,seq_b,exit,field,a,b,trace' &&
+	bash -c "head -1 '$T/out' | grep -qx 'kind,vcpu,seq_a,seq_b,exit,field,a,b,trace,vm' &&
 		 [ \$(grep -c '^missing,0,10,,' '$T/out') -eq 1 ] &&
 		 [ \$(grep -c '^inserted,0,,' '$T/out') -eq 2 ] &&
-		 [ \$(grep -c '^field,0,1800,1801,.*,exit.mxcsr,0x[0-9a-f]*,0x5f80,0\$' '$T/out') -eq 1 ]"
+		 [ \$(grep -c '^field,0,1800,1801,.*,exit.mxcsr,0x[0-9a-f]*,0x5f80,0,0\$' '$T/out') -eq 1 ]"
 
 # ---- the window boundary: a block longer than the window is found by
 # growing it (up to --max-window); past that bound, the report says so

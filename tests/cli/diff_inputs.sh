@@ -123,6 +123,24 @@ expect "--pid 200 (B has no pid 200): nothing of B to compare" 1 "missing in B \
 expect "--comm prog, B changed inside the program: diverges there" 1 \
 	"^first divergence: thread 0, A seq 120, B seq 120: exit.gpr\[1\] \(rcx\) differs" diff --comm prog "$T/ha" "$T/hc"
 
+# ---- several VMs (KVM): each VM's vCPU 0 is a timeline of its own, VMs
+# matched in order of appearance (their numbers differ between boots)
+vma=() vmb=()
+for s in $(seq 1 400); do
+	if [ "$s" -le 200 ]; then a=5 b=9; else a=6 b=10; fi
+	vma+=(--alter "$s:vm=$a" --alter "$s:resume.vm=$a")
+	vmb+=(--alter "$s:vm=$b" --alter "$s:resume.vm=$b")
+done
+synth vm-a --exits 400 --seed 34 "${vma[@]}"
+synth vm-b --exits 400 --seed 34 "${vmb[@]}"
+synth vm-c --exits 400 --seed 34 "${vmb[@]}" --alter 300:rbx=0x77
+expect "two VMs numbered 5, 6 against 9, 10: the same, on 2 vCPUs" 0 \
+	"^A: .*compared on 2 vCPUs" diff "$T/vm-a" "$T/vm-b"
+check "... SAME" grep -q ': SAME$' "$T/out"
+expect "a change in the second VM is named VM #1" 1 \
+	"^first divergence: VM #1 vCPU 0, A seq 300, B seq 300: exit.gpr\[3\] \(rbx\) differs" \
+	diff "$T/vm-a" "$T/vm-c"
+
 # ---- traces older than schema v3 say nothing of threads
 synth v2 --exits 300 --seed 33 --schema-version 2
 expect_error "--comm on a schema v2 trace: one line, status 2" "a schema v2 trace" \
