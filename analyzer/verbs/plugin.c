@@ -9,8 +9,8 @@
  *	-i lttng-live net://localhost/host/HOST/SESSION -c sink.hvtrace.hist
  *   babeltrace2 --plugin-path ... TRACE -c sink.hvtrace.hist -p 'by="qual"'
  *
- * Parameters (all optional): by (reason|qual|rip|vcpu), sort
- * (count|time|mean|max|name), top, vcpu, format (text|json|csv), time
+ * Parameters (all optional): by (reason|qual|rip|vcpu|vm|pid|comm), sort
+ * (count|time|mean|max|name), top, vcpu, vm, pid, format (text|json|csv), time
  * (tsc|ns).  The report is printed when the input ends.  Decoding and
  * accumulation are those of the command (reader.c, hist.c).
  */
@@ -89,7 +89,7 @@ static bt_component_class_initialize_method_status
 hist_init(bt_self_component_sink *self, bt_self_component_sink_configuration *config,
 	  const bt_value *params, void *init_data)
 {
-	static const char *const by[] = { "reason", "qual", "rip", "vcpu" };
+	static const char *const by[] = { "reason", "qual", "rip", "vcpu", "vm", "pid", "comm" };
 	static const char *const sort[] = { "count", "time", "mean", "max", "name" };
 	static const char *const fmt[] = { "text", "json", "csv" };
 	static const char *const tm[] = { "tsc", "ns" };
@@ -102,9 +102,11 @@ hist_init(bt_self_component_sink *self, bt_self_component_sink_configuration *co
 		return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_MEMORY_ERROR;
 	d->opts.top = -1;
 	d->opts.vcpu = -1;
-	if (param_choice(params, "by", by, 4, &b) || param_choice(params, "sort", sort, 5, &s) ||
+	hvt_who_init(&d->opts.who);
+	if (param_choice(params, "by", by, 7, &b) || param_choice(params, "sort", sort, 5, &s) ||
 	    param_choice(params, "format", fmt, 3, &f) || param_choice(params, "time", tm, 2, &t) ||
-	    param_int(params, "top", 1, &d->opts.top) || param_int(params, "vcpu", 0, &d->opts.vcpu)) {
+	    param_int(params, "top", 1, &d->opts.top) || param_int(params, "vcpu", 0, &d->opts.vcpu) ||
+	    param_int(params, "vm", 0, &d->opts.who.vm) || param_int(params, "pid", 0, &d->opts.who.pid)) {
 		free(d);
 		return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_ERROR;
 	}
@@ -112,7 +114,7 @@ hist_init(bt_self_component_sink *self, bt_self_component_sink_configuration *co
 	d->opts.sort = (enum hvt_hist_sort)s;
 	d->opts.format = (enum hvt_format)f;
 	d->opts.time_ns = t;
-	d->dec = hvt_decoder_new(HVT_READ_KEYS_ONLY);
+	d->dec = hvt_decoder_new(hvt_hist_read_flags(d->opts.by, &d->opts.who));
 	d->hist = hvt_hist_new(&d->opts);
 	if (!d->dec || !d->hist ||
 	    bt_self_component_sink_add_input_port(self, "in", NULL, NULL) !=
@@ -208,8 +210,8 @@ BT_PLUGIN_SINK_COMPONENT_CLASS(hist, hist_consume);
 BT_PLUGIN_SINK_COMPONENT_CLASS_DESCRIPTION(hist,
 	"Exit histogram of hvtrace_exit/hvtrace_resume events (as `hvtrace hist`)");
 BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(hist,
-	"Parameters: by=reason|qual|rip|vcpu sort=count|time|mean|max|name top=N "
-	"vcpu=N format=text|json|csv time=tsc|ns. The report is printed when the "
+	"Parameters: by=reason|qual|rip|vcpu|vm|pid|comm sort=count|time|mean|max|name top=N "
+	"vcpu=N vm=N pid=N format=text|json|csv time=tsc|ns. The report is printed when the "
 	"input ends.");
 BT_PLUGIN_SINK_COMPONENT_CLASS_INITIALIZE_METHOD(hist, hist_init);
 BT_PLUGIN_SINK_COMPONENT_CLASS_GRAPH_IS_CONFIGURED_METHOD(hist, hist_configured);

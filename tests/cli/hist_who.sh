@@ -127,6 +127,26 @@ for args in "--by comm" "--by pid --format json" "--by vm --format csv" "--pid 4
 	check "hist $args: --decoder bt2 and fast give the same output" cmp -s "$T/b" "$T/f"
 done
 
+# the babeltrace2 plugin (sink.hvtrace.hist) groups and filters the same way
+P=${HVT_PLUGIN_DIR:-build/lib/babeltrace2/plugins}
+if [ -f "$P/babeltrace-plugin-hvtrace.so" ]; then
+	for prm in 'by="comm"' 'by="pid",format="csv"' 'pid=4100,by="qual"'; do
+		babeltrace2 --plugin-path "$P" "$T/who" -c sink.hvtrace.hist -p "$prm" > "$T/p" 2> /dev/null
+		case $prm in
+		'by="comm"') args="--by comm" ;;
+		'by="pid",format="csv"') args="--by pid --format csv" ;;
+		*) args="--pid 4100 --by qual" ;;
+		esac
+		# shellcheck disable=SC2086
+		"$HVTRACE" hist --threads 1 $args "$T/who" > "$T/h" 2> /dev/null
+		# the plugin's header names no trace folder
+		sed -i '1{/^hvtrace hist: /d}' "$T/p" "$T/h"
+		check "plugin -p '$prm' gives hist $args's table" cmp -s "$T/p" "$T/h"
+	done
+else
+	skip "plugin -p by=comm, pid, filters" "no $P/babeltrace-plugin-hvtrace.so"
+fi
+
 # --svg with --by comm: one bar per program, labelled
 run hist --by comm --svg "$T/c.svg" "$T/who"
 check "--by comm --svg: a bar labelled with each comm" \
