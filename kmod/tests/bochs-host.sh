@@ -10,6 +10,34 @@
 # unload and dmesg (kmod/tests/guest/host-run.sh).  Results stay in
 # build/host-e2e/ (HVT_HOST_WORK: another folder).
 set -u
+# soak_clock PID: the soak's wall clock.  Finds the Bochs of guest-run.sh
+# PID (its descendant) and its run folder; once serial.log shows the
+# guest's "host: soak started" mark, waits SOAK_MIN minutes and writes
+# HVT-SOAK-STOP into the last sector of that run's payload disk, which the
+# guest polls with O_DIRECT reads.
+soak_clock() {
+	local dir="" p a t0
+	while kill -0 "$1" 2> /dev/null; do
+		if [ -z "$dir" ]; then
+			for p in $(pgrep -x bochs-bin); do
+				a=$p
+				while [ "$a" -gt 1 ] && [ "$a" != "$1" ]; do
+					a=$(awk '{ print $4 }' "/proc/$a/stat" 2> /dev/null || echo 1)
+				done
+				[ "$a" = "$1" ] && dir=$(readlink "/proc/$p/cwd")
+			done
+		elif grep -qa "host: soak started" "$dir/serial.log" 2> /dev/null; then
+			t0=$(date +%s)
+			sleep $((soak_min * 60))
+			printf 'HVT-SOAK-STOP' | dd of="$dir/in.img" bs=512 conv=notrunc,sync \
+				seek=$(( $(stat -c %s "$dir/in.img") / 512 - 1 )) 2> /dev/null
+			echo "stop written $(( $(date +%s) - t0 )) s after the soak started ($dir)"
+			return 0
+		fi
+		sleep 5
+	done
+}
+
 # One function, read whole before it runs: editing this file during a
 # run cannot change the run.
 main() {
@@ -65,9 +93,15 @@ cp kmod/tests/guest/host-run.sh "$work/payload/run.sh"
 echo "$soak_min" > "$work/payload/soak_min"
 
 testbed/guest-run.sh --payload "$work/payload" --out "$work/out" \
-	--cpu-model "$model" --mem 512 --cpus 2 --timeout $((2400 + soak_min * 240)) --quiet \
-	> "$work/guest.log" 2>&1
+	--cpu-model "$model" --mem 512 --cpus 2 --timeout $((2400 + soak_min * 120)) --quiet \
+	> "$work/guest.log" 2>&1 &
+gpid=$!
+soak_clock "$gpid" > "$work/soak-wall.txt" 2>&1 &
+wpid=$!
+wait "$gpid"
 rc=$?
+kill "$wpid" 2> /dev/null
+wait "$wpid" 2> /dev/null
 if [ $rc -le 1 ] && [ -f "$work/out/run.log" ]; then
 	ok "guest ($model, 2 CPUs) booted and ran the payload (guest-run status $rc)"
 	grep -E '^(not )?ok [0-9]+|^# ' "$work/out/run.log" | sed 's/^/# guest: /'
@@ -173,6 +207,7 @@ else
 	not_ok "the two diff runs left their traces"
 fi
 
+sed 's/^/# soak clock: /' "$work/soak-wall.txt"
 # The soak's trace: every exit the module traced is in it (or counted as
 # discarded by LTTng), one resume per exit.
 st=$work/out/soak/kernel

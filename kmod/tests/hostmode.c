@@ -22,7 +22,8 @@
  *   hostmode stats                  the running session's counters (HOST_STATS)
  *   hostmode pinned CPU -- CMD      run CMD on CPU, address randomization off
  *                                   (two runs of a program, same addresses)
- *   hostmode load KIND SECONDS      a soak load that checks its own results:
+ *   hostmode load KIND SECONDS      a soak load that checks its own results
+ *                                   until SECONDS pass or SIGTERM comes:
  *                                   cpuid (the known leaves on every CPU, each
  *                                   round equal to the first; prints the first
  *                                   round as "hostmode cpuid" does), msr (the
@@ -542,6 +543,14 @@ static void pause_ms(long ms)
 	nanosleep(&t, NULL);
 }
 
+static volatile sig_atomic_t load_stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	load_stop = 1;
+}
+
 /* The known leaves on every CPU, round after round, each equal to the first. */
 static int load_cpuid(double secs)
 {
@@ -565,7 +574,7 @@ static int load_cpuid(double secs)
 		}
 		rounds++;
 		pause_ms(100);
-	} while (now() < end);
+	} while (!load_stop && now() < end);
 	for (cpu = 0; cpu < n; cpu++)
 		for (i = 0; i < (int)NLEAVES; i++)
 			printf("cpu %d leaf %#x.%u: %08x %08x %08x %08x\n", cpu,
@@ -609,7 +618,7 @@ static int load_msr(double secs)
 			}
 		rounds++;
 		pause_ms(50);
-	} while (now() < end);
+	} while (!load_stop && now() < end);
 	for (cpu = 0; cpu < n; cpu++) {
 		close(fd[cpu]);
 		for (i = 0; i < 3; i++)
@@ -640,7 +649,7 @@ static int load_syscall(double secs)
 		}
 		bursts++;
 		pause_ms(20);	/* some idle time: the soak's guest clock must advance */
-	} while (now() < end);
+	} while (!load_stop && now() < end);
 	printf("load syscall: bursts=%ld calls=%ld mismatches=%ld\n", bursts, calls, bad);
 	return bad || bursts < 2 ? 1 : 0;
 }
@@ -653,6 +662,7 @@ static int cmd_load(int argc, char **argv)
 		fprintf(stderr, "usage: hostmode load cpuid|msr|syscall SECONDS\n");
 		return 2;
 	}
+	signal(SIGTERM, on_term);
 	if (!strcmp(argv[1], "cpuid"))
 		return load_cpuid(secs);
 	if (!strcmp(argv[1], "msr"))
