@@ -174,7 +174,7 @@ if [ "$reuse" = no ]; then
 		echo "HOST_CPUID=2000"
 		echo "HOST_GAP=500"
 		echo "HOST_BURST=5000"
-		echo "HOST_CPU=20000000"
+		echo "HOST_CPU=10000000"
 		echo "HOST_SYS=20000"
 		echo "KVM_CPUID=10000"
 		echo "KVM_OUT=3000"
@@ -185,8 +185,14 @@ if [ "$reuse" = no ]; then
 	mkdir -p "$(dirname "$out")"
 	echo "bench-capture: booting Bochs ($model, --mem $mem; parts: $parts); progress in $out.progress" >&2
 	t0=$(date +%s)
+	# bash reads a script as it runs: a commit to guest-run.sh during this
+	# long boot would break it at the end and lose the results.  Run a
+	# copy, beside the original (it finds the tree from its own folder).
+	grun=testbed/.guest-run-capture.$$.sh
+	cp testbed/guest-run.sh "$grun"
+	trap 'rm -rf "$payload" "$grun"' EXIT
 	set +e
-	bash testbed/guest-run.sh --payload "$payload" --out "$out" --mem "$mem" \
+	bash "$grun" --payload "$payload" --out "$out" --mem "$mem" \
 		--cpu-model "$model" --timeout "$timeout_s" 2>&1 |
 		while IFS= read -r line; do
 			printf '%s +%ss %s\n' "$(date -u +%T)" "$(($(date +%s) - t0))" "$line"

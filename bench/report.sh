@@ -26,7 +26,7 @@ if [ "${1:-}" = --capture ]; then
 			printf '\n%-9s %-9s %6s %12s %8s %10s %7s %8s %6s\n' program mode rounds "cycles/exit" ratio overhead exits dropped lost
 		fi
 		jq -r --arg p "$part" "$p.summary | map(select(.part == \$p))
-			| sort_by(.prog, (.mode | if . == \"native\" or . == \"off\" then 0 elif . == \"virt\" or . == \"attached\" then 1 else 2 end))[]
+			| sort_by(.prog, (.mode | if . == \"native\" or . == \"off\" then 0 elif . == \"filtered\" then 1 elif . == \"virt\" or . == \"attached\" then 2 else 3 end))[]
 			| [.prog, .mode, .rounds, (.per // \"-\"), (.ratio // \"-\"), (.overhead // \"-\"), (.exits // \"-\"), (.dropped // \"-\"), .lost] | @tsv" "$f" |
 			awk -F'\t' -v w="$([ "$part" = host ] && echo 7 || echo 9)" '{ printf "%-*s %-*s %6s %12s %8s %10s %7s %8s %6s\n", w, $1, w, $2, $3, $4, $5, $6, $7, $8, $9 }'
 	done

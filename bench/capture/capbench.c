@@ -17,9 +17,10 @@
  *                                time its ring drainers took meanwhile; no
  *                                LTTng session is made (untraced unless the
  *                                caller runs one)
- *   capbench attach -- CMD ARGS...
+ *   capbench attach [--pid PID] -- CMD ARGS...
  *                                attach hvtrace's KVM backend (every VMM,
- *                                every reason), run CMD, detach and print
+ *                                or only PID's; every reason), run CMD,
+ *                                detach and print
  *                                the attachment's counters; no LTTng session
  *                                is made (exits counted as dropped unless the
  *                                caller runs one)
@@ -58,7 +59,7 @@
 
 static int usage(const char *why)
 {
-	fprintf(stderr, "capbench: %s (usage: capbench tsc | cpuid N | cpu N | sys N | host [-c MASK] -- CMD... | attach -- CMD... | kvm [--cpuid N] [--out N] [--warm N])\n",
+	fprintf(stderr, "capbench: %s (usage: capbench tsc | cpuid N | cpu N | sys N | host [-c MASK] -- CMD... | attach [--pid PID] -- CMD... | kvm [--cpuid N] [--out N] [--warm N])\n",
 		why);
 	return 2;
 }
@@ -293,6 +294,14 @@ static int cmd_attach(int argc, char **argv)
 	struct hvtrace_kvm_stats st;
 	int fd, rc;
 
+	long long pid = 0;
+
+	if (argc > 2 && !strcmp(argv[0], "--pid")) {
+		if (count_arg(argv[1], &pid) || pid > 0x7fffffff)
+			return usage("attach: bad pid");
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2 || strcmp(argv[0], "--"))
 		return usage("attach: no command");
 	fd = dev_open();
@@ -301,6 +310,10 @@ static int cmd_attach(int argc, char **argv)
 	memset(&at, 0, sizeof(at));
 	at.size = sizeof(at);
 	at.version = HVTRACE_ABI_VERSION;
+	if (pid) {
+		at.nr_pids = 1;
+		at.pids[0] = (__s32)pid;
+	}
 	if (ioctl(fd, HVTRACE_IOC_KVM_ATTACH, &at)) {
 		fprintf(stderr, "capbench: KVM_ATTACH: %s\n", strerror(errno));
 		return 2;
