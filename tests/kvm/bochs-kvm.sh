@@ -7,17 +7,24 @@
 # hvt-vmm (tests/kvm/hvt-vmm.c, our deterministic VMM on /dev/kvm) runs
 # seeded guest programs while `hvtrace record --kvm` records them; filters;
 # attach/detach cycles while VMs run; unloads.  On the host: kvmcheck.py
-# compares every exit with the VMM's plan value by value, the kernel's own
-# kvm:kvm_exit (ftrace, same run) is the peer for counts and RIPs, and the
-# log and dmesg checks below.  Results in build/kvm-e2e/latest; the boot is
-# skipped when its inputs are unchanged (--force boots anyway).
+# compares every exit with the VMM's plan value by value; three peers watch
+# the same runs (vmm-a, linux-a): lttng-modules' own kvm_x86_exit in the same
+# LTTng session (count per reason per vCPU, reason and RIP exit by exit),
+# perf kvm stat (its report's count per reason per vCPU against hvtrace hist)
+# and the kernel's kvm:kvm_exit through ftrace (counts and RIPs per reason);
+# then the log and dmesg checks below.  Results in build/kvm-e2e/latest
+# (HVT_KVM_RES moves build/kvm-e2e); the boot is skipped when its inputs are
+# unchanged (--force boots anyway).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 kdir=${KDIR:-$top/build/cache/kernel/kdir}
 lttng=${LTTNG_SRC:-$top/build/cache/lttng-build}
 hvtrace=${HVT_BIN:-$top/build/bin/hvtrace}
-res=$top/build/kvm-e2e
+res=${HVT_KVM_RES:-$top/build/kvm-e2e}
+kcache=$top/build/cache/kernel
+kvmprobe=$lttng-kvm/lttng-probe-kvm-x86.ko
+perf=$kcache/perf/usr/bin/perf
 out=$res/latest
 n=0
 failed=0
@@ -39,9 +46,11 @@ if ! command -v bochs > /dev/null; then
 	exit 0
 fi
 mkdir -p "$res"
-if [ ! -f "$lttng/Module.symvers" ]; then
-	bash testbed/fetch-kernel.sh build/cache/kernel > /dev/null 2>&1
-	bash testbed/build-lttng.sh build/cache/kernel "$lttng" > /dev/null 2>&1
+# the peers need KVM's headers (lttng-modules' kvm-x86 probe) and linux-perf
+# of the kernel's version: fetched and built by the e2e-prep step, else here
+if [ ! -f "$lttng/Module.symvers" ] || [ ! -f "$kvmprobe" ] || [ ! -x "$perf" ]; then
+	bash testbed/fetch-kernel.sh "$kcache" > /dev/null 2>&1
+	bash testbed/build-lttng.sh "$kcache" "$lttng" > /dev/null 2>&1
 fi
 work=$res/work
 rm -rf "$work"
@@ -50,10 +59,11 @@ if make -C kmod KDIR="$kdir" LTTNG_SRC="$lttng" > "$res/build.log" 2>&1 &&
    ${CC:-cc} -std=gnu11 -Wall -Wextra -O2 -static -o "$work/hvt-vmm" tests/kvm/hvt-vmm.c \
 	>> "$res/build.log" 2>&1 &&
    ${CC:-cc} -std=gnu11 -Wall -Wextra -O2 -static -I kmod/uapi -o "$work/kvm-cycles" \
-	tests/kvm/kvm-cycles.c >> "$res/build.log" 2>&1 && [ -x "$hvtrace" ]; then
-	ok "hvtrace.ko, the LTTng probe, hvt-vmm and hvtrace build"
+	tests/kvm/kvm-cycles.c >> "$res/build.log" 2>&1 && [ -x "$hvtrace" ] &&
+   [ -f "$kvmprobe" ] && "$perf" --version > "$res/perf-version.txt" 2>&1; then
+	ok "hvtrace.ko, the LTTng probe, hvt-vmm, hvtrace, lttng-modules' kvm-x86 probe and $(cat "$res/perf-version.txt") are there"
 else
-	not_ok "hvtrace.ko, the LTTng probe, hvt-vmm and hvtrace build (hvtrace: make analyzer)"
+	not_ok "hvtrace.ko, the LTTng probe, hvt-vmm, hvtrace (make analyzer), $kvmprobe and $perf (testbed/fetch-kernel.sh, build-lttng.sh)"
 	tail -n 20 "$res/build.log" | sed 's/^/# /'
 	echo "1..$n"
 	exit 1
@@ -62,8 +72,13 @@ kver=$(cat build/cache/kernel/kver)
 kmods=build/cache/kernel/root/lib/modules/$kver/kernel
 cp kmod/hvtrace.ko kmod/lttng-probe-hvtrace.ko "$kmods/virt/lib/irqbypass.ko" \
 	"$kmods/arch/x86/kvm/kvm.ko" "$kmods/arch/x86/kvm/kvm-intel.ko" "$work/payload/modules/"
-testbed/payload-add-bin.sh "$work/payload" "$hvtrace" "$work/hvt-vmm" "$work/kvm-cycles" > /dev/null
+testbed/payload-add-bin.sh "$work/payload" "$hvtrace" "$work/hvt-vmm" "$work/kvm-cycles" "$perf" > /dev/null
+# not in modules/: the guest's sessiond would load it at its start, and
+# kvm.ko with it (run.sh loads it after kvm_intel)
+mkdir -p "$work/payload/kvm-probe"
+cp "$kvmprobe" "$work/payload/kvm-probe/"
 cp tests/kvm/guest/run.sh "$work/payload/run.sh"
+cp tests/kvm/guest/peers.sh "$work/payload/peers.sh"
 # the real Linux guest: QEMU and its firmware, Debian's kernel as a PVH
 # vmlinux, a busybox initramfs (tests/kvm/mkl2.py)
 linux=no
@@ -84,6 +99,9 @@ params="SEED=${HVT_KVM_SEED:-42}
 SEED2=${HVT_KVM_SEED2:-4242}
 OPS=${HVT_KVM_OPS:-300}
 CYCLES=${HVT_KVM_CYCLES:-50}"
+# HVT_KVM_QUICK=1: only up to vmm-a (a shorter boot while developing)
+[ -n "${HVT_KVM_QUICK:-}" ] && params="$params
+QUICK=$HVT_KVM_QUICK"
 echo "$params" > "$work/payload/env"
 
 inputs=$( { (cd "$work/payload" && find . -type f | sort | xargs sha256sum)
@@ -123,8 +141,48 @@ for t in vmm-a vmm-b vmm-c vmm-reasons vmm-pid; do
 	check "record --kvm $t: status 0, 0 dropped, 0 discarded" \
 		sh -c "grep -qx 0 '$L/$t.rc' && grep -q ' 0 dropped' '$L/$t.out' && grep -q 'events discarded: 0, packets lost: 0' '$L/$t.out'"
 done
-check "vmm-a: every exit equals the plan value by value; ftrace kvm:kvm_exit agrees" \
-	python3 tests/kvm/kvmcheck.py --ftrace "$out/ftrace-vmm-a.txt" "$out/traces/vmm-a" "$out/plans/vmm-a.jsonl"
+vmxh=$(ls "$kcache"/root/usr/src/linux-headers-*-common/arch/x86/include/uapi/asm/vmx.h | sed -n 1p)
+# perf_args NAME: perf kvm stat report (of the guest's perf.data, read here
+# with the same perf) and hvtrace hist, per vCPU of the trace, as kvmcheck
+# --perf arguments
+perf_args() {
+	local v
+	for v in $("$hvtrace" hist --by vcpu --format csv "$out/traces/$1" 2> /dev/null | tail -n +2 | cut -d, -f1); do
+		"$perf" kvm -i "$out/perf-$1.data" stat report --vcpu "$v" > "$res/perf-$1-vcpu$v.txt" 2>&1
+		"$hvtrace" hist --vcpu "$v" --format csv "$out/traces/$1" > "$res/hist-$1-vcpu$v.csv" 2>&1
+		echo "--perf $v,$res/perf-$1-vcpu$v.txt,$res/hist-$1-vcpu$v.csv"
+	done
+}
+check "lttng-modules' kvm-x86 probe loads after kvm_intel; kvm_x86_exit enabled in vmm-a's session" \
+	sh -c "grep -qx rc=0 '$L/insmod-kvm-probe.txt' && grep -qx rc=0 '$L/vmm-a-lttng-peer.txt'"
+check "vmm-a: every exit equals the plan value by value" \
+	python3 tests/kvm/kvmcheck.py "$out/traces/vmm-a" "$out/plans/vmm-a.jsonl"
+check "vmm-a peers: kvm_x86_exit (same session) per reason and exit by exit, perf kvm stat per reason, ftrace kvm:kvm_exit" \
+	python3 tests/kvm/kvmcheck.py --lttng-peer $(perf_args vmm-a) --vmx-h "$vmxh" \
+	--ftrace "$out/ftrace-vmm-a.txt" "$out/traces/vmm-a" "$out/plans/vmm-a.jsonl"
+cp "$res/check.log" "$res/peers-vmm-a.txt"
+# the peer checks themselves: one guest_rip of kvm_x86_exit changed, one
+# kvm_x86_exit left out, one count of perf's report changed: each reported
+babeltrace2 "$out/traces/vmm-a" > "$res/bt-vmm-a.txt" 2> /dev/null
+python3 - "$res/bt-vmm-a.txt" "$res/bt-vmm-a-bad.txt" "$res/perf-vmm-a-vcpu0.txt" "$res/perf-vmm-a-bad.txt" <<'PYEOF'
+import re, sys
+L = open(sys.argv[1]).read().splitlines(True)
+k = [i for i, x in enumerate(L) if " kvm_x86_exit: " in x]
+L[k[40]] = re.sub(r"guest_rip = (\d+)", lambda m: "guest_rip = %d" % (int(m.group(1)) + 1), L[k[40]])
+del L[k[100]]
+open(sys.argv[2], "w").write("".join(L))
+P = open(sys.argv[3]).read().splitlines(True)
+r = next(i for i, x in enumerate(P) if re.match(r"\s*IO_INSTRUCTION\s+\d+", x))
+P[r] = re.sub(r"(IO_INSTRUCTION\s+)(\d+)", lambda m: m.group(1) + str(int(m.group(2)) + 1), P[r])
+open(sys.argv[4], "w").write("".join(P))
+PYEOF
+check "kvmcheck reports a changed kvm_x86_exit guest_rip, a missing kvm_x86_exit and a changed perf count" \
+	sh -c "! python3 tests/kvm/kvmcheck.py --bt-text '$res/bt-vmm-a-bad.txt' --lttng-peer \
+		--perf '0,$res/perf-vmm-a-bad.txt,$res/hist-vmm-a-vcpu0.csv' --vmx-h '$vmxh' \
+		'$out/traces/vmm-a' '$out/plans/vmm-a.jsonl' > '$res/bad-peers.out' &&
+	       grep -q 'lttng peer: vcpu 0 exit 41 .*rip' '$res/bad-peers.out' &&
+	       grep -q 'lttng peer: vcpu 0: [0-9]* kvm_x86_exit events, [0-9]* hvtrace exits' '$res/bad-peers.out' &&
+	       grep -q 'perf peer: vcpu 0 IO_INSTRUCTION: perf kvm stat' '$res/bad-peers.out'"
 # the checker itself: one bit changed in an XMM value and in a GPR of the
 # plan, and the error code of the injected #GP, must each be reported
 python3 - "$out/plans/vmm-b.jsonl" "$res/bad-plan.jsonl" <<'PYEOF'
@@ -162,8 +220,10 @@ if [ $linux = yes ]; then
 		check "$t: a Linux guest under QEMU/KVM reaches its init marker while recorded (status 0, 0 dropped, 0 discarded)" \
 			sh -c "grep -qx 0 '$L/$t.rc' && grep -q L2-MARKER '$L/$t.out' && grep -q ' 0 dropped' '$L/$t.out' && grep -q 'events discarded: 0, packets lost: 0' '$L/$t.out'"
 	done
-	check "linux-a: seq gap-free, one resume per exit; ftrace kvm:kvm_exit agrees per reason, count and RIP sequence" \
-		python3 tests/kvm/kvmcheck.py --no-plan --ftrace "$out/ftrace-linux-a.txt" "$out/traces/linux-a"
+	check "linux-a: seq gap-free, one resume per exit; peers: kvm_x86_exit (same session) per reason and exit by exit, perf kvm stat per reason, ftrace kvm:kvm_exit per reason, count and RIP sequence" \
+		python3 tests/kvm/kvmcheck.py --no-plan --lttng-peer $(perf_args linux-a) --vmx-h "$vmxh" \
+		--ftrace "$out/ftrace-linux-a.txt" "$out/traces/linux-a"
+	cp "$res/check.log" "$res/peers-linux-a.txt"
 	check "linux-b: seq gap-free, one resume per exit" \
 		python3 tests/kvm/kvmcheck.py --no-plan "$out/traces/linux-b"
 	check "hvtrace hist reads the Linux guest's trace" "$H" hist "$out/traces/linux-a"
@@ -179,6 +239,8 @@ else
 fi
 check "before kvm.ko is loaded, record --kvm is refused (status 2, ENOENT explained)" \
 	sh -c "grep -qx 2 '$L/nokvm.rc' && grep -q 'kvm.ko is not loaded' '$L/nokvm.err'"
+check "lttng-modules' kvm-x86 probe unloads after the peer runs (it holds kvm.ko)" \
+	grep -qx rc=0 "$L/rmmod-kvm-probe.txt"
 check "while attached: kvm_intel unloads (no VM, nothing of it used), kvm.ko does not (our module reference)" \
 	sh -c "grep -q 'rc=0' '$L/rmmod-kvm-intel.txt' && ! grep -q 'rc=0' '$L/rmmod-kvm-attached.txt' && grep -q '^kvm ' '$L/modules-attached.txt'"
 check "after the detach kvm.ko unloads (no reference left); that recording ended cleanly" \

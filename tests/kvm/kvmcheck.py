@@ -26,10 +26,27 @@ exits of those reasons are expected, and no other reason may appear.
 exit (STOP for the last), the session events and their counts.
 --ftrace: the kernel's kvm:kvm_exit lines of the same run: per reason the
 counts and the RIP sequence must equal ours.
+--lttng-peer: the trace also holds lttng-modules' kvm_x86_exit events (same
+LTTng session): per vCPU their count per basic exit reason must equal ours,
+and exit by exit (in trace order) their exit reason and guest_rip must equal
+our exit_reason and rip.  Their vCPU is only vcpu_id (no VM): each vCPU id
+must belong to one VM of ours.
+--perf VCPU,REPORT,HIST_CSV (repeatable; needs --vmx-h): `perf kvm stat
+report --vcpu VCPU` of the same run against `hvtrace hist --vcpu VCPU
+--format csv` of this trace.  perf kvm stat counts an exit when the vCPU's
+next kvm_entry comes (it pairs exit and entry), so an exit with no entry
+after it (our resume is a STOP: the VM ended there) is not in perf's table:
+per reason, perf's count must equal hist's count minus those exits, and
+hist's count must equal the exits this script reads.  perf's reason names
+are mapped to codes by the kernel's VMX_EXIT_REASONS (asm/vmx.h, --vmx-h),
+hist's by schemas/exit_reasons.h.
+--bt-text FILE: read babeltrace2's text output of TRACE from FILE instead of
+running babeltrace2 (to show that a changed trace is reported).
 Prints one line per VM and 'kvmcheck: OK' or the first differences; exit 0/1.
 """
 import collections
 import json
+import os
 import re
 import subprocess
 import sys
@@ -83,13 +100,21 @@ def parse_payload(s):
     return d
 
 
+BT_TEXT = None
+
+
 def read_trace(path):
-    out = subprocess.run(["babeltrace2", path], capture_output=True, text=True)
-    if out.returncode:
-        sys.exit("kvmcheck: babeltrace2 failed: " + out.stderr.strip()[:300])
+    if BT_TEXT:
+        with open(BT_TEXT) as f:
+            text = f.read()
+    else:
+        out = subprocess.run(["babeltrace2", path], capture_output=True, text=True)
+        if out.returncode:
+            sys.exit("kvmcheck: babeltrace2 failed: " + out.stderr.strip()[:300])
+        text = out.stdout
     evs = []
-    for line in out.stdout.splitlines():
-        m = re.search(r' (hvtrace_\w+): \{ cpu_id = \d+ \}, \{ (.*) \}$', line)
+    for line in text.splitlines():
+        m = re.search(r' (hvtrace_\w+|kvm_x86_exit): \{ cpu_id = \d+ \}, \{ (.*) \}$', line)
         if m:
             evs.append((m.group(1), parse_payload(m.group(2))))
         elif "discarded" in line.lower():
@@ -103,8 +128,25 @@ def main():
     expect_none = False
     ftrace = None
     no_plan = False
+    peers = {"lttng": False, "perf": [], "vmx_h": None}
+    global BT_TEXT
     while args and args[0].startswith("--"):
         a = args.pop(0)
+        if a == "--lttng-peer":
+            peers["lttng"] = True
+            continue
+        if a == "--perf":
+            v = args.pop(0).split(",")
+            if len(v) != 3:
+                sys.exit("kvmcheck: --perf VCPU,REPORT,HIST_CSV")
+            peers["perf"].append((int(v[0]), v[1], v[2]))
+            continue
+        if a == "--vmx-h":
+            peers["vmx_h"] = args.pop(0)
+            continue
+        if a == "--bt-text":
+            BT_TEXT = args.pop(0)
+            continue
         if a == "--reasons":
             reasons = {int(x) for x in args.pop(0).split(",")}
         elif a == "--expect-none":
@@ -115,8 +157,10 @@ def main():
             ftrace = args.pop(0)
         else:
             sys.exit("kvmcheck: unknown option " + a)
+    if peers["perf"] and not peers["vmx_h"]:
+        sys.exit("kvmcheck: --perf needs --vmx-h")
     if no_plan:
-        return check_no_plan(args[0], ftrace)
+        return check_no_plan(args[0], ftrace, peers)
     trace, plan_path = args
     with open(plan_path) as f:
         lines = [json.loads(x) for x in f if x.strip()]
@@ -261,10 +305,11 @@ def main():
 
     if ftrace:
         check_ftrace(ftrace, ft_rips, err)
+    check_peers(evs, peers, err)
     return finish(errors)
 
 
-def check_no_plan(trace, ftrace):
+def check_no_plan(trace, ftrace, peers):
     evs = read_trace(trace)
     errors = []
 
@@ -308,7 +353,139 @@ def check_no_plan(trace, ftrace):
         err("no exit in the trace")
     if ftrace:
         check_ftrace(ftrace, ours, err)
+    check_peers(evs, peers, err)
     return finish(errors)
+
+
+SCHEMA_NAMES = {}
+
+
+def reason_name(code):
+    if not SCHEMA_NAMES:
+        SCHEMA_NAMES.update({v: k for k, v in schema_names().items()})
+    return SCHEMA_NAMES.get(code, NAMES.get(code, str(code)))
+
+
+def check_peers(evs, peers, err):
+    exits = [d for k, d in evs if k == "hvtrace_exit"]
+    if peers["lttng"]:
+        check_lttng_peer(exits, [d for k, d in evs if k == "kvm_x86_exit"], err)
+    if peers["perf"]:
+        stops = collections.Counter()
+        last = {}
+        for e in exits:
+            last[(e["vm"], e["vcpu"])] = e
+        res = {(d["vm"], d["vcpu"], d["seq"]): d for k, d in evs if k == "hvtrace_resume"}
+        for key, e in last.items():
+            r = res.get((key[0], key[1], e["seq"]))
+            if r is not None and r["action"] == 1:
+                stops[(key[1], e["exit_reason"] & 0xffff)] += 1
+        check_perf(exits, stops, peers, err)
+
+
+def check_lttng_peer(exits, theirs, err):
+    """lttng-modules' kvm_x86_exit of the same session, per vCPU id."""
+    if not theirs:
+        err("lttng peer: no kvm_x86_exit event in the trace")
+        return
+    ours_by = collections.defaultdict(list)
+    vms = collections.defaultdict(set)
+    for e in exits:
+        ours_by[e["vcpu"]].append(e)
+        vms[e["vcpu"]].add(e["vm"])
+    theirs_by = collections.defaultdict(list)
+    for t in theirs:
+        theirs_by[t["vcpu_id"]].append(t)
+    for vcpu in sorted(set(ours_by) | set(theirs_by)):
+        if len(vms[vcpu]) > 1:
+            err("lttng peer: vCPU id %d is in VMs %s: kvm_x86_exit cannot tell them apart" %
+                (vcpu, sorted(vms[vcpu])))
+            continue
+        o, t = ours_by.get(vcpu, []), theirs_by.get(vcpu, [])
+        co = collections.Counter(e["exit_reason"] & 0xffff for e in o)
+        ct = collections.Counter(x["exit_reason"] & 0xffff for x in t)
+        for r in sorted(set(co) | set(ct)):
+            if co[r] != ct[r]:
+                err("lttng peer: vcpu %d reason %s: kvm_x86_exit %d, hvtrace %d" %
+                    (vcpu, reason_name(r), ct[r], co[r]))
+        bad = 0
+        for i, (a, b) in enumerate(zip(o, t)):
+            if (a["exit_reason"] & 0xffff) != (b["exit_reason"] & 0xffff) or a["rip"] != b["guest_rip"]:
+                if bad < 5:
+                    err("lttng peer: vcpu %d exit %d (seq %d): kvm_x86_exit %s rip %#x, hvtrace %s rip %#x" %
+                        (vcpu, i + 1, a["seq"], reason_name(b["exit_reason"] & 0xffff), b["guest_rip"],
+                         reason_name(a["exit_reason"] & 0xffff), a["rip"]))
+                bad += 1
+        if len(o) != len(t):
+            err("lttng peer: vcpu %d: %d kvm_x86_exit events, %d hvtrace exits" % (vcpu, len(t), len(o)))
+        print("kvmcheck: lttng peer: vcpu %d: %d kvm_x86_exit, %d hvtrace_exit; %d exits differ in reason or rip; per reason %s" %
+              (vcpu, len(t), len(o), bad,
+               ", ".join("%s %d/%d" % (reason_name(r), ct[r], co[r]) for r in sorted(set(co) | set(ct)))))
+
+
+def vmx_exit_names(path):
+    """perf's reason names (the kernel's VMX_EXIT_REASONS) to codes."""
+    text = open(path).read()
+    code = {m.group(1): int(m.group(2), 0)
+            for m in re.finditer(r'#define\s+EXIT_REASON_(\w+)\s+(\w+)', text)}
+    names = {}
+    for m in re.finditer(r'\{\s*EXIT_REASON_(\w+),\s*"(\w+)"\s*\}', text):
+        if m.group(1) in code:
+            names[m.group(2)] = code[m.group(1)]
+    if not names:
+        sys.exit("kvmcheck: no VMX_EXIT_REASONS table in " + path)
+    return names
+
+
+def schema_names():
+    """hvtrace's reason names (schemas/exit_reasons.h) to codes."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                        "schemas", "exit_reasons.h")
+    with open(path) as f:
+        text = f.read()
+    return {m.group(2): int(m.group(1)) for m in re.finditer(r'X\((\d+),\s*(\w+),', text)}
+
+
+def check_perf(exits, stops, peers, err):
+    perf_names = vmx_exit_names(peers["vmx_h"])
+    hist_names = schema_names()
+    for vcpu, report, hist_csv in peers["perf"]:
+        pc = collections.Counter()
+        with open(report) as f:
+            text = f.read()
+        if re.search(r'lost \d+ chunks|LOST', text):
+            err("perf peer: vcpu %d: the report says events were lost" % vcpu)
+        for line in text.splitlines():
+            m = re.match(r'\s*(\w+)\s+(\d+)\s+[\d.]+%\s+[\d.]+%', line)
+            if m:
+                if m.group(1) not in perf_names:
+                    err("perf peer: unknown exit reason name %s" % m.group(1))
+                    continue
+                pc[perf_names[m.group(1)]] += int(m.group(2))
+        if not pc:
+            err("perf peer: vcpu %d: no VM-EXIT row in %s" % (vcpu, report))
+        hc = collections.Counter()
+        with open(hist_csv) as f:
+            rows = f.read().splitlines()
+        for line in rows[1:]:
+            name, count = line.split(",")[:2]
+            if name not in hist_names:
+                err("perf peer: hist row %s is no schema reason" % name)
+                continue
+            hc[hist_names[name]] += int(count)
+        ours = collections.Counter(e["exit_reason"] & 0xffff for e in exits if e["vcpu"] == vcpu)
+        cells = []
+        for r in sorted(set(pc) | set(hc) | set(ours)):
+            st = stops[(vcpu, r)]
+            if hc[r] != ours[r]:
+                err("perf peer: vcpu %d %s: hvtrace hist %d, the trace %d" % (vcpu, reason_name(r), hc[r], ours[r]))
+            if pc[r] != hc[r] - st:
+                err("perf peer: vcpu %d %s: perf kvm stat %d, hvtrace hist %d%s" %
+                    (vcpu, reason_name(r), pc[r], hc[r], " - %d ending the VM" % st if st else ""))
+            cells.append("%s %d/%d%s" % (reason_name(r), pc[r], hc[r], "-%d" % st if st else ""))
+        print("kvmcheck: perf peer: vcpu %d: perf kvm stat %d exits, hvtrace hist %d (%d ending a VM); per reason perf/hist: %s" %
+              (vcpu, sum(pc.values()), sum(hc.values()), sum(v for k, v in stops.items() if k[0] == vcpu),
+               ", ".join(cells)))
 
 
 def check_ftrace(path, ours, err):

@@ -27,7 +27,13 @@ $MP lttng-probe-hvtrace
 # no kvm.ko yet: attach is refused
 run nokvm hvtrace record --kvm --duration 1 --output /out/traces/nokvm
 $MP kvm_intel > /out/logs/modprobe-kvm.txt 2>&1; echo "modprobe kvm_intel rc=$?" >> /out/logs/modprobe-kvm.txt
-hvt_mark "modules: $(grep -E '^(kvm_intel|kvm|hvtrace) ' /proc/modules | cut -d' ' -f1 | tr '\n' ' ')"
+# lttng-modules' own kvm probe (a peer: kvm_x86_exit), when the payload has
+# it: it uses kvm.ko's symbols, so it loads only now (not by sessiond)
+if [ -f /in/kvm-probe/lttng-probe-kvm-x86.ko ]; then
+	insmod /in/kvm-probe/lttng-probe-kvm-x86.ko > /out/logs/insmod-kvm-probe.txt 2>&1
+	echo "rc=$?" >> /out/logs/insmod-kvm-probe.txt
+fi
+hvt_mark "modules: $(grep -E '^(kvm_intel|kvm|hvtrace|lttng_probe_kvm_x86) ' /proc/modules | cut -d' ' -f1 | tr '\n' ' ')"
 ls -l /dev/kvm > /out/logs/devkvm.txt 2>&1
 
 mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
@@ -36,11 +42,13 @@ T=/sys/kernel/tracing
 # the VMM alone, not traced
 run vmm-alone hvt-vmm --seed $SEED --ops $OPS --plan /out/plans/alone.jsonl
 
-# vmm-a: traced, with the kernel's own kvm:kvm_exit through ftrace as a peer
+# vmm-a: traced, with peers on the same run: the kernel's own kvm:kvm_exit
+# through ftrace, lttng-modules' kvm_x86_exit in the same LTTng session and
+# perf kvm stat (/in/peers.sh)
 echo 16384 > $T/buffer_size_kb
 echo > $T/trace
 echo 1 > $T/events/kvm/kvm_exit/enable
-run vmm-a hvtrace record --kvm --output /out/traces/vmm-a -- \
+run vmm-a hvtrace record --kvm --output /out/traces/vmm-a -- sh /in/peers.sh vmm-a \
 	hvt-vmm --seed $SEED --ops $OPS --plan /out/plans/vmm-a.jsonl
 echo 0 > $T/events/kvm/kvm_exit/enable
 cat $T/trace > /out/ftrace-vmm-a.txt
@@ -81,7 +89,8 @@ hvt_mark "background VMM rc $(cat /out/logs/cycles-vmm.rc)"
 
 # A real Linux guest under QEMU/KVM (when the payload carries it, /in/l2):
 # Debian's kernel (PVH vmlinux) + a busybox initramfs booted to a marker,
-# twice, both recorded; ftrace's kvm:kvm_exit is the peer of the first.
+# twice, both recorded; the first with its peers (ftrace's kvm:kvm_exit,
+# lttng-modules' kvm_x86_exit, perf kvm stat).
 if [ -f /in/l2/vmlinux ] && [ "${LINUX:-1}" = 1 ]; then
 	cat > /tmp/qemu.sh <<'QEOF'
 exec qemu-system-x86_64 -L /in/share -enable-kvm -M pc -cpu host -vga none -m 128 -smp 1 \
@@ -92,7 +101,8 @@ QEOF
 	echo > $T/trace
 	echo 65536 > $T/buffer_size_kb
 	echo 1 > $T/events/kvm/kvm_exit/enable
-	run linux-a hvtrace record --kvm --subbuf-size 1M --num-subbuf 64 --output /out/traces/linux-a -- sh /tmp/qemu.sh
+	run linux-a hvtrace record --kvm --subbuf-size 1M --num-subbuf 64 --output /out/traces/linux-a -- \
+		sh /in/peers.sh linux-a sh /tmp/qemu.sh
 	echo 0 > $T/events/kvm/kvm_exit/enable
 	cat $T/trace > /out/ftrace-linux-a.txt
 	echo > $T/trace
@@ -102,6 +112,11 @@ QEOF
 fi
 
 grep -E '^(kvm_intel|kvm|hvtrace) ' /proc/modules > /out/logs/modules-after.txt
+# the kvm-x86 probe holds kvm.ko (its symbols): out before the reference tests
+if grep -q '^lttng_probe_kvm_x86 ' /proc/modules; then
+	rmmod lttng_probe_kvm_x86 > /out/logs/rmmod-kvm-probe.txt 2>&1
+	echo "rc=$?" >> /out/logs/rmmod-kvm-probe.txt
+fi
 # module references while attached: kvm_intel may go (no VM left, nothing
 # of it in use), kvm.ko may not (its tracepoints carry our probes)
 hvtrace record --kvm --duration 6 --output /tmp/hold > /out/logs/hold.out 2> /out/logs/hold.err &
