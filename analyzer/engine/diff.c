@@ -315,7 +315,7 @@ struct hvt_diff *hvt_diff_new(const struct hvt_diff_opts *o)
 	d->rip_mask = !o->rip_mask ? ~0ull : o->rip_mask == HVT_DIFF_RIP_NONE ? 0 : o->rip_mask;
 	for (int s = 0; s < 2; s++) {
 		hvt_who_init(&d->who[s]);
-		d->who[s].pid = o->pid[s];
+		d->who[s].pid = o->pid_set ? (int64_t)o->pid[s] : -1;
 		if (o->comm)
 			hvt_who_set_comm(&d->who[s], o->comm);
 	}

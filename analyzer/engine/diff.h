@@ -63,9 +63,10 @@ struct hvt_diff_opts {
 	 * per thread, in time order over all CPUs; a side's threads are
 	 * numbered in the order they first exit (thread 0 of A against thread
 	 * 0 of B), their CPU and seq are left aside, and so is CR3 (two runs
-	 * of a program are two processes).  pid -1: any.
+	 * of a program are two processes).
 	 */
-	int64_t pid[2];		/* A's and B's (two runs get two pids) */
+	int pid_set;		/* --pid given (zero-initialised options: no filter) */
+	uint32_t pid[2];	/* A's and B's (two runs get two pids) */
 	const char *comm;	/* NULL: any */
 };
 

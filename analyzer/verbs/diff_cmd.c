@@ -80,7 +80,6 @@ static int parse(struct dopts *o, int argc, char **argv)
 	int npos = 0;
 
 	memset(o, 0, sizeof(*o));
-	o->d.pid[0] = o->d.pid[1] = -1;
 	o->d.window = HVT_DIFF_WINDOW_DEFAULT;
 	o->d.max_window = 0;
 	o->d.resync = HVT_DIFF_RESYNC_DEFAULT;
@@ -123,8 +122,9 @@ static int parse(struct dopts *o, int argc, char **argv)
 				pb = strtoull(end + 1, &end, 10);
 			if (errno || *end || pa > UINT32_MAX || pb > UINT32_MAX)
 				return hvt_error("diff: --pid takes PID or PID_A,PID_B, not '%s'", v);
-			o->d.pid[0] = (int64_t)pa;
-			o->d.pid[1] = (int64_t)pb;
+			o->d.pid_set = 1;
+			o->d.pid[0] = (uint32_t)pa;
+			o->d.pid[1] = (uint32_t)pb;
 			i++;
 		} else if (!strcmp(a, "--comm")) {
 			if (!v || !*v)
@@ -275,13 +275,13 @@ static void text_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	fprintf(f, "ignored fields: %s\n", ign[0] ? ign : "(none)");
 	if (r->by_thread) {
 		fprintf(f, "compared: the exits of");
-		if (o->d.pid[0] >= 0 && o->d.pid[0] == o->d.pid[1])
-			fprintf(f, " pid %" PRId64, o->d.pid[0]);
-		else if (o->d.pid[0] >= 0)
-			fprintf(f, " pid %" PRId64 " (A) and %" PRId64 " (B)", o->d.pid[0],
+		if (o->d.pid_set && o->d.pid[0] == o->d.pid[1])
+			fprintf(f, " pid %" PRIu32, o->d.pid[0]);
+		else if (o->d.pid_set)
+			fprintf(f, " pid %" PRIu32 " (A) and %" PRIu32 " (B)", o->d.pid[0],
 				o->d.pid[1]);
 		if (o->d.comm)
-			fprintf(f, "%s comm %s", o->d.pid[0] >= 0 ? "," : "", o->d.comm);
+			fprintf(f, "%s comm %s", o->d.pid_set ? "," : "", o->d.comm);
 		fprintf(f, ", thread by thread (CPU and seq positional)\n");
 	}
 	if (!strcmp(inputs_mode(o, r), "loose"))
@@ -499,7 +499,7 @@ static void json_report(FILE *f, const struct dopts *o, const struct hvt_diff *d
 	json_object_set_new(j, "rip_key", json_string(o->d.rip_mask == 0xfff ? "page" :
 				o->d.rip_mask == HVT_DIFF_RIP_NONE ? "none" : "full"));
 	json_object_set_new(j, "inputs", json_string(inputs_mode(o, r)));
-	if (o->d.pid[0] >= 0) {
+	if (o->d.pid_set) {
 		json_t *pp = json_array();
 
 		json_array_append_new(pp, json_integer(o->d.pid[0]));
