@@ -40,3 +40,5 @@ CHECK_SUITES += kmod/tests/build-w1.sh
 CHECK_SUITES += kmod/tests/build-kernels.sh
 E2E_SUITES += kmod/tests/bochs-kmod.sh
 E2E_SUITES += kmod/tests/bochs-host.sh
+# the KVM backend at run time on Debian's 6.1 and 6.12 (ftrace, no LTTng; make test)
+E2E_SUITES += kmod/tests/bochs-kernels.sh

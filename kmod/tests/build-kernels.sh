@@ -12,7 +12,9 @@
 # (about 17 MB downloaded once per Debian update); the build runs in a
 # scratch copy, build/kmod-6.12/, so it never races with `make kmod`.
 #
-# usage: kmod/tests/build-kernels.sh      (HVT_K612_CACHE=DIR to move the cache)
+# usage: kmod/tests/build-kernels.sh [--fetch-only]
+#   --fetch-only: fetch (or find) the headers, print their Kbuild tree, build
+#   nothing (kmod/tests/bochs-kernels.sh).  HVT_K612_CACHE=DIR moves the cache.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${HVT_K612_CACHE:-$top/build/cache/kernel-6.12}
@@ -22,9 +24,19 @@ n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+fetch_only=no
+[ "${1:-}" = --fetch-only ] && fetch_only=yes
+skip_all() {
+	[ $fetch_only = no ] || { echo "build-kernels: $*" >&2; exit 1; }
+	echo "1..0 # SKIP $*"
+	exit 0
+}
 
 # ---- the headers ---------------------------------------------------------
+# One fetch at a time (make test runs this beside bochs-kernels.sh).
+mkdir -p "$(dirname "$cache")"
+exec 9> "$cache.lock"
+flock 9
 # The metapackage depends on the current ABI's headers package.
 resolve() {
 	apt-cache depends "$meta" 2>/dev/null |
@@ -68,6 +80,12 @@ kdir=$cache/root/usr/src/linux-headers-$kver
 # cache may have been moved): point it at this copy, every run.
 sed -i -E "s|^include .*/usr/src/linux-headers-|include $cache/root/usr/src/linux-headers-|" \
 	"$kdir/Makefile"
+flock -u 9
+if [ $fetch_only = yes ]; then
+	[ -f "$kdir/Makefile" ] || exit 1
+	echo "$kdir"
+	exit 0
+fi
 if [ -f "$kdir/Makefile" ] && [ -x "$kdir/scripts/basic/fixdep" ]; then
 	ok "headers of $kver unpacked in $cache"
 else
