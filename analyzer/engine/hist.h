@@ -49,8 +49,9 @@ struct hvt_hist_group {
 	struct hvt_lat lat;
 };
 
+/* A vCPU: (trace, VM, vCPU id); under KVM each VM has its own vCPU 0. */
 struct hvt_hist_vcpu {
-	uint32_t trace, vcpu;
+	uint32_t trace, vm, vcpu;
 	uint32_t stream;
 	int have_seq, pending;
 	uint64_t last_seq;

@@ -11,11 +11,10 @@ cd "$(dirname "$0")/../.." || exit 2
 
 # Three programs on two vCPUs: exits 100..399 of vCPU 0 are "worker"
 # (pid 4100), 500..549 of vCPU 0 are "init" (pid 1); the rest "shell"
-# (pid 4000, tid 4000 + vCPU).  Exits 10..29 of vCPU 0 belong to VM 7.
+# (pid 4000, tid 4000 + vCPU).
 edits=()
 for s in $(seq 100 399); do edits+=(--alter "$s:comm=worker" --alter "$s:pid=4100" --alter "$s:tid=4101"); done
 for s in $(seq 500 549); do edits+=(--alter "$s:comm=init" --alter "$s:pid=1" --alter "$s:tid=1"); done
-for s in $(seq 10 29); do edits+=(--alter "$s:vm=7"); done
 synth who --exits 3000 --vcpus 2 --seed 41 --comm shell --pid 4000 "${edits[@]}"
 check "synthetic trace written" test -f "$T/who/metadata"
 
@@ -78,13 +77,26 @@ check "--comm: no seq gap warning (left-out exits still count for seq)" sh -c "!
 run hist --comm worker-thread-name-too-long "$T/who"
 check "--comm: compared on its first 15 characters (none here)" grep -q 'no exit in this trace passes' "$T/err"
 
-# --by vm: VM 7 (no VMM pid: a synthetic sandbox trace) and VM 0
-run hist --by vm --format csv "$T/who"
-check "--by vm: vm 7 has 20 exits, vm 0 the rest, no VMM pid" \
-	sh -c "grep -qx '7,,20,.*' '$T/out' 2>/dev/null || grep -q '^7,,20,' '$T/out'"
-check "... vm 0 has 2980" grep -q '^0,,2980,' "$T/out"
-run hist --vm 7 "$T/who"
-check "--vm 7: 20 exits" grep -q '^total  20 exits' "$T/out"
+# two VMs one after the other, each with its vCPU 0 counting seq from 1
+# (a VMM that runs two guests): two vCPUs, no seq warning, every exit timed
+twovm=()
+for s in $(seq 1 400); do
+	if [ "$s" -le 200 ]; then twovm+=(--alter "$s:vm=5" --alter "$s:resume.vm=5")
+	else twovm+=(--alter "$s:vm=6" --alter "$s:resume.vm=6" --alter "$s:seq=$((s - 200))"
+		     --alter "$s:resume.seq=$((s - 200))"); fi
+done
+synth twovm --exits 400 --seed 43 "${twovm[@]}"
+run hist "$T/twovm"
+check "two VMs' vCPU 0: 'vcpus 2' and no seq warning" \
+	sh -c "grep -qE '^events [0-9]+  exits 400  resumes 400  vcpus 2 ' '$T/out' && ! grep -q 'seq went back' '$T/err'"
+check "... and no exit without its resume" sh -c "! grep -q 'have no resume' '$T/err'"
+run hist --by vm --format csv "$T/twovm"
+check "--by vm: 200 exits each, no VMM pid (a synthetic sandbox trace)" \
+	sh -c "grep -q '^5,,200,' '$T/out' && grep -q '^6,,200,' '$T/out'"
+run hist --vm 6 "$T/twovm"
+check "--vm 6: 200 exits" grep -q '^total  200 exits' "$T/out"
+for th in 1 2; do "$HVTRACE" hist --threads $th --by vm "$T/twovm" > "$T/tv$th" 2>&1; done
+check "--by vm on two VMs: the same with one and two threads" cmp -s "$T/tv1" "$T/tv2"
 
 # a KVM trace (hvt-vmm under KVM, schema v2): the VM's pid from its session records
 run hist --by vm samples/kvm-vmm-s42
