@@ -13,8 +13,9 @@
  * emitter, one schema, whatever the backend.
  *
  * Kernels handled: 6.1 and later with kvm_intel, built against the
- * running kernel's headers; built and checked here against Debian's
- * 6.1.192 and 6.12.117 (kmod/tests/build-w1.sh, build-kernels.sh).
+ * running kernel's headers; built against Debian's 6.1.192 and 6.12.117
+ * (kmod/tests/build-w1.sh, build-kernels.sh) and run on both in Bochs
+ * (kmod/tests/bochs-kernels.sh).
  * Older kernels, or a kernel without CONFIG_KVM_INTEL, build a stub that
  * refuses to attach, saying why.  What this relies on, kernel by kernel:
  *  - kvm_exit(struct kvm_vcpu *vcpu, u32 isa): that prototype since 5.16,
