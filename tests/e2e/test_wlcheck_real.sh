@@ -36,6 +36,10 @@ expect 0 "xmm seed 5 x10 with preemption-timer exits matches its plan" \
 grep -q '^# run .*(11 synchronous, 10 asynchronous)' "$tmp/out" &&
 	ok "xmm: the 10 asynchronous exits were skipped, 11 synchronous checked" ||
 	not_ok "xmm: asynchronous exits not counted as expected"
+expect 0 "xmm seed 42 x20, schema v3, matches its plan" "$traces/xmm-s42-n20-v3" xmm 42 20
+grep -q '^ok 14 - who: .*(21 checked, 0 failed)' "$tmp/out" &&
+	ok "xmm v3: every exit names the run's kthread hvtrace/0 at CPL 0" ||
+	not_ok "xmm v3: who checks missing or failed"
 # --plan lists exactly the synchronous exits the real run made.
 "$wlcheck" "$traces/mix-s42-n5" mix 42 5 > "$tmp/check" 2>&1
 sync=$(sed -n 's/^# run .*exits (\([0-9]*\) synchronous.*/\1/p' "$tmp/check")
