@@ -363,14 +363,14 @@ done
 last=$(( $(cat /sys/block/${in#/dev/}/size) - 1 ))
 seek=$(( $(cat /sys/block/${out#/dev/}/size) / 2048 - 16 ))
 echo "soak: payload disk $in (last sector $last), output disk $out (1 MiB at $seek MiB)"
-dd if=bin/hostmode of=/tmp/soak-blk bs=1M count=1 2>/dev/null
+dd if=/dev/urandom of=/tmp/soak-blk bs=1M count=1 iflag=fullblock 2>/dev/null
 ref=$(md5sum < /tmp/soak-blk)
 u0=$(cut -d. -f1 /proc/uptime)
 n=0
 bad=0
 stopped=cap
 while [ "$(cut -d. -f1 /proc/uptime)" -lt $((u0 + cap)) ]; do
-	dd if=/tmp/soak-blk of=$out bs=1M seek=$seek count=1 oflag=direct conv=fsync 2>/dev/null ||
+	dd if=/tmp/soak-blk of=$out bs=1M seek=$seek count=1 oflag=direct conv=notrunc,fsync 2>/dev/null ||
 		bad=$((bad + 1))
 	[ "$(dd if=$out bs=1M skip=$seek count=1 iflag=direct 2>/dev/null | md5sum)" = "$ref" ] ||
 		bad=$((bad + 1))
