@@ -14,11 +14,19 @@
  * changes before the guest resumes: it writes that plan (--plan FILE, one
  * JSON object a line) for tests/kvm/kvmcheck.py to compare with the trace.
  *
- *   hvt-vmm [--seed N] [--ops N] [--vms N] [--until FILE] [--plan FILE] [--quiet]
+ *   hvt-vmm [--seed N] [--ops N] [--vms N] [--vcpus N] [--until FILE]
+ *           [--plan FILE] [--quiet]
  *
  * --vms N runs N VMs one after the other (each created, run to its end and
- * destroyed); --until FILE keeps doing so until FILE exists.  Any exit that
- * reaches userspace and differs from the plan is fatal (status 2).
+ * destroyed); --until FILE keeps doing so until FILE exists.  --vcpus N
+ * gives each VM N vCPUs that run at the same time, one thread each: vCPU v
+ * runs the program of seed + v in its own 4 MiB of RAM (code, op data,
+ * stack and MMIO addresses of its own; the page tables, GDT, IDT and #GP
+ * handler are shared) and its thread answers its own userspace exits
+ * against its own ops; with N > 1 each thread yields the CPU after every
+ * KVM_RUN so that the vCPUs' exits interleave on one host CPU too.  Every
+ * plan line names its vm_index and vcpu.  Any exit that reaches userspace
+ * and differs from the plan is fatal (status 2).
  *
  * No in-kernel irqchip: HLT exits to userspace, and nothing interrupts the
  * guest (RFLAGS.IF stays 0).  Exits the plan does not name (EPT violations
@@ -31,6 +39,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,7 +50,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define MEM_SIZE	0x400000ULL	/* 4 MiB of RAM at GPA 0 */
+#define VCPU_MEM	0x400000ULL	/* 4 MiB of RAM per vCPU at GPA 0 */
+#define MAX_VCPUS	8
 #define PML4_GPA	0x1000
 #define PDPT_GPA	0x2000
 #define PD_GPA		0x3000
@@ -53,6 +64,7 @@
 #define MXCSR_GPA	0x300000	/* 4 bytes per op */
 #define STACK_TOP	0x3ff000
 #define MMIO_GPA	0x20000000ULL	/* no memory slot: MMIO */
+#define MMIO_VCPU	0x10000		/* vCPU v's MMIO at MMIO_GPA + v * this */
 #define MAX_OPS		2000
 #define CPUID_LEAF0	0x4fffff00u	/* our CPUID leaves: LEAF0 + 0..7 */
 #define NR_LEAVES	8
@@ -93,13 +105,25 @@ struct op {
 	uint64_t data[2];		/* IN / MMIO read data the VMM supplies */
 };
 
-static struct op ops[MAX_OPS];
-static unsigned int nr_ops;
-static uint32_t leaves[NR_LEAVES][4];
+/* one vCPU's program: its ops, CPUID leaves and where its RAM begins */
+struct prog {
+	struct op ops[MAX_OPS];
+	uint32_t leaves[NR_LEAVES][4];
+	uint64_t base;		/* GPA of its 4 MiB: vcpu * VCPU_MEM */
+	uint64_t end_rip;	/* the final HLT */
+	int vm_index, id, fd;
+	unsigned int uexits;
+	struct kvm_run *run;
+};
+
+static struct prog progs[MAX_VCPUS];
+static unsigned int nr_ops, nr_vcpus = 1;
+static uint64_t mem_size = VCPU_MEM;
 static uint64_t rng_state;
 static uint8_t *mem;
-static uint64_t code_pc;
+static uint64_t code_pc, code_end;
 static int quiet;
+static pthread_barrier_t start_barrier;
 
 static void die(const char *fmt, ...)
 {
@@ -126,7 +150,7 @@ static uint64_t rnd(void)	/* splitmix64 */
 
 static void emit(const void *p, size_t n)
 {
-	if (code_pc + n > CODE_END)
+	if (code_pc + n > code_end)
 		die("guest code too large");
 	memcpy(mem + code_pc, p, n);
 	code_pc += n;
@@ -169,8 +193,9 @@ static void emit_movdqu_load(unsigned int n, uint32_t addr)
 	emit_abs(n, addr);
 }
 
-static void write_plan(FILE *f, const struct op *o, unsigned int i, int vm)
+static void write_plan(FILE *f, const struct prog *pg, unsigned int i)
 {
+	const struct op *o = &pg->ops[i];
 	uint64_t chg[64];
 	int has[64] = { 0 };
 	int reason = 0, j, first = 1;
@@ -180,7 +205,7 @@ static void write_plan(FILE *f, const struct op *o, unsigned int i, int vm)
 	memset(chg, 0, sizeof(chg));
 	switch (o->kind) {
 	case OP_CPUID: {
-		const uint32_t *l = leaves[o->gpr[0] - CPUID_LEAF0];
+		const uint32_t *l = pg->leaves[o->gpr[0] - CPUID_LEAF0];
 
 		reason = R_CPUID;
 		has[0] = has[3] = has[1] = has[2] = 1;
@@ -259,9 +284,9 @@ static void write_plan(FILE *f, const struct op *o, unsigned int i, int vm)
 		has[16] = 1;
 		chg[16] = o->rip_after;
 	}
-	fprintf(f, "{\"vm_index\": %d, \"op\": %u, \"kind\": \"%s\", \"reason\": %d, \"qual\": %s, "
+	fprintf(f, "{\"vm_index\": %d, \"vcpu\": %d, \"op\": %u, \"kind\": \"%s\", \"reason\": %d, \"qual\": %s, "
 		"\"mmio_gpa\": %" PRIu64 ", \"rip\": %" PRIu64 ", \"rflags\": %d, \"mxcsr\": %u, \"gpr\": [",
-		vm, i, op_names[o->kind], reason, qual,
+		pg->vm_index, pg->id, i, op_names[o->kind], reason, qual,
 		(o->kind >= OP_MMIO_W) ? o->addr : 0, o->rip, RFLAGS_INIT,
 		o->mxcsr);
 	for (j = 0; j < 16; j++)
@@ -279,12 +304,10 @@ static void write_plan(FILE *f, const struct op *o, unsigned int i, int vm)
 	fprintf(f, "}}\n");
 }
 
-/* Builds the whole program; returns the RIP of the final HLT. */
-static uint64_t build_guest(uint64_t seed, unsigned int n)
+/* What every vCPU shares: page tables, GDT, IDT and the #GP handler. */
+static void build_shared(void)
 {
-	uint64_t pat = 0x0007040600070406ULL;	/* IA32_PAT at reset */
-	static const uint8_t pat_types[] = { 0, 1, 4, 5, 6, 7 };
-	unsigned int i, j, mmio_slot = 0;
+	unsigned int i;
 	uint64_t *pml4 = (uint64_t *)(mem + PML4_GPA);
 	uint64_t *pdpt = (uint64_t *)(mem + PDPT_GPA);
 	uint64_t *pd = (uint64_t *)(mem + PD_GPA);
@@ -297,8 +320,7 @@ static uint64_t build_guest(uint64_t seed, unsigned int n)
 	};
 	uint64_t h = GP_HANDLER_GPA;
 
-	rng_state = seed;
-	memset(mem, 0, MEM_SIZE);
+	memset(mem, 0, mem_size);
 	pml4[0] = PDPT_GPA | 3;
 	pdpt[0] = PD_GPA | 3;
 	for (i = 0; i < 512; i++)	/* identity, 1 GiB in 2 MiB pages */
@@ -313,14 +335,25 @@ static uint64_t build_guest(uint64_t seed, unsigned int n)
 	idt[5] = 0x8e;
 	idt[6] = (h >> 16) & 0xff;
 	idt[7] = (h >> 24) & 0xff;
+}
 
+/* Builds vCPU pg's program in its RAM; sets its final HLT's RIP. */
+static void build_prog(struct prog *pg, uint64_t seed, unsigned int n)
+{
+	uint64_t pat = 0x0007040600070406ULL;	/* IA32_PAT at reset */
+	static const uint8_t pat_types[] = { 0, 1, 4, 5, 6, 7 };
+	unsigned int i, j, mmio_slot = 0;
+	const uint64_t b = pg->base;
+
+	rng_state = seed;
 	for (i = 0; i < NR_LEAVES; i++)
 		for (j = 0; j < 4; j++)
-			leaves[i][j] = (uint32_t)rnd();
+			pg->leaves[i][j] = (uint32_t)rnd();
 
-	code_pc = CODE_GPA;
+	code_pc = b + CODE_GPA;
+	code_end = b + CODE_END;
 	for (i = 0; i < n; i++) {
-		struct op *o = &ops[i];
+		struct op *o = &pg->ops[i];
 		uint8_t insn[16];
 		unsigned int len = 0;
 
@@ -328,7 +361,7 @@ static uint64_t build_guest(uint64_t seed, unsigned int n)
 		o->kind = rnd() % NR_OP_KINDS;
 		for (j = 0; j < 16; j++)
 			o->gpr[j] = rnd();
-		o->gpr[4] = STACK_TOP;
+		o->gpr[4] = b + STACK_TOP;
 		for (j = 0; j < 32; j++)
 			o->xmm[j] = rnd();
 		o->mxcsr = rnd() & 0xffbf;	/* no DAZ, no reserved bits */
@@ -383,7 +416,8 @@ static uint64_t build_guest(uint64_t seed, unsigned int n)
 		case OP_MMIO_W:
 		case OP_MMIO_R:
 		case OP_MMIO_XMM:
-			o->addr = MMIO_GPA + 16 * (mmio_slot++ % 256);
+			o->addr = MMIO_GPA + MMIO_VCPU * pg->id +
+				  16 * (mmio_slot++ % 256);
 			o->data[0] = rnd();
 			o->data[1] = rnd();
 			o->size = o->kind == OP_MMIO_XMM ? 16 : 8;
@@ -409,13 +443,13 @@ static uint64_t build_guest(uint64_t seed, unsigned int n)
 			break;
 		}
 		/* the op's state: XMM, MXCSR, then the GPRs, then the exit */
-		memcpy(mem + XMM_GPA + 256 * i, o->xmm, 256);
-		memcpy(mem + MXCSR_GPA + 4 * i, &o->mxcsr, 4);
+		memcpy(mem + b + XMM_GPA + 256 * i, o->xmm, 256);
+		memcpy(mem + b + MXCSR_GPA + 4 * i, &o->mxcsr, 4);
 		for (j = 0; j < 16; j++)
-			emit_movdqu_load(j, XMM_GPA + 256 * i + 16 * j);
+			emit_movdqu_load(j, b + XMM_GPA + 256 * i + 16 * j);
 		emit1(0x0f);		/* ldmxcsr [addr] */
 		emit1(0xae);
-		emit_abs(2, MXCSR_GPA + 4 * i);
+		emit_abs(2, b + MXCSR_GPA + 4 * i);
 		for (j = 0; j < 16; j++)
 			if (j != 4)
 				emit_movabs(j, o->gpr[j]);
@@ -423,16 +457,15 @@ static uint64_t build_guest(uint64_t seed, unsigned int n)
 		emit(insn, len);
 		o->rip_after = code_pc;
 	}
-	nr_ops = n;
 	emit1(0xf4);	/* the end: HLT */
-	return code_pc - 1;
+	pg->end_rip = code_pc - 1;
 }
 
 /* ---- running ----------------------------------------------------------- */
 
 static int kvm_fd;
 
-static void setup_cpuid(int vcpu)
+static void setup_cpuid(int vcpu, const struct prog *pg)
 {
 	struct kvm_cpuid2 *c;
 	unsigned int nent = 256, i;
@@ -448,17 +481,17 @@ static void setup_cpuid(int vcpu)
 
 		memset(e, 0, sizeof(*e));
 		e->function = CPUID_LEAF0 + i;
-		e->eax = leaves[i][0];
-		e->ebx = leaves[i][1];
-		e->ecx = leaves[i][2];
-		e->edx = leaves[i][3];
+		e->eax = pg->leaves[i][0];
+		e->ebx = pg->leaves[i][1];
+		e->ecx = pg->leaves[i][2];
+		e->edx = pg->leaves[i][3];
 	}
 	if (ioctl(vcpu, KVM_SET_CPUID2, c) < 0)
 		die("KVM_SET_CPUID2: %s", strerror(errno));
 	free(c);
 }
 
-static void setup_regs(int vcpu, uint64_t entry)
+static void setup_regs(int vcpu, uint64_t entry, uint64_t stack)
 {
 	struct kvm_sregs s;
 	struct kvm_regs r;
@@ -487,83 +520,52 @@ static void setup_regs(int vcpu, uint64_t entry)
 		die("KVM_SET_SREGS: %s", strerror(errno));
 	memset(&r, 0, sizeof(r));
 	r.rip = entry;
-	r.rsp = STACK_TOP;
+	r.rsp = stack;
 	r.rflags = RFLAGS_INIT;
 	if (ioctl(vcpu, KVM_SET_REGS, &r) < 0)
 		die("KVM_SET_REGS: %s", strerror(errno));
 }
 
-/* Runs one VM to its final HLT, checking every userspace exit. */
-static void run_vm(int vm_index, uint64_t seed, FILE *plan)
+/* Runs one vCPU to its final HLT, checking every userspace exit. */
+static void run_vcpu(struct prog *pg)
 {
-	struct kvm_userspace_memory_region region = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = MEM_SIZE,
-	};
-	unsigned int next = 0, uexits = 0, i;
-	uint64_t end_rip;
-	struct kvm_run *run;
-	long run_size;
-	int vm, vcpu;
-
-	vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
-	if (vm < 0)
-		die("KVM_CREATE_VM: %s", strerror(errno));
-	if (ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0)
-		die("KVM_SET_TSS_ADDR: %s", strerror(errno));
-	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (mem == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	end_rip = build_guest(seed, nr_ops);
-	region.userspace_addr = (uint64_t)mem;
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		die("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
-	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	if (vcpu < 0)
-		die("KVM_CREATE_VCPU: %s", strerror(errno));
-	run_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	if (run == MAP_FAILED)
-		die("mmap kvm_run: %s", strerror(errno));
-	setup_cpuid(vcpu);
-	setup_regs(vcpu, CODE_GPA);
-	if (plan)
-		for (i = 0; i < nr_ops; i++)
-			write_plan(plan, &ops[i], i, vm_index);
-	if (plan)	/* the final HLT: the VM's last exit, no resume */
-		fprintf(plan, "{\"vm_index\": %d, \"op\": %u, \"kind\": \"end\", \"reason\": %d, \"qual\": null, \"mmio_gpa\": 0, \"rip\": %" PRIu64 ", \"inject\": null, \"changes\": {}}\n",
-			vm_index, nr_ops, R_HLT, end_rip);
+	struct kvm_run *run = pg->run;
+	unsigned int next = 0;
+	int vm_index = pg->vm_index, id = pg->id;
 
 	for (;;) {
 		struct op *o;
 
-		if (ioctl(vcpu, KVM_RUN, 0) < 0) {
+		if (ioctl(pg->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR)
 				continue;
-			die("KVM_RUN: %s", strerror(errno));
+			die("vm %d vcpu %d: KVM_RUN: %s", vm_index, id,
+			    strerror(errno));
 		}
-		uexits++;
+		pg->uexits++;
 		/* the next op that reaches userspace */
 		while (next < nr_ops &&
-		       ops[next].kind != OP_OUT && ops[next].kind != OP_IN &&
-		       ops[next].kind != OP_HLT && ops[next].kind < OP_MMIO_W)
+		       pg->ops[next].kind != OP_OUT &&
+		       pg->ops[next].kind != OP_IN &&
+		       pg->ops[next].kind != OP_HLT &&
+		       pg->ops[next].kind < OP_MMIO_W)
 			next++;
-		o = next < nr_ops ? &ops[next] : NULL;
+		o = next < nr_ops ? &pg->ops[next] : NULL;
 		switch (run->exit_reason) {
 		case KVM_EXIT_HLT:
 			if (!o) {
 				struct kvm_regs r;
 
-				if (ioctl(vcpu, KVM_GET_REGS, &r) < 0)
+				if (ioctl(pg->fd, KVM_GET_REGS, &r) < 0)
 					die("KVM_GET_REGS: %s", strerror(errno));
-				if (r.rip != end_rip + 1)
-					die("vm %d: final HLT at rip %#llx, expected %#" PRIx64,
-					    vm_index, r.rip - 1, end_rip);
-				goto done;
+				if (r.rip != pg->end_rip + 1)
+					die("vm %d vcpu %d: final HLT at rip %#llx, expected %#" PRIx64,
+					    vm_index, id, r.rip - 1, pg->end_rip);
+				return;
 			}
 			if (o->kind != OP_HLT)
-				die("vm %d op %u: HLT exit, expected %s", vm_index,
-				    next, op_names[o->kind]);
+				die("vm %d vcpu %d op %u: HLT exit, expected %s",
+				    vm_index, id, next, op_names[o->kind]);
 			next++;
 			break;
 		case KVM_EXIT_IO: {
@@ -573,13 +575,14 @@ static void run_vm(int vm_index, uint64_t seed, FILE *plan)
 			if (!o || o->kind != (in ? OP_IN : OP_OUT) ||
 			    run->io.port != o->port || run->io.size != o->size ||
 			    run->io.count != 1)
-				die("vm %d op %u: unexpected I/O %s port %#x size %u",
-				    vm_index, next, in ? "in" : "out",
+				die("vm %d vcpu %d op %u: unexpected I/O %s port %#x size %u",
+				    vm_index, id, next, in ? "in" : "out",
 				    run->io.port, run->io.size);
 			if (in) {
 				memcpy(d, &o->data[0], o->size);
 			} else if (memcmp(d, &o->gpr[0], o->size)) {
-				die("vm %d op %u: OUT data differs", vm_index, next);
+				die("vm %d vcpu %d op %u: OUT data differs",
+				    vm_index, id, next);
 			}
 			next++;
 			break;
@@ -590,8 +593,8 @@ static void run_vm(int vm_index, uint64_t seed, FILE *plan)
 			if (!o || o->kind < OP_MMIO_W ||
 			    run->mmio.phys_addr < o->addr ||
 			    run->mmio.phys_addr + run->mmio.len > o->addr + o->size)
-				die("vm %d op %u: unexpected MMIO %s %#llx len %u",
-				    vm_index, next,
+				die("vm %d vcpu %d op %u: unexpected MMIO %s %#llx len %u",
+				    vm_index, id, next,
 				    run->mmio.is_write ? "write" : "read",
 				    run->mmio.phys_addr, run->mmio.len);
 			off = run->mmio.phys_addr - o->addr;
@@ -599,8 +602,8 @@ static void run_vm(int vm_index, uint64_t seed, FILE *plan)
 				if (!run->mmio.is_write ||
 				    memcmp(run->mmio.data, &o->gpr[o->reg],
 					   run->mmio.len))
-					die("vm %d op %u: MMIO write data differs",
-					    vm_index, next);
+					die("vm %d vcpu %d op %u: MMIO write data differs",
+					    vm_index, id, next);
 			} else {
 				memcpy(run->mmio.data, (uint8_t *)o->data + off,
 				       run->mmio.len);
@@ -611,19 +614,107 @@ static void run_vm(int vm_index, uint64_t seed, FILE *plan)
 			break;
 		}
 		default:
-			die("vm %d op %u: unexpected exit %u (hw reason %#llx)",
-			    vm_index, next, run->exit_reason,
+			die("vm %d vcpu %d op %u: unexpected exit %u (hw reason %#llx)",
+			    vm_index, id, next, run->exit_reason,
 			    (unsigned long long)run->hw.hardware_exit_reason);
 		}
+		/* let the other vCPUs' threads run: their exits interleave */
+		if (nr_vcpus > 1)
+			sched_yield();
 	}
-done:
-	if (!quiet)
-		printf("hvt-vmm: vm %d pid %d: %u ops ran as planned, %u exits to userspace, final HLT at %#" PRIx64 "\n",
-		       vm_index, getpid(), nr_ops, uexits, end_rip);
-	munmap(run, run_size);
-	close(vcpu);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	pthread_barrier_wait(&start_barrier);
+	run_vcpu(arg);
+	return NULL;
+}
+
+/* Runs one VM (all its vCPUs at the same time) to its vCPUs' final HLTs. */
+static void run_vm(int vm_index, uint64_t seed, FILE *plan)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 0, .guest_phys_addr = 0,
+	};
+	pthread_t threads[MAX_VCPUS];
+	unsigned int i, v;
+	long run_size;
+	int vm, rc;
+
+	vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		die("KVM_CREATE_VM: %s", strerror(errno));
+	if (ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0)
+		die("KVM_SET_TSS_ADDR: %s", strerror(errno));
+	mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	build_shared();
+	for (v = 0; v < nr_vcpus; v++) {
+		struct prog *pg = &progs[v];
+
+		pg->vm_index = vm_index;
+		pg->id = v;
+		pg->base = v * VCPU_MEM;
+		pg->uexits = 0;
+		build_prog(pg, seed + v, nr_ops);
+	}
+	region.memory_size = mem_size;
+	region.userspace_addr = (uint64_t)mem;
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		die("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+	run_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	for (v = 0; v < nr_vcpus; v++) {
+		struct prog *pg = &progs[v];
+
+		pg->fd = ioctl(vm, KVM_CREATE_VCPU, v);
+		if (pg->fd < 0)
+			die("KVM_CREATE_VCPU %u: %s", v, strerror(errno));
+		pg->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, pg->fd, 0);
+		if (pg->run == MAP_FAILED)
+			die("mmap kvm_run: %s", strerror(errno));
+		setup_cpuid(pg->fd, pg);
+		setup_regs(pg->fd, pg->base + CODE_GPA, pg->base + STACK_TOP);
+	}
+	for (v = 0; plan && v < nr_vcpus; v++) {
+		for (i = 0; i < nr_ops; i++)
+			write_plan(plan, &progs[v], i);
+		/* the final HLT: the vCPU's last exit, no resume */
+		fprintf(plan, "{\"vm_index\": %d, \"vcpu\": %u, \"op\": %u, \"kind\": \"end\", \"reason\": %d, \"qual\": null, \"mmio_gpa\": 0, \"rip\": %" PRIu64 ", \"inject\": null, \"changes\": {}}\n",
+			vm_index, v, nr_ops, R_HLT, progs[v].end_rip);
+	}
+
+	if (nr_vcpus == 1) {
+		run_vcpu(&progs[0]);
+	} else {
+		if (pthread_barrier_init(&start_barrier, NULL, nr_vcpus))
+			die("pthread_barrier_init failed");
+		for (v = 0; v < nr_vcpus; v++) {
+			rc = pthread_create(&threads[v], NULL, vcpu_thread, &progs[v]);
+			if (rc)
+				die("pthread_create: %s", strerror(rc));
+		}
+		for (v = 0; v < nr_vcpus; v++)
+			pthread_join(threads[v], NULL);
+		pthread_barrier_destroy(&start_barrier);
+	}
+	for (v = 0; v < nr_vcpus; v++) {
+		struct prog *pg = &progs[v];
+
+		if (!quiet && nr_vcpus == 1)
+			printf("hvt-vmm: vm %d pid %d: %u ops ran as planned, %u exits to userspace, final HLT at %#" PRIx64 "\n",
+			       vm_index, getpid(), nr_ops, pg->uexits, pg->end_rip);
+		else if (!quiet)
+			printf("hvt-vmm: vm %d vcpu %u pid %d: %u ops ran as planned, %u exits to userspace, final HLT at %#" PRIx64 "\n",
+			       vm_index, v, getpid(), nr_ops, pg->uexits, pg->end_rip);
+		munmap(pg->run, run_size);
+		close(pg->fd);
+	}
 	close(vm);
-	munmap(mem, MEM_SIZE);
+	munmap(mem, mem_size);
 }
 
 int main(int argc, char **argv)
@@ -640,6 +731,8 @@ int main(int argc, char **argv)
 			n = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--vms") && i + 1 < (unsigned int)argc)
 			vms = strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--vcpus") && i + 1 < (unsigned int)argc)
+			nr_vcpus = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--plan") && i + 1 < (unsigned int)argc)
 			plan_path = argv[++i];
 		else if (!strcmp(argv[i], "--until") && i + 1 < (unsigned int)argc)
@@ -647,12 +740,15 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--quiet"))
 			quiet = 1;
 		else
-			die("usage: hvt-vmm [--seed N] [--ops N (1..%d)] [--vms N] [--until FILE] [--plan FILE] [--quiet]",
-			    MAX_OPS);
+			die("usage: hvt-vmm [--seed N] [--ops N (1..%d)] [--vms N] [--vcpus N (1..%d)] [--until FILE] [--plan FILE] [--quiet]",
+			    MAX_OPS, MAX_VCPUS);
 	}
-	if (n < 1 || n > MAX_OPS || vms < 1 || vms > 100000)
-		die("--ops must be 1..%d and --vms 1..100000", MAX_OPS);
+	if (n < 1 || n > MAX_OPS || vms < 1 || vms > 100000 ||
+	    nr_vcpus < 1 || nr_vcpus > MAX_VCPUS)
+		die("--ops must be 1..%d, --vms 1..100000 and --vcpus 1..%d",
+		    MAX_OPS, MAX_VCPUS);
 	nr_ops = n;
+	mem_size = nr_vcpus * VCPU_MEM;
 	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0)
 		die("/dev/kvm: %s", strerror(errno));
@@ -660,8 +756,12 @@ int main(int argc, char **argv)
 		plan = fopen(plan_path, "w");
 		if (!plan)
 			die("%s: %s", plan_path, strerror(errno));
-		fprintf(plan, "{\"seed\": %" PRIu64 ", \"ops\": %u, \"vms\": %u, \"pid\": %d}\n",
-			seed, n, vms, getpid());
+		if (nr_vcpus == 1)
+			fprintf(plan, "{\"seed\": %" PRIu64 ", \"ops\": %u, \"vms\": %u, \"pid\": %d}\n",
+				seed, n, vms, getpid());
+		else
+			fprintf(plan, "{\"seed\": %" PRIu64 ", \"ops\": %u, \"vms\": %u, \"vcpus\": %u, \"pid\": %d}\n",
+				seed, n, vms, nr_vcpus, getpid());
 	}
 	for (i = 0; until ? access(until, F_OK) != 0 : i < vms; i++)
 		run_vm(i, seed, i < vms ? plan : NULL);

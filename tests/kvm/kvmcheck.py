@@ -7,7 +7,8 @@ usage: kvmcheck.py [--reasons N,N] [--expect-none] [--ftrace FILE] TRACE PLAN
 TRACE is a trace folder (read with babeltrace2, independently of the
 analyzer), PLAN the JSON-lines plan hvt-vmm wrote.  For every VM of the
 plan's VMM pid (session START events give vm number and vmm_pid, in order)
-and its vCPU 0:
+and each of its vCPUs (the plan's "vcpus", 1 if absent; its lines name
+vm_index and vcpu), apart:
   - seq runs 1, 2, 3... without a gap; every exit but the last has exactly
     one resume with the same seq;
   - the planned exits appear in order; each one's reason, RIP, RFLAGS, the 16
@@ -18,7 +19,11 @@ and its vCPU 0:
   - any other exit is asynchronous (external interrupt, EPT violation of
     RAM, preemption timer, ...): allowed, but its resume must change no
     register (only re-inject an interrupted event delivery);
-  - the final HLT is the VM's last exit.
+  - the final HLT is the vCPU's last exit;
+  - with several vCPUs: no exit of a vCPU the plan lacks, and the vCPUs'
+    exits interleave in the trace (at least as many vCPU switches, from
+    one exit of the VM to its next, as vCPUs: run one after the other
+    they would make one fewer).
 --reasons: the trace was filtered to these basic reasons: only planned
 exits of those reasons are expected, and no other reason may appear.
 --expect-none: the trace must hold no exit at all (e.g. --pid filter).
@@ -40,6 +45,8 @@ per reason, perf's count must equal hist's count minus those exits, and
 hist's count must equal the exits this script reads.  perf's reason names
 are mapped to codes by the kernel's VMX_EXIT_REASONS (asm/vmx.h, --vmx-h),
 hist's by schemas/exit_reasons.h.
+--hist HVTRACE: `hvtrace hist --by vm` and, per VM, `--vm N --by vcpu` of
+TRACE (csv) must count per VM and per vCPU the exits this script reads.
 --bt-text FILE: read babeltrace2's text output of TRACE from FILE instead of
 running babeltrace2 (to show that a changed trace is reported).
 Prints one line per VM and 'kvmcheck: OK' or the first differences; exit 0/1.
@@ -129,6 +136,7 @@ def main():
     ftrace = None
     no_plan = False
     peers = {"lttng": False, "perf": [], "vmx_h": None}
+    hist_bin = None
     global BT_TEXT
     while args and args[0].startswith("--"):
         a = args.pop(0)
@@ -143,6 +151,9 @@ def main():
             continue
         if a == "--vmx-h":
             peers["vmx_h"] = args.pop(0)
+            continue
+        if a == "--hist":
+            hist_bin = args.pop(0)
             continue
         if a == "--bt-text":
             BT_TEXT = args.pop(0)
@@ -207,106 +218,161 @@ def main():
         res_by[key] = r
     ft_rips = collections.defaultdict(list)
 
+    nvcpus = head.get("vcpus", 1)
+    planned_by = {}
     for vm_index, vm in enumerate(vm_numbers):
-        vplan = [p for p in plan if p["vm_index"] == vm_index]
-        if reasons is not None:
-            vplan = [p for p in vplan if p["reason"] in reasons or
-                     (p["reason"] == -1 and reasons & {48, 49})]
-        ex = by_vm.get((vm, 0), [])
-        stats = collections.Counter()
-        pi = 0
-        for n, e in enumerate(ex):
-            ft_rips[e["exit_reason"] & 0xffff].append(e["rip"])
-            if reasons is None and e["seq"] != n + 1:
-                err("vm %d: exit %d has seq %d (gap)" % (vm, n + 1, e["seq"]))
-            if n and e["seq"] <= ex[n - 1]["seq"]:
-                err("vm %d: seq not increasing at %d" % (vm, e["seq"]))
-            basic = e["exit_reason"] & 0xffff
-            if reasons is not None and basic not in reasons:
-                err("vm %d seq %d: reason %d is not among the selected %s" % (vm, e["seq"], basic, sorted(reasons)))
-            r = res_by.get((vm, 0, e["seq"]))
-            last = n == len(ex) - 1
-            p = vplan[pi] if pi < len(vplan) else None
-            planned = False
-            if p is not None and e["rip"] == p["rip"]:
-                if p["reason"] == -1:
-                    planned = basic in (48, 49) and e["guest_phys"] == p["mmio_gpa"]
-                else:
-                    planned = basic == p["reason"]
-            if not planned:
-                if basic not in ASYNC_OK or (basic == 48 and e["guest_phys"] >= 0x20000000):
-                    err("vm %d seq %d: unexpected exit %s at rip %#x (next planned: op %s %s at %s)" %
-                        (vm, e["seq"], NAMES.get(basic, basic), e["rip"],
-                         p and p["op"], p and p["kind"], p and hex(p["rip"])))
-                    continue
-                stats["async " + NAMES.get(basic, str(basic))] += 1
-                if r is None:
-                    err("vm %d seq %d: no resume" % (vm, e["seq"]))
-                elif r["changed"] != 0:
-                    err("vm %d seq %d: asynchronous exit %s but the resume changed %#x" %
-                        (vm, e["seq"], NAMES.get(basic, basic), r["changed"]))
-                elif r["action"] == 2 and not (e["idt_info"] & 0x80000000):
-                    err("vm %d seq %d: injection after an asynchronous exit without an event being delivered" %
-                        (vm, e["seq"]))
-                continue
-            pi += 1
-            stats[p["kind"]] += 1
-            where = "vm %d seq %d op %d %s" % (vm, e["seq"], p["op"], p["kind"])
-            if p["kind"] == "end":
-                if not last:
-                    err("%s: the final HLT is not the last exit" % where)
-                if r is None or r["action"] != 1 or r["changed"] != 0:
-                    err("%s: the final HLT has no STOP resume (the VM ended)" % where)
-                continue
-            for f in ("rflags", "mxcsr"):
-                if e[f] != p[f]:
-                    err("%s: %s %#x, planned %#x" % (where, f, e[f], p[f]))
-            for i in range(16):
-                if e["gpr"][i] != p["gpr"][i]:
-                    err("%s: gpr[%d] %#x, planned %#x" % (where, i, e["gpr"][i], p["gpr"][i]))
-            if e["rsp"] != p["gpr"][4]:
-                err("%s: rsp %#x, planned %#x" % (where, e["rsp"], p["gpr"][4]))
-            for i in range(32):
-                if e["xmm"][i] != p["xmm"][i]:
-                    err("%s: xmm[%d] %#x, planned %#x" % (where, i, e["xmm"][i], p["xmm"][i]))
-            if p["qual"] is not None and e["exit_qual"] != p["qual"]:
-                err("%s: exit_qual %#x, planned %#x" % (where, e["exit_qual"], p["qual"]))
-            if r is None:
-                err("%s: no resume" % where)
-                continue
-            want_mask = 0
-            want_vals = []
-            for bit in sorted(int(b) for b in p["changes"]):
-                want_mask |= 1 << bit
-                want_vals.append(p["changes"][str(bit)])
-            if r["changed"] != want_mask:
-                err("%s: resume changed %#x, planned %#x" % (where, r["changed"], want_mask))
-            elif list(r["values"]) != want_vals:
-                err("%s: resume values %s, planned %s" % (where, [hex(v) for v in r["values"]],
-                                                          [hex(v) for v in want_vals]))
-            if p["inject"]:
-                if r["action"] != 2 or [r["inject_info"], r["inject_error"]] != p["inject"]:
-                    err("%s: resume action %d inject %#x/%#x, planned INJECT %#x/%#x" %
-                        (where, r["action"], r["inject_info"], r["inject_error"], *p["inject"]))
-            elif r["action"] != 0:
-                err("%s: resume action %d, planned RESUME" % (where, r["action"]))
-        if pi != len(vplan):
-            err("vm %d: %d of %d planned exits found (next: op %s)" %
-                (vm, pi, len(vplan), vplan[pi]["op"] if pi < len(vplan) else "-"))
+        vm_exits = 0
         end = ends.get(vm)
-        print("kvmcheck: vm %d (pid %d): %d exits, %d planned exits found in order and compared value by value; %s; END exits %s filtered %s" %
-              (vm, head["pid"], len(ex), pi,
-               ", ".join("%s %d" % kv for kv in sorted(stats.items())),
-               end["exits"] if end else "?", end["filtered"] if end else "?"))
+        for vc in range(nvcpus):
+            tag = "vm %d" % vm if nvcpus == 1 else "vm %d vcpu %d" % (vm, vc)
+            vplan = [p for p in plan if p["vm_index"] == vm_index and p.get("vcpu", 0) == vc]
+            if reasons is not None:
+                vplan = [p for p in vplan if p["reason"] in reasons or
+                         (p["reason"] == -1 and reasons & {48, 49})]
+            ex = by_vm.get((vm, vc), [])
+            stats = collections.Counter()
+            pi = 0
+            for n, e in enumerate(ex):
+                ft_rips[e["exit_reason"] & 0xffff].append(e["rip"])
+                if reasons is None and e["seq"] != n + 1:
+                    err("%s: exit %d has seq %d (gap)" % (tag, n + 1, e["seq"]))
+                if n and e["seq"] <= ex[n - 1]["seq"]:
+                    err("%s: seq not increasing at %d" % (tag, e["seq"]))
+                basic = e["exit_reason"] & 0xffff
+                if reasons is not None and basic not in reasons:
+                    err("%s seq %d: reason %d is not among the selected %s" % (tag, e["seq"], basic, sorted(reasons)))
+                r = res_by.get((vm, vc, e["seq"]))
+                last = n == len(ex) - 1
+                p = vplan[pi] if pi < len(vplan) else None
+                planned = False
+                if p is not None and e["rip"] == p["rip"]:
+                    if p["reason"] == -1:
+                        planned = basic in (48, 49) and e["guest_phys"] == p["mmio_gpa"]
+                    else:
+                        planned = basic == p["reason"]
+                if not planned:
+                    if basic not in ASYNC_OK or (basic == 48 and e["guest_phys"] >= 0x20000000):
+                        err("%s seq %d: unexpected exit %s at rip %#x (next planned: op %s %s at %s)" %
+                            (tag, e["seq"], NAMES.get(basic, basic), e["rip"],
+                             p and p["op"], p and p["kind"], p and hex(p["rip"])))
+                        continue
+                    stats["async " + NAMES.get(basic, str(basic))] += 1
+                    if r is None:
+                        err("%s seq %d: no resume" % (tag, e["seq"]))
+                    elif r["changed"] != 0:
+                        err("%s seq %d: asynchronous exit %s but the resume changed %#x" %
+                            (tag, e["seq"], NAMES.get(basic, basic), r["changed"]))
+                    elif r["action"] == 2 and not (e["idt_info"] & 0x80000000):
+                        err("%s seq %d: injection after an asynchronous exit without an event being delivered" %
+                            (tag, e["seq"]))
+                    continue
+                pi += 1
+                stats[p["kind"]] += 1
+                where = "%s seq %d op %d %s" % (tag, e["seq"], p["op"], p["kind"])
+                if p["kind"] == "end":
+                    if not last:
+                        err("%s: the final HLT is not the last exit" % where)
+                    if r is None or r["action"] != 1 or r["changed"] != 0:
+                        err("%s: the final HLT has no STOP resume (the VM ended)" % where)
+                    continue
+                for f in ("rflags", "mxcsr"):
+                    if e[f] != p[f]:
+                        err("%s: %s %#x, planned %#x" % (where, f, e[f], p[f]))
+                for i in range(16):
+                    if e["gpr"][i] != p["gpr"][i]:
+                        err("%s: gpr[%d] %#x, planned %#x" % (where, i, e["gpr"][i], p["gpr"][i]))
+                if e["rsp"] != p["gpr"][4]:
+                    err("%s: rsp %#x, planned %#x" % (where, e["rsp"], p["gpr"][4]))
+                for i in range(32):
+                    if e["xmm"][i] != p["xmm"][i]:
+                        err("%s: xmm[%d] %#x, planned %#x" % (where, i, e["xmm"][i], p["xmm"][i]))
+                if p["qual"] is not None and e["exit_qual"] != p["qual"]:
+                    err("%s: exit_qual %#x, planned %#x" % (where, e["exit_qual"], p["qual"]))
+                if r is None:
+                    err("%s: no resume" % where)
+                    continue
+                want_mask = 0
+                want_vals = []
+                for bit in sorted(int(b) for b in p["changes"]):
+                    want_mask |= 1 << bit
+                    want_vals.append(p["changes"][str(bit)])
+                if r["changed"] != want_mask:
+                    err("%s: resume changed %#x, planned %#x" % (where, r["changed"], want_mask))
+                elif list(r["values"]) != want_vals:
+                    err("%s: resume values %s, planned %s" % (where, [hex(v) for v in r["values"]],
+                                                              [hex(v) for v in want_vals]))
+                if p["inject"]:
+                    if r["action"] != 2 or [r["inject_info"], r["inject_error"]] != p["inject"]:
+                        err("%s: resume action %d inject %#x/%#x, planned INJECT %#x/%#x" %
+                            (where, r["action"], r["inject_info"], r["inject_error"], *p["inject"]))
+                elif r["action"] != 0:
+                    err("%s: resume action %d, planned RESUME" % (where, r["action"]))
+            if pi != len(vplan):
+                err("%s: %d of %d planned exits found (next: op %s)" %
+                    (tag, pi, len(vplan), vplan[pi]["op"] if pi < len(vplan) else "-"))
+            print("kvmcheck: %s (pid %d): %d exits, %d planned exits found in order and compared value by value; %s; END exits %s filtered %s" %
+                  (tag, head["pid"], len(ex), pi,
+                   ", ".join("%s %d" % kv for kv in sorted(stats.items())),
+                   end["exits"] if end else "?", end["filtered"] if end else "?"))
+            vm_exits += len(ex)
+            planned_by[(vm, vc)] = (pi, len(ex))
+        if nvcpus > 1:
+            # the vCPUs ran at the same time: their exits interleave
+            order = [e["vcpu"] for e in exits if e["vm"] == vm]
+            switches = sum(1 for a, b in zip(order, order[1:]) if a != b)
+            print("kvmcheck: vm %d: %d vCPUs, %d exits, %d vCPU switches in the trace's order of exits" %
+                  (vm, nvcpus, len(order), switches))
+            if switches < nvcpus:
+                err("vm %d: only %d vCPU switches in the trace: its vCPUs' exits do not interleave" % (vm, switches))
+            extra = sorted({e["vcpu"] for e in exits if e["vm"] == vm} - set(range(nvcpus)))
+            if extra:
+                err("vm %d: exits of vCPUs %s the plan does not have" % (vm, extra))
         if end is None:
             err("vm %d: no END session event" % vm)
-        elif reasons is None and end["exits"] != len(ex):
-            err("vm %d: END says %d exits, the trace has %d" % (vm, end["exits"], len(ex)))
+        elif reasons is None and end["exits"] != vm_exits:
+            err("vm %d: END says %d exits, the trace has %d" % (vm, end["exits"], vm_exits))
 
     if ftrace:
         check_ftrace(ftrace, ft_rips, err)
+    if hist_bin:
+        check_hist(hist_bin, trace, head["pid"], vm_numbers, nvcpus, planned_by, err)
     check_peers(evs, peers, err)
     return finish(errors)
+
+
+def hist_csv(hist_bin, args, err):
+    out = subprocess.run([hist_bin, "hist", "--format", "csv"] + args, capture_output=True, text=True)
+    if out.returncode:
+        err("hvtrace hist %s: status %d: %s" % (" ".join(args), out.returncode, out.stderr.strip()[:200]))
+        return []
+    rows = out.stdout.splitlines()
+    cols = rows[0].split(",") if rows else []
+    return [dict(zip(cols, r.split(","))) for r in rows[1:]]
+
+
+def check_hist(hist_bin, trace, pid, vm_numbers, nvcpus, planned_by, err):
+    """hvtrace hist --by vm, and --vm N --by vcpu per VM: the exit counts
+    must equal the trace's per VM and per vCPU of each VM (which hold the
+    plan's exits, each found above, plus the asynchronous ones)."""
+    rows = {int(r["vm"]): r for r in hist_csv(hist_bin, ["--by", "vm", trace], err)}
+    for vm in vm_numbers:
+        want = sum(planned_by.get((vm, vc), (0, 0))[1] for vc in range(nvcpus))
+        r = rows.get(vm)
+        if r is None or int(r["count"]) != want or int(r["vm_pid"]) != pid:
+            err("hist --by vm: vm %d: %s, the trace has %d exits of pid %d" %
+                (vm, r and "%s exits of pid %s" % (r["count"], r["vm_pid"]), want, pid))
+        vrows = {int(x["vcpu"]): int(x["count"])
+                 for x in hist_csv(hist_bin, ["--vm", str(vm), "--by", "vcpu", trace], err)}
+        cells = []
+        for vc in range(nvcpus):
+            planned, n = planned_by.get((vm, vc), (0, 0))
+            if vrows.get(vc) != n:
+                err("hist --vm %d --by vcpu: vcpu %d: %s exits, the trace has %d" % (vm, vc, vrows.get(vc), n))
+            cells.append("vcpu %d %s (%d planned + %d async)" % (vc, vrows.get(vc), planned, n - planned))
+        if set(vrows) != set(range(nvcpus)):
+            err("hist --vm %d --by vcpu: vCPUs %s, the plan has %d" % (vm, sorted(vrows), nvcpus))
+        print("kvmcheck: hist: vm %d: %s exits (--by vm); --by vcpu: %s" %
+              (vm, r and r["count"], ", ".join(cells)))
 
 
 def check_no_plan(trace, ftrace, peers):
