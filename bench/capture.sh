@@ -101,7 +101,9 @@ done
 [[ " $iters " == *" mix:"* ]] || die "--iterations must include mix"
 
 hvt=build/bin/hvtrace
-for f in kmod/hvtrace.ko kmod/lttng-probe-hvtrace.ko kmod/tools/hvtctl "$hvt"; do
+need="$hvt"
+[ "$reuse" = yes ] || need="kmod/hvtrace.ko kmod/lttng-probe-hvtrace.ko kmod/tools/hvtctl $hvt"
+for f in $need; do
 	[ -f "$f" ] || die "missing $f (make e2e-prep)"
 done
 command -v jq > /dev/null || die "jq missing"
@@ -337,7 +339,9 @@ parts_summary=$(jq -s --slurpfile traces "$tjson" '
         buffer_full: ($g | map(.buffer_full // 0) | median),
         # host mode, virtualized: CPU time of the ring drainer kthread per op
         drainer_cycles_per_op: ($g | map(if (.drainer_cycles | type) == "number" and .n > 0
-                                         then .drainer_cycles / .n else null end) | median | r1),
+                                         then .drainer_cycles / .n else null end) | median
+                                 | if type == "number" then (. * 100 | round / 100) else . end),
+        drainer_cycles: ($g | map(.drainer_cycles) | median),
         drainer_slices: ($g | map(.drainer_slices) | median),
         rc_bad: ($g | map(select(.rc != 0)) | length),
         lost: ($g | map(select(.lost != 0)) | length) } ]

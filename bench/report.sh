@@ -33,7 +33,7 @@ if [ "${1:-}" = --capture ]; then
 	echo
 	echo "ratio: median over rounds of this mode / the unvirtualized (host) or unattached (KVM) run of the same round; overhead: difference of the medians"
 	jq -r "$p.summary[] | select(.part == \"host\" and .mode == \"virt\" and .drainer_cycles_per_op != null)
-		| \"host \\(.prog), virtualized: the ring drainer kthread ran \\(.drainer_cycles_per_op) cycles per op (\\(.drainer_slices) time slices)\"" "$f"
+		| \"host \\(.prog), virtualized: the ring drainer kthread ran \\(.drainer_cycles) cycles in \\(.drainer_slices) time slices: \\(.drainer_cycles_per_op) per op\"" "$f"
 	jq -r "$p.traces[] | \"trace \\(.trace): \\(.exits) exits, \\(.bytes) bytes, \\(.bytes_per_exit // \"-\") bytes per exit\"" "$f"
 	echo
 	jq -r "$p.targets[] | [(if .met then \"met   \" else \"MISSED\" end), .target, .value, .limit] | @tsv" "$f" |
