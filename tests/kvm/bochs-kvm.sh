@@ -5,8 +5,9 @@
 #
 # Inside the guest (tests/kvm/guest/run.sh): kvm_intel and hvtrace.ko load,
 # hvt-vmm (tests/kvm/hvt-vmm.c, our deterministic VMM on /dev/kvm) runs
-# seeded guest programs while `hvtrace record --kvm` records them; filters;
-# attach/detach cycles while VMs run; unloads.  On the host: kvmcheck.py
+# seeded guest programs while `hvtrace record --kvm` records them (vmm-smp:
+# 2 VMs of 3 vCPUs each running at once); filters; attach/detach cycles
+# while VMs run; unloads.  On the host: kvmcheck.py
 # compares every exit with the VMM's plan value by value; three peers watch
 # the same runs (vmm-a, linux-a): lttng-modules' own kvm_x86_exit in the same
 # LTTng session (count per reason per vCPU, reason and RIP exit by exit),
@@ -98,7 +99,8 @@ fi
 params="SEED=${HVT_KVM_SEED:-42}
 SEED2=${HVT_KVM_SEED2:-4242}
 OPS=${HVT_KVM_OPS:-300}
-CYCLES=${HVT_KVM_CYCLES:-50}"
+CYCLES=${HVT_KVM_CYCLES:-50}
+SMP_OPS=${HVT_KVM_SMP_OPS:-200}"
 # HVT_KVM_QUICK=1: only up to vmm-a (a shorter boot while developing)
 [ -n "${HVT_KVM_QUICK:-}" ] && params="$params
 QUICK=$HVT_KVM_QUICK"
@@ -137,7 +139,7 @@ check "kvm_intel and hvtrace.ko load together (VMX owned by KVM)" \
 check "XSAVE is on in the guest kernel (KVM's real guest-FPU path)" \
 	grep -q 'xstate features 0x7' "$out/run.log"
 check "hvt-vmm alone runs its plan" grep -q 'ops ran as planned' "$L/vmm-alone.out"
-for t in vmm-a vmm-b vmm-c vmm-reasons vmm-pid; do
+for t in vmm-a vmm-b vmm-c vmm-reasons vmm-pid vmm-smp; do
 	check "record --kvm $t: status 0, 0 dropped, 0 discarded" \
 		sh -c "grep -qx 0 '$L/$t.rc' && grep -q ' 0 dropped' '$L/$t.out' && grep -q 'events discarded: 0, packets lost: 0' '$L/$t.out'"
 done
@@ -200,6 +202,20 @@ check "vmm-b (same seed): every exit equals the plan" \
 	python3 tests/kvm/kvmcheck.py "$out/traces/vmm-b" "$out/plans/vmm-b.jsonl"
 check "vmm-c (other seed, 2 VMs in one VMM): every exit of both VMs equals the plan" \
 	python3 tests/kvm/kvmcheck.py "$out/traces/vmm-c" "$out/plans/vmm-c.jsonl"
+check "vmm-smp (2 VMs of 3 vCPUs each at the same time): every exit of every vCPU equals its plan; their exits interleave; hist --by vm and --by vcpu count as the trace" \
+	python3 tests/kvm/kvmcheck.py --hist "$hvtrace" "$out/traces/vmm-smp" "$out/plans/vmm-smp.jsonl"
+cp "$res/check.log" "$res/smp.txt"
+# the per-vCPU check itself: one GPR bit of one op of the second VM's vCPU 1
+# changed in the plan must be reported for that vCPU (and only there)
+python3 - "$out/plans/vmm-smp.jsonl" "$res/bad-smp.jsonl" <<'PYEOF'
+import json, sys
+L = [json.loads(x) for x in open(sys.argv[1])]
+next(p for p in L[1:] if p["vm_index"] == 1 and p["vcpu"] == 1 and p["op"] == 7)["gpr"][9] ^= 1 << 33
+open(sys.argv[2], "w").write("".join(json.dumps(x) + "\n" for x in L))
+PYEOF
+check "kvmcheck reports a one-bit change of the plan of one vCPU, for that vCPU" \
+	sh -c "! python3 tests/kvm/kvmcheck.py '$out/traces/vmm-smp' '$res/bad-smp.jsonl' > '$res/bad-smp.out' &&
+	       [ \$(grep -c 'FAIL' '$res/bad-smp.out') -eq 1 ] && grep -q 'FAIL vm [0-9]* vcpu 1 seq [0-9]* op 7 .*gpr\[9\]' '$res/bad-smp.out'"
 check "--reasons CPUID,IO_INSTRUCTION: only those, each as planned; the rest counted as filtered" \
 	python3 tests/kvm/kvmcheck.py --reasons 10,30 "$out/traces/vmm-reasons" "$out/plans/vmm-reasons.jsonl"
 check "--pid 1: no exit recorded, all counted as filtered" \

@@ -7,6 +7,7 @@ SEED=${SEED:-42}
 SEED2=${SEED2:-4242}
 OPS=${OPS:-300}
 CYCLES=${CYCLES:-50}
+SMP_OPS=${SMP_OPS:-200}
 mkdir -p /out/traces /out/logs /out/plans
 MP=/usr/sbin/modprobe
 
@@ -63,6 +64,11 @@ run vmm-reasons hvtrace record --kvm --reasons CPUID,IO_INSTRUCTION --output /ou
 	hvt-vmm --seed $SEED --ops $OPS --plan /out/plans/vmm-reasons.jsonl
 run vmm-pid hvtrace record --kvm --pid 1 --output /out/traces/vmm-pid -- \
 	hvt-vmm --seed $SEED --ops $OPS --plan /out/plans/vmm-pid.jsonl
+# vmm-smp: 2 VMs one after the other, each with 3 vCPUs running at the same
+# time (a thread each, time-sliced on this one CPU; each yields after every
+# KVM_RUN), vCPU v running the program of seed SEED2 + v
+run vmm-smp hvtrace record --kvm --output /out/traces/vmm-smp -- \
+	hvt-vmm --seed $SEED2 --ops $SMP_OPS --vms 2 --vcpus 3 --plan /out/plans/vmm-smp.jsonl
 
 # attach/detach while guests run: a VMM runs VMs one after another in the
 # background while record attaches and detaches CYCLES times
