@@ -15,7 +15,7 @@
  * JSON object a line) for tests/kvm/kvmcheck.py to compare with the trace.
  *
  *   hvt-vmm [--seed N] [--ops N] [--vms N] [--vcpus N] [--until FILE]
- *           [--plan FILE] [--quiet]
+ *           [--plan FILE] [--quiet] [--no-yield]
  *
  * --vms N runs N VMs one after the other (each created, run to its end and
  * destroyed); --until FILE keeps doing so until FILE exists.  --vcpus N
@@ -24,7 +24,8 @@
  * stack and MMIO addresses of its own; the page tables, GDT, IDT and #GP
  * handler are shared) and its thread answers its own userspace exits
  * against its own ops; with N > 1 each thread yields the CPU after every
- * KVM_RUN so that the vCPUs' exits interleave on one host CPU too.  Every
+ * KVM_RUN so that the vCPUs' exits interleave on one host CPU too (not with
+ * --no-yield: then only the scheduler's time slices interleave them).  Every
  * plan line names its vm_index and vcpu.  Any exit that reaches userspace
  * and differs from the plan is fatal (status 2).
  *
@@ -122,7 +123,7 @@ static uint64_t mem_size = VCPU_MEM;
 static uint64_t rng_state;
 static uint8_t *mem;
 static uint64_t code_pc, code_end;
-static int quiet;
+static int quiet, no_yield;
 static pthread_barrier_t start_barrier;
 
 static void die(const char *fmt, ...)
@@ -619,7 +620,7 @@ static void run_vcpu(struct prog *pg)
 			    (unsigned long long)run->hw.hardware_exit_reason);
 		}
 		/* let the other vCPUs' threads run: their exits interleave */
-		if (nr_vcpus > 1)
+		if (nr_vcpus > 1 && !no_yield)
 			sched_yield();
 	}
 }
@@ -739,8 +740,10 @@ int main(int argc, char **argv)
 			until = argv[++i];
 		else if (!strcmp(argv[i], "--quiet"))
 			quiet = 1;
+		else if (!strcmp(argv[i], "--no-yield"))
+			no_yield = 1;
 		else
-			die("usage: hvt-vmm [--seed N] [--ops N (1..%d)] [--vms N] [--vcpus N (1..%d)] [--until FILE] [--plan FILE] [--quiet]",
+			die("usage: hvt-vmm [--seed N] [--ops N (1..%d)] [--vms N] [--vcpus N (1..%d)] [--until FILE] [--plan FILE] [--quiet] [--no-yield]",
 			    MAX_OPS, MAX_VCPUS);
 	}
 	if (n < 1 || n > MAX_OPS || vms < 1 || vms > 100000 ||
