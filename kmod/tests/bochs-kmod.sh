@@ -103,7 +103,7 @@ if [ -f "$trace/metadata" ] && command -v babeltrace2 > /dev/null; then
 	fi
 	# Determinism: the two identical selftest-mix runs give the same exits
 	# and resumes once the by-design differences (seq, tsc, asynchronous
-	# exits) are removed.
+	# exits, and since schema v3 the run kthread's pid and tid) are removed.
 	awk -v dir="$work" '
 		/hvtrace_session:.*phase = 0,/ {
 			match($0, /run_id = [0-9]+/); run = substr($0, RSTART + 9, RLENGTH - 9)
@@ -119,6 +119,7 @@ if [ -f "$trace/metadata" ] && command -v babeltrace2 > /dev/null; then
 		/hvtrace_(exit|resume):/ && out != "" {
 			sub(/^.*\}, \{ /, "")
 			gsub(/seq = [0-9]+, /, ""); gsub(/tsc = [0-9]+/, "")
+			gsub(/pid = [0-9]+, tid = [0-9]+/, "")
 			print > out
 		}' "$work/trace.txt"
 	set -- "$work"/det.workload____selftest-mix___seed___7__iterations___3.*
