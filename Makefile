@@ -49,11 +49,11 @@ TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 # about 20 min; KVM 13; end-to-end 12; host mode 9; kernels 4).
 E2E_LONGEST := kmod/tests/bochs-kmod.sh tests/kvm/bochs-kvm.sh testbed/e2e-check.sh \
 	kmod/tests/bochs-host.sh
+E2E_ORDERED = $(foreach s,$(E2E_LONGEST),$(filter $(s),$(E2E_SUITES))) \
+	$(filter-out $(E2E_LONGEST),$(E2E_SUITES))
 test: e2e-prep
 	@$(MAKE) --no-print-directory all
-	@bash tests/run-suites.sh --jobs $(TEST_JOBS) \
-		$(foreach s,$(E2E_LONGEST),$(filter $(s),$(E2E_SUITES))) \
-		$(filter-out $(E2E_LONGEST),$(E2E_SUITES)) $(CHECK_SUITES)
+	@bash tests/run-suites.sh --jobs $(TEST_JOBS) $(E2E_ORDERED) $(CHECK_SUITES)
 
 clean:
 	rm -rf $(BUILD)/bin $(BUILD)/obj $(BUILD)/tests $(BUILD)/test-logs

@@ -25,16 +25,14 @@ e2e-prep:
 	@$(MAKE) --no-print-directory kmod hvtctl analyzer $(BUILD)/bin/hvtrace-wlcheck \
 		KDIR=$(HVT_E2E_KCACHE)/kdir LTTNG_SRC=$(HVT_E2E_LTTNG)
 
-# The boot runs first, in the open, so its progress shows; the checks then
-# judge exactly its results (HVT_E2E_SINCE), even when another build in the
-# tree changed an input meanwhile.  kmod/tests/bochs-kmod.sh (the module's
-# own suite on 2 CPUs: host state, hotplug, error paths) and
-# tests/kvm/bochs-kvm.sh (the KVM backend's proof, cached on its payload)
-# boot themselves.
+# Every Bochs suite, TEST_JOBS at a time, the longest first (the top
+# Makefile's E2E_ORDERED): the end-to-end checks (testbed/e2e-check.sh boots
+# the scenario itself), the module's own suite on 2 CPUs (host state,
+# hotplug, error paths), host mode, the KVM backend's proof with its peers,
+# and the other kernels.  Each boots its own guest and is cached on its
+# inputs.
 e2e: e2e-prep
-	@since=$$(date +%s); bash testbed/e2e-run.sh || true; \
-	HVT_E2E_SINCE=$$since bash tests/run-suites.sh testbed/e2e-check.sh \
-		kmod/tests/bochs-kmod.sh tests/kvm/bochs-kvm.sh
+	@bash tests/run-suites.sh --jobs $(TEST_JOBS) $(E2E_ORDERED)
 
 demo: e2e-prep
 	@bash testbed/demo.sh
