@@ -2,10 +2,11 @@
 # top Makefile).
 #
 #   make e2e     install what is missing, fetch the kernel, build lttng-modules,
-#                the modules, hvtctl, hvtrace and hvtrace-wlcheck, boot the
-#                scenario in Bochs (testbed/e2e-run.sh) and check it
-#                (testbed/e2e-check.sh, TAP).  Everything is cached: after an
-#                edit of kmod/ only the modules are rebuilt and the guest booted.
+#                the modules, hvtctl, hvtrace and hvtrace-wlcheck, then run every
+#                Bochs suite: the scenario (testbed/e2e-run.sh, checked by
+#                testbed/e2e-check.sh), the module, host-mode, KVM and kernels
+#                suites (TAP).  Everything is cached: after an edit of kmod/
+#                only the modules are rebuilt and the guests booted.
 #   make demo    record a workload twice with one seed and once with another
 #                in Bochs (reusing fresh e2e results), then hist, replay, diff.
 #   make e2e-prep   the build part of make e2e only.
