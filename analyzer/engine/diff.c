@@ -145,16 +145,6 @@ struct vst {
 	struct hvt_diff_field last_input;	/* the last one (when tainted) */
 };
 
-/* --pid/--comm: a thread's number on its side, in order of first exit. */
-struct tidmap {
-	uint32_t trace, tid, ord;
-};
-
-/* KVM: a VM's number on its side, in order of first appearance. */
-struct vmmap {
-	uint32_t trace, vm, ord;
-};
-
 /* --pid/--comm: the last exit of each CPU, for its resume. */
 struct cpumap {
 	uint32_t trace, cpu, ord;
@@ -163,6 +153,18 @@ struct cpumap {
 };
 
 #define MAX_LOOSE_TRACES 256
+
+/*
+ * Numbers given in order of first appearance on one side, per trace: a
+ * thread's (--pid/--comm: (trace, tid)) or a VM's (KVM: (trace, vm)).
+ */
+struct ordmap {
+	struct ordent {
+		uint32_t trace, key, ord;
+	} *e;
+	size_t n, cap;
+	uint32_t next[MAX_LOOSE_TRACES];	/* the next number, per trace */
+};
 
 struct hvt_diff {
 	struct hvt_diff_opts o;
@@ -190,14 +192,10 @@ struct hvt_diff {
 	uint64_t first_key_after;	/* (trace, vCPU) whose next ops fill first.after */
 	struct hvt_who who[2];		/* --pid/--comm, per side */
 	int by_thread;
-	struct tidmap *tids[2];
-	size_t ntids[2], captids[2];
-	uint32_t nthreads[2][MAX_LOOSE_TRACES];
+	struct ordmap tids[2];
 	struct cpumap *cpus[2];
 	size_t ncpus[2], capcpus[2];
-	struct vmmap *vmm[2];
-	size_t nvmm[2], capvmm[2];
-	uint32_t nvms[2][MAX_LOOSE_TRACES];
+	struct ordmap vms[2];
 	/* per side and trace: a session record names the KVM or host backend */
 	unsigned char loose[2][MAX_LOOSE_TRACES];
 };
@@ -441,9 +439,9 @@ void hvt_diff_free(struct hvt_diff *d)
 	free(d->ids);
 	free(d->pf);
 	for (int s = 0; s < 2; s++) {
-		free(d->tids[s]);
+		free(d->tids[s].e);
 		free(d->cpus[s]);
-		free(d->vmm[s]);
+		free(d->vms[s].e);
 	}
 	hvt_who_free(&d->who[0]);
 	hvt_who_free(&d->who[1]);
@@ -1291,53 +1289,50 @@ static int note_id(struct hvt_diff *d, uint64_t id)
 	return 0;
 }
 
-/* --pid/--comm: the number of (trace, tid) on side s, given in order of first exit. */
-static int thread_ord(struct hvt_diff *d, int s, uint32_t trace, uint32_t tid, uint32_t *ord)
+/*
+ * The number of (trace, key) in m, given at its first appearance: the
+ * trace's next one (at most max), or `beyond` for a trace past
+ * MAX_LOOSE_TRACES.  -1 out of memory.
+ */
+static int ordmap_get(struct ordmap *m, uint32_t trace, uint32_t key, uint32_t max,
+		      uint32_t beyond, uint32_t *ord)
 {
 	size_t i;
 
-	for (i = 0; i < d->ntids[s]; i++)
-		if (d->tids[s][i].trace == trace && d->tids[s][i].tid == tid) {
-			*ord = d->tids[s][i].ord;
+	for (i = 0; i < m->n; i++)
+		if (m->e[i].trace == trace && m->e[i].key == key) {
+			*ord = m->e[i].ord;
 			return 0;
 		}
-	if (d->ntids[s] == d->captids[s]) {
-		size_t cap = d->captids[s] ? 2 * d->captids[s] : 8;
-		struct tidmap *n = realloc(d->tids[s], cap * sizeof(*n));
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 8;
+		struct ordent *n = realloc(m->e, cap * sizeof(*n));
 
 		if (!n)
 			return -1;
-		d->tids[s] = n;
-		d->captids[s] = cap;
+		m->e = n;
+		m->cap = cap;
 	}
-	*ord = trace < MAX_LOOSE_TRACES ? d->nthreads[s][trace]++ : (uint32_t)d->ntids[s];
-	d->tids[s][d->ntids[s]++] = (struct tidmap){ .trace = trace, .tid = tid, .ord = *ord };
+	*ord = trace < MAX_LOOSE_TRACES ? m->next[trace]++ : beyond;
+	if (*ord > max)
+		*ord = max;
+	m->e[m->n++] = (struct ordent){ .trace = trace, .key = key, .ord = *ord };
 	return 0;
+}
+
+/* --pid/--comm: the number of (trace, tid) on side s, given in order of first exit. */
+static int thread_ord(struct hvt_diff *d, int s, uint32_t trace, uint32_t tid, uint32_t *ord)
+{
+	struct ordmap *m = &d->tids[s];
+
+	return ordmap_get(m, trace, tid, UINT32_MAX, (uint32_t)m->n, ord);
 }
 
 /* The order of appearance of VM `vm` of (side s, trace); -1 out of memory. */
 static int vm_ord(struct hvt_diff *d, int s, uint32_t trace, uint32_t vm, uint32_t *ord)
 {
-	size_t i;
-
-	for (i = 0; i < d->nvmm[s]; i++)
-		if (d->vmm[s][i].trace == trace && d->vmm[s][i].vm == vm) {
-			*ord = d->vmm[s][i].ord;
-			return 0;
-		}
-	if (d->nvmm[s] == d->capvmm[s]) {
-		size_t cap = d->capvmm[s] ? 2 * d->capvmm[s] : 4;
-		struct vmmap *n = realloc(d->vmm[s], cap * sizeof(*n));
-
-		if (!n)
-			return -1;
-		d->vmm[s] = n;
-		d->capvmm[s] = cap;
-	}
-	*ord = trace < MAX_LOOSE_TRACES ? d->nvms[s][trace]++ : 0;
-	if (*ord >= (1u << (32 - VM_SHIFT)))
-		*ord = (1u << (32 - VM_SHIFT)) - 1;
-	d->vmm[s][d->nvmm[s]++] = (struct vmmap){ .trace = trace, .vm = vm, .ord = *ord };
+	if (ordmap_get(&d->vms[s], trace, vm, (1u << (32 - VM_SHIFT)) - 1, 0, ord))
+		return -1;
 	if (*ord + 1 > d->res.vms)
 		d->res.vms = *ord + 1;
 	return 0;
@@ -1586,12 +1581,12 @@ static void reset_pass(struct hvt_diff *d)
 	d->nv = 0;
 	d->lastv = 0;
 	for (int s = 0; s < 2; s++) {
-		d->ntids[s] = 0;
+		d->tids[s].n = 0;
 		d->ncpus[s] = 0;
-		d->nvmm[s] = 0;
+		d->vms[s].n = 0;
+		memset(d->tids[s].next, 0, sizeof(d->tids[s].next));
+		memset(d->vms[s].next, 0, sizeof(d->vms[s].next));
 	}
-	memset(d->nthreads, 0, sizeof(d->nthreads));
-	memset(d->nvms, 0, sizeof(d->nvms));
 	memset(d->loose, 0, sizeof(d->loose));
 	d->eof[0] = d->eof[1] = 0;
 	d->buffered[0] = d->buffered[1] = 0;
